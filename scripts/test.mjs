@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// The project's one test command (`npm test`): typecheck, lint, then every test.
+// Integration tests get their Kafka (and schema registry) from test/support/infra.ts:
+// the environment when KAFKA_BROKERS is set, else the local launcher, started once
+// here and stopped at the end, whatever happens.
+//
+//   npm test                 everything
+//   npm test -- --unit       pure unit tests only (no broker)
+//   npm test -- FILTER...    only test files whose path contains a FILTER
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { register } from 'tsx/esm/api';
+
+register();
+const root = new URL('..', import.meta.url).pathname;
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const filters = args.filter((a) => !a.startsWith('--'));
+
+function run(cmd, cmdArgs, env = process.env) {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, cmdArgs, { cwd: root, stdio: 'inherit', env });
+    p.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+function findTests(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) findTests(p, out);
+    else if (name.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out;
+}
+
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+async function main() {
+  if (filters.length === 0) {
+    console.log('» typecheck');
+    if ((await run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'])) !== 0) return 1;
+    console.log('» lint');
+    if ((await run(bin('eslint'), ['.'])) !== 0) return 1;
+  }
+  const unit = ['src', 'comparators', 'examples'].flatMap((d) => findTests(join(root, d)));
+  const integration = findTests(join(root, 'test'));
+  let files = unitOnly ? unit : [...unit, ...integration];
+  if (filters.length > 0) files = files.filter((f) => filters.some((x) => f.includes(x)));
+  if (files.length === 0) {
+    console.error('no test files matched');
+    return 1;
+  }
+  const needsKafka = files.some((f) => f.startsWith('test/'));
+  let infra;
+  const env = { ...process.env };
+  if (needsKafka) {
+    const { startInfra } = await import('../test/support/infra.ts');
+    console.log('» starting test infrastructure');
+    infra = await startInfra();
+    for (const n of infra.notes) console.log(`  ${n}`);
+    env.KAFKA_BROKERS = infra.brokers;
+    if (infra.registry) env.SCHEMA_REGISTRY_URL = infra.registry;
+    const stop = async () => {
+      await infra?.stop();
+      process.exit(130);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
+  try {
+    console.log(`» ${files.length} test files`);
+    const reporter = process.env.CI ? 'tap' : 'spec';
+    return await run(process.execPath, ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...files], env);
+  } finally {
+    if (infra) {
+      console.log('» stopping test infrastructure');
+      await infra.stop();
+    }
+  }
+}
+
+process.exitCode = await main();

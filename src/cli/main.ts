@@ -1,0 +1,53 @@
+import { Command, CommanderError } from 'commander';
+import { CliContext, type GlobalOptions } from './context.ts';
+import { EXIT } from './exit-codes.ts';
+import { reportError } from './output.ts';
+import { registerDev } from './commands/dev.ts';
+import { registerTopic } from './commands/topic.ts';
+
+/** Builds the pitlane command tree. Each command file registers its own subcommands. */
+export function buildProgram(): Command {
+  const program = new Command('pitlane')
+    .description('Safe upgrades for stateful Kafka streaming jobs: shadow a candidate, compare outputs, promote.')
+    .option('--brokers <list>', 'Kafka bootstrap servers, host:port[,host:port] (default: $KAFKA_BROKERS, else the local dev broker)')
+    .option('--registry-url <url>', 'schema registry URL (default: $SCHEMA_REGISTRY_URL, else the local dev registry)')
+    .option('--dev-dir <dir>', 'home of the local dev environment (default: $PITLANE_DEV_DIR or ~/.local/state/pitlane/dev)')
+    .option('--log-level <level>', 'log level on stderr: silent, error, warn, info, debug', 'warn')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+
+  const run = async (fn: (ctx: CliContext) => Promise<number | void>): Promise<void> => {
+    const globals = program.opts<GlobalOptions>();
+    const json = process.argv.includes('--json');
+    const ctx = new CliContext(globals);
+    let code: number = EXIT.OK;
+    try {
+      code = (await fn(ctx)) ?? EXIT.OK;
+    } catch (e) {
+      code = reportError(e, json);
+    } finally {
+      await ctx.close().catch(() => undefined);
+    }
+    process.exitCode = code;
+  };
+
+  registerDev(program, run);
+  registerTopic(program, run);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with exit code 0.
+      process.exitCode = e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      return;
+    }
+    throw e;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,202 @@
+import { rmSync } from 'node:fs';
+import { DevEnvError, describeUnknown } from '../errors.ts';
+import { resolveConnection } from '../config/connection.ts';
+import { KafkaJsPort } from '../kafka/kafkajs-port.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+import { brokerLayout, ensureKafkaJars, prepareBroker, spawnBroker, KAFKA_VERSION } from './kafka-broker.ts';
+import { isAlive, isPortFree, stopPid, tailFile } from './processes.ts';
+import { readRecord, removeRecord, stateOf, writeRecord, type ServiceName, type ServiceRecord, type ServiceState } from './service-state.ts';
+import { cacheRoot } from './paths.ts';
+import { registryService } from './registry-service.ts';
+
+export interface DevUpOptions {
+  readonly devDir: string;
+  readonly port?: number;
+  readonly controllerPort?: number;
+  /** Also start the Confluent-compatible schema registry. */
+  readonly registry?: boolean;
+  readonly registryPort?: number;
+  readonly readyTimeoutMs?: number;
+  readonly cacheDir?: string;
+  readonly logger?: Logger;
+}
+
+export interface ServiceStart {
+  readonly service: ServiceName;
+  readonly alreadyRunning: boolean;
+  readonly pid: number;
+  readonly url: string;
+  readonly logFile: string;
+  /** Time to resolve jars (0 when cached) and to become ready. */
+  readonly resolveMs: number;
+  readonly downloaded: boolean;
+  readonly readyMs: number;
+}
+
+export interface ServiceStatus {
+  readonly service: ServiceName;
+  readonly state: ServiceState;
+  readonly pid?: number;
+  readonly url?: string;
+  readonly logFile?: string;
+  readonly uptimeSeconds?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForBroker(record: ServiceRecord, timeoutMs: number): Promise<void> {
+  const port = new KafkaJsPort(resolveConnection({ brokers: record.url, env: {} }), silentLogger());
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  try {
+    while (Date.now() < deadline) {
+      if (!isAlive(record.pid)) {
+        throw new DevEnvError('DEV_KAFKA_EXITED', `The Kafka broker exited during start-up. Last lines of ${record.logFile}:\n${tailFile(record.logFile, 25).join('\n')}`, {
+          hint: 'Read the log above; a stale data dir can be cleared with `pitlane dev down --purge`.',
+        });
+      }
+      try {
+        await port.ping();
+        return;
+      } catch (e) {
+        last = describeUnknown(e);
+        await port.close();
+      }
+      await sleep(250);
+    }
+  } finally {
+    await port.close();
+  }
+  await stopPid(record.pid, 5000);
+  throw new DevEnvError('DEV_KAFKA_NOT_READY', `The Kafka broker did not answer metadata requests within ${Math.round(timeoutMs / 1000)} s (last error: ${last}). It was stopped. Last lines of ${record.logFile}:\n${tailFile(record.logFile, 25).join('\n')}`, {
+    retriable: true,
+    hint: 'A slow first start can need a longer --timeout; otherwise the log above says why.',
+  });
+}
+
+async function requireFreePort(port: number, what: string): Promise<void> {
+  if (!(await isPortFree(port))) {
+    throw new DevEnvError('DEV_PORT_IN_USE', `Port ${port} on 127.0.0.1 (${what}) is already taken by another process.`, {
+      hint: `Stop whatever listens there (\`ss -ltnp 'sport = :${port}'\` shows it) or choose another port with --${what === 'Kafka' ? 'port' : what === 'KRaft controller' ? 'controller-port' : 'registry-port'}.`,
+    });
+  }
+}
+
+async function upKafka(opts: DevUpOptions): Promise<ServiceStart> {
+  const existing = readRecord(opts.devDir, 'kafka');
+  if (existing && stateOf(existing) === 'running') {
+    return { service: 'kafka', alreadyRunning: true, pid: existing.pid, url: existing.url, logFile: existing.logFile, resolveMs: 0, downloaded: false, readyMs: 0 };
+  }
+  const port = opts.port ?? 9092;
+  const controllerPort = opts.controllerPort ?? port + 1;
+  const jars = await ensureKafkaJars(opts.cacheDir ?? cacheRoot());
+  await requireFreePort(port, 'Kafka');
+  await requireFreePort(controllerPort, 'KRaft controller');
+  const layout = brokerLayout(opts.devDir);
+  prepareBroker(layout, jars, port, controllerPort);
+  const t0 = Date.now();
+  const pid = spawnBroker(layout, jars);
+  const record: ServiceRecord = {
+    service: 'kafka',
+    pid,
+    host: '127.0.0.1',
+    port,
+    marker: layout.configFile,
+    logFile: layout.logFile,
+    startedAt: new Date().toISOString(),
+    url: `127.0.0.1:${port}`,
+    extra: { controllerPort, version: KAFKA_VERSION, dataDir: layout.logDirs },
+  };
+  writeRecord(opts.devDir, record);
+  try {
+    await waitForBroker(record, opts.readyTimeoutMs ?? 60000);
+  } catch (e) {
+    removeRecord(opts.devDir, 'kafka');
+    throw e;
+  }
+  return { service: 'kafka', alreadyRunning: false, pid, url: record.url, logFile: record.logFile, resolveMs: jars.ms, downloaded: jars.downloaded, readyMs: Date.now() - t0 };
+}
+
+async function upRegistry(opts: DevUpOptions, kafkaUrl: string): Promise<ServiceStart> {
+  const existing = readRecord(opts.devDir, 'registry');
+  if (existing && stateOf(existing) === 'running') {
+    return { service: 'registry', alreadyRunning: true, pid: existing.pid, url: existing.url, logFile: existing.logFile, resolveMs: 0, downloaded: false, readyMs: 0 };
+  }
+  const port = opts.registryPort ?? 8081;
+  await requireFreePort(port, 'schema registry');
+  const svc = registryService();
+  const built = await svc.ensureBuilt(opts.cacheDir ?? cacheRoot());
+  const t0 = Date.now();
+  const record = svc.start({ devDir: opts.devDir, port, kafkaUrl, artifact: built.artifact });
+  writeRecord(opts.devDir, record);
+  try {
+    await svc.waitReady(record, opts.readyTimeoutMs ?? 120000);
+  } catch (e) {
+    await stopPid(record.pid, 5000);
+    removeRecord(opts.devDir, 'registry');
+    throw e;
+  }
+  return { service: 'registry', alreadyRunning: false, pid: record.pid, url: record.url, logFile: record.logFile, resolveMs: built.ms, downloaded: built.downloaded, readyMs: Date.now() - t0 };
+}
+
+/** Starts the local broker (and registry when asked); a running one is reused, never doubled. */
+export async function devUp(opts: DevUpOptions): Promise<ServiceStart[]> {
+  const kafka = await upKafka(opts);
+  if (!opts.registry) return [kafka];
+  return [kafka, await upRegistry(opts, kafka.url)];
+}
+
+export interface ServiceStop {
+  readonly service: ServiceName;
+  readonly result: 'stopped' | 'killed' | 'not-running';
+  readonly pid?: number;
+}
+
+/** Stops exactly the pids this launcher recorded, registry first; `purge` also deletes data. */
+export async function devDown(devDir: string, options: { purge?: boolean } = {}): Promise<ServiceStop[]> {
+  const out: ServiceStop[] = [];
+  for (const service of ['registry', 'kafka'] as const) {
+    const record = readRecord(devDir, service);
+    if (!record) {
+      out.push({ service, result: 'not-running' });
+      continue;
+    }
+    const result = stateOf(record) === 'running' ? await stopPid(record.pid) : 'not-running';
+    removeRecord(devDir, service);
+    out.push({ service, result, pid: record.pid });
+  }
+  if (options.purge) rmSync(devDir, { recursive: true, force: true });
+  return out;
+}
+
+export function devStatus(devDir: string): ServiceStatus[] {
+  return (['kafka', 'registry'] as const).map((service) => {
+    const record = readRecord(devDir, service);
+    const state = stateOf(record);
+    if (!record) return { service, state };
+    return {
+      service,
+      state,
+      pid: record.pid,
+      url: record.url,
+      logFile: record.logFile,
+      ...(state === 'running' ? { uptimeSeconds: Math.round((Date.now() - Date.parse(record.startedAt)) / 1000) } : {}),
+    };
+  });
+}
+
+export function devLogs(devDir: string, service: ServiceName, lines: number): string[] {
+  const record = readRecord(devDir, service);
+  const file = record?.logFile ?? (service === 'kafka' ? brokerLayout(devDir).logFile : registryService().logFile(devDir));
+  return tailFile(file, lines);
+}
+
+/** The running local services' addresses, for commands that default to the dev broker. */
+export function devEndpoints(devDir: string): { brokers?: string; registry?: string } {
+  const kafka = readRecord(devDir, 'kafka');
+  const registry = readRecord(devDir, 'registry');
+  return {
+    ...(kafka && stateOf(kafka) === 'running' ? { brokers: kafka.url } : {}),
+    ...(registry && stateOf(registry) === 'running' ? { registry: registry.url } : {}),
+  };
+}

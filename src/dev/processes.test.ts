@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { freePort, isAlive, isPortFree, tailFile } from './processes.ts';
+
+test('isPortFree sees a listener and its absence', async () => {
+  const port = await freePort();
+  assert.equal(await isPortFree(port), true);
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(port, '127.0.0.1', () => r()));
+  try {
+    assert.equal(await isPortFree(port), false);
+  } finally {
+    await new Promise((r) => srv.close(r));
+  }
+});
+
+test('isAlive: this process yes, an unused pid no', () => {
+  assert.equal(isAlive(process.pid), true);
+  assert.equal(isAlive(2 ** 22 + 7), false);
+});
+
+test('tailFile returns the last lines', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pl-tail-'));
+  const f = join(dir, 'x.log');
+  writeFileSync(f, Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n') + '\n');
+  assert.deepEqual(tailFile(f, 3), ['line 97', 'line 98', 'line 99']);
+  assert.deepEqual(tailFile(join(dir, 'missing.log'), 3), []);
+});

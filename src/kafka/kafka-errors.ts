@@ -1,0 +1,67 @@
+import { KafkaError, describeUnknown } from '../errors.ts';
+
+interface KafkaJsLikeError {
+  name?: string;
+  type?: string;
+  message?: string;
+  retriable?: boolean;
+  cause?: unknown;
+  originalError?: unknown;
+}
+
+function chain(e: unknown): KafkaJsLikeError[] {
+  const out: KafkaJsLikeError[] = [];
+  let cur: unknown = e;
+  for (let i = 0; i < 6 && cur && typeof cur === 'object'; i++) {
+    const k = cur as KafkaJsLikeError;
+    out.push(k);
+    cur = k.originalError ?? k.cause;
+  }
+  return out;
+}
+
+/**
+ * Turns a kafkajs error into a KafkaError that says what happened and what to do.
+ * `action` describes what pitlane was doing ("create topic orders").
+ */
+export function toKafkaError(e: unknown, action: string, brokers: readonly string[]): KafkaError {
+  if (e instanceof KafkaError) return e;
+  const errs = chain(e);
+  const has = (pred: (x: KafkaJsLikeError) => boolean) => errs.some(pred);
+  const detail = describeUnknown(e);
+  const where = brokers.join(',');
+  if (
+    has((x) => x.name === 'KafkaJSConnectionError' || x.name === 'KafkaJSBrokerNotFound') ||
+    /ECONNREFUSED|Connection error|connect ETIMEDOUT|Closed connection/i.test(detail)
+  ) {
+    return new KafkaError('KAFKA_UNREACHABLE', `Cannot reach Kafka at ${where} while trying to ${action}: ${detail}`, {
+      retriable: true,
+      cause: e,
+      hint: 'Is the broker running? Start a local one with `pitlane dev up`, or point pitlane at yours with --brokers or KAFKA_BROKERS.',
+    });
+  }
+  if (has((x) => x.type === 'UNKNOWN_TOPIC_OR_PARTITION') || /does not host this topic-partition|not present in metadata/i.test(detail)) {
+    return new KafkaError('KAFKA_TOPIC_NOT_FOUND', `Kafka has no such topic while trying to ${action}: ${detail}`, {
+      cause: e,
+      hint: 'Check the topic name, or create it first (the local broker does not auto-create topics).',
+    });
+  }
+  if (has((x) => x.type === 'TOPIC_ALREADY_EXISTS')) {
+    return new KafkaError('KAFKA_TOPIC_EXISTS', `Topic already exists while trying to ${action}`, { cause: e });
+  }
+  if (has((x) => x.type === 'NON_EMPTY_GROUP' || x.type === 'UNKNOWN_MEMBER_ID' || x.type === 'REBALANCE_IN_PROGRESS')) {
+    return new KafkaError('KAFKA_GROUP_ACTIVE', `The consumer group still has active members while trying to ${action}`, {
+      retriable: true,
+      cause: e,
+      hint: 'Stop the group\'s consumers first; Kafka only lets offsets change on an empty group.',
+    });
+  }
+  if (has((x) => x.type === 'INVALID_PRODUCER_EPOCH' || x.type === 'PRODUCER_FENCED')) {
+    return new KafkaError('KAFKA_PRODUCER_FENCED', `Another producer with the same transactional id took over while trying to ${action}`, {
+      cause: e,
+      hint: 'Only one instance of a job may run with a given transactional id; stop the other one.',
+    });
+  }
+  const retriable = errs.some((x) => x.retriable === true);
+  return new KafkaError('KAFKA_ERROR', `Kafka failed while trying to ${action}: ${detail}`, { retriable, cause: e });
+}

@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import type { Admin, Kafka, Consumer, EachBatchPayload } from 'kafkajs';
+import type { Logger } from '../logger.ts';
+import type { KafkaError } from '../errors.ts';
+import type {
+  IncomingRecord,
+  PartitionWatermarks,
+  ReadOptions,
+  RecordBatch,
+  RecordReader,
+  TopicPartitionOffset,
+} from './port.ts';
+
+export interface ReaderDeps {
+  admin(): Promise<Admin>;
+  watermarks(topic: string): Promise<PartitionWatermarks[]>;
+  offsetsForTimestamp(topic: string, ts: number): Promise<TopicPartitionOffset[]>;
+  fail(e: unknown, action: string): KafkaError;
+  onClose(): void;
+  logger: Logger;
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+interface PartitionPlan {
+  topic: string;
+  partition: number;
+  start: number;
+  /** Exclusive end; undefined follows the partition forever. */
+  end: number | undefined;
+  next: number;
+  done: boolean;
+}
+
+/**
+ * A read from explicit positions built on a kafkajs consumer with a throwaway
+ * group that never commits: positions come from the caller, not from Kafka.
+ * Batches are handed over through a small queue; when it is full the fetch loop
+ * waits (heartbeating), so a slow caller holds back Kafka instead of memory.
+ */
+export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: ReaderDeps): RecordReader {
+  const queue: RecordBatch[] = [];
+  const plans = new Map<string, PartitionPlan>();
+  const limit = Math.max(1, options.bufferedBatches ?? 4);
+  let wake: (() => void) | undefined;
+  let drained: (() => void) | undefined;
+  let finished = false;
+  let failure: unknown;
+  let consumer: Consumer | undefined;
+  let groupId: string | undefined;
+  let closing: Promise<void> | undefined;
+
+  const signal = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const finish = (err?: unknown) => {
+    if (err !== undefined && failure === undefined) failure = err;
+    finished = true;
+    signal();
+    drained?.();
+  };
+
+  const maybeComplete = () => {
+    if (options.to !== 'follow' && [...plans.values()].every((p) => p.done)) finish();
+  };
+
+  const advance = (topic: string, partition: number, next: number) => {
+    const plan = plans.get(tpKey(topic, partition));
+    if (!plan || next <= plan.next) return;
+    plan.next = next;
+    if (plan.end !== undefined && plan.next >= plan.end && !plan.done) {
+      plan.done = true;
+      consumer?.pause([{ topic, partitions: [partition] }]);
+    }
+  };
+
+  async function plan(): Promise<void> {
+    const from = options.from ?? 'earliest';
+    const to = options.to ?? 'end';
+    const wanted = options.partitions ? new Set(options.partitions.map((p) => tpKey(p.topic, p.partition))) : undefined;
+    for (const topic of options.topics) {
+      const marks = await deps.watermarks(topic);
+      const atTs = typeof from === 'object' && 'timestamp' in from ? await deps.offsetsForTimestamp(topic, from.timestamp) : [];
+      const endTs = typeof to === 'object' && 'timestamp' in to ? await deps.offsetsForTimestamp(topic, to.timestamp) : [];
+      for (const m of marks) {
+        if (wanted && !wanted.has(tpKey(topic, m.partition))) continue;
+        let start: number;
+        if (from === 'earliest') start = m.low;
+        else if (from === 'latest') start = m.high;
+        else if ('timestamp' in from) start = atTs.find((o) => o.partition === m.partition)?.offset ?? m.high;
+        else {
+          const explicit = from.offsets.find((o) => o.topic === topic && o.partition === m.partition);
+          start = explicit ? explicit.offset : from.otherwise === 'latest' ? m.high : m.low;
+        }
+        start = Math.max(start, m.low);
+        let end: number | undefined;
+        if (to === 'follow') end = undefined;
+        else if (to === 'end') end = m.high;
+        else if ('timestamp' in to) end = endTs.find((o) => o.partition === m.partition)?.offset ?? m.high;
+        else end = to.offsets.find((o) => o.topic === topic && o.partition === m.partition)?.offset ?? m.high;
+        plans.set(tpKey(topic, m.partition), { topic, partition: m.partition, start, end, next: start, done: end !== undefined && start >= end });
+      }
+    }
+  }
+
+  async function eachBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const plan = plans.get(tpKey(batch.topic, batch.partition));
+    if (!plan || plan.done || finished) return;
+    const records: IncomingRecord[] = [];
+    for (const m of batch.messages) {
+      const offset = Number(m.offset);
+      if (offset < plan.next) continue; // fetched before our seek took effect
+      if (plan.end !== undefined && offset >= plan.end) break;
+      const headers: Record<string, Buffer> = {};
+      for (const [k, v] of Object.entries(m.headers ?? {})) {
+        if (v === undefined) continue;
+        headers[k] = Buffer.isBuffer(v) ? v : Array.isArray(v) ? Buffer.from(String(v[0])) : Buffer.from(String(v));
+      }
+      records.push({ topic: batch.topic, partition: batch.partition, offset, key: m.key ?? null, value: m.value ?? null, headers, timestamp: Number(m.timestamp) });
+    }
+    if (records.length > 0) {
+      while (queue.length >= limit && !finished && isRunning() && !isStale()) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(resolve, 1000);
+        });
+        drained = undefined;
+        await heartbeat();
+      }
+      if (finished) return;
+      queue.push({ topic: batch.topic, partition: batch.partition, records, highWatermark: Number(batch.highWatermark) });
+      signal();
+      advance(batch.topic, batch.partition, records[records.length - 1]!.offset + 1);
+    }
+    maybeComplete();
+  }
+
+  async function start(): Promise<void> {
+    await plan();
+    maybeComplete();
+    if (finished) return;
+    groupId = `pitlane-reader-${randomUUID()}`;
+    const c = kafka.consumer({
+      groupId,
+      readUncommitted: options.isolation === 'read_uncommitted',
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 250,
+      sessionTimeout: 30000,
+      heartbeatInterval: 3000,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+    });
+    consumer = c;
+    const { END_BATCH_PROCESS, CRASH } = c.events;
+    // kafkajs never calls eachBatch for a batch of only control records (transaction
+    // markers) or aborted messages, but reports its last offset here: that moves the
+    // position too, or a bounded read of a transactional topic would never reach its end.
+    c.on(END_BATCH_PROCESS, (e) => {
+      const p = e.payload as { topic: string; partition: number; lastOffset: string };
+      const plan = plans.get(tpKey(p.topic, p.partition));
+      const last = Number(p.lastOffset);
+      if (!plan || !Number.isFinite(last)) return;
+      advance(p.topic, p.partition, Math.min(last + 1, plan.end ?? Number.MAX_SAFE_INTEGER));
+      maybeComplete();
+    });
+    c.on(CRASH, (e) => {
+      const err = (e.payload as { error: unknown }).error;
+      finish(deps.fail(err, `read ${options.topics.join(', ')}`));
+    });
+    await c.connect();
+    await c.subscribe({ topics: [...options.topics], fromBeginning: true });
+    await c.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: 1, eachBatch });
+    for (const p of plans.values()) c.seek({ topic: p.topic, partition: p.partition, offset: String(p.start) });
+    const idle = [...plans.values()].filter((p) => p.done).map((p) => ({ topic: p.topic, partitions: [p.partition] }));
+    const marked = new Set(plans.keys());
+    if (idle.length > 0) c.pause(idle);
+    // Partitions outside the requested set are never read.
+    for (const topic of options.topics) {
+      const all = (await deps.watermarks(topic)).map((m) => m.partition);
+      const others = all.filter((p) => !marked.has(tpKey(topic, p)));
+      if (others.length > 0) c.pause([{ topic, partitions: others }]);
+    }
+  }
+
+  const started = start().catch((e: unknown) => finish(deps.fail(e, `read ${options.topics.join(', ')}`)));
+
+  async function close(): Promise<void> {
+    if (closing) return closing;
+    closing = (async () => {
+      finish();
+      await started;
+      if (consumer) {
+        await consumer.disconnect().catch(() => undefined);
+        if (groupId) {
+          const admin = await deps.admin().catch(() => undefined);
+          await admin?.deleteGroups([groupId]).catch(() => undefined);
+        }
+      }
+      deps.onClose();
+    })();
+    return closing;
+  }
+
+  return {
+    positions: () => [...plans.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: p.next })),
+    close,
+    async *[Symbol.asyncIterator](): AsyncIterator<RecordBatch> {
+      try {
+        while (true) {
+          const next = queue.shift();
+          if (next) {
+            drained?.();
+            yield next;
+            continue;
+          }
+          if (finished) break;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
+        if (failure !== undefined) throw failure;
+      } finally {
+        await close();
+      }
+    },
+  };
+}

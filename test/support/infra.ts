@@ -1,0 +1,112 @@
+/**
+ * Test infrastructure, in one place (issue 2, design.md §7).
+ *
+ * - KAFKA_BROKERS / SCHEMA_REGISTRY_URL from the environment when set: tests use them.
+ * - PITLANE_TESTCONTAINERS=1: start Kafka in a container (needs a Docker-compatible runtime).
+ * - otherwise: the project's own local launcher, started once per run on free ports in
+ *   a temporary directory, and stopped at the end (scripts/test.mjs calls start/stop).
+ *
+ * Test files read the resulting addresses from the environment through `testConnection()`.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { devDown, devUp } from '../../src/dev/launcher.ts';
+import { freePort } from '../../src/dev/processes.ts';
+
+export interface Infra {
+  readonly brokers: string;
+  readonly registry: string | undefined;
+  readonly source: 'environment' | 'launcher' | 'testcontainers';
+  /** Stops whatever this module started; a no-op for the environment. */
+  stop(): Promise<void>;
+  readonly notes: string[];
+}
+
+async function viaLauncher(): Promise<Infra> {
+  const devDir = mkdtempSync(join(tmpdir(), 'pitlane-test-dev-'));
+  const port = await freePort();
+  const controllerPort = await freePort();
+  const registryPort = await freePort();
+  const notes: string[] = [];
+  const stop = () => devDown(devDir, { purge: true }).then(() => undefined);
+  const [kafka] = await devUp({ devDir, port, controllerPort, readyTimeoutMs: 90000 }).catch(async (e: unknown) => {
+    await stop();
+    throw e;
+  });
+  notes.push(`local Kafka at ${kafka!.url} (pid ${kafka!.pid}, ready in ${kafka!.readyMs} ms${kafka!.downloaded ? `, jars resolved in ${kafka!.resolveMs} ms` : ''})`);
+  let registry: string | undefined;
+  if (process.env.PITLANE_TEST_REGISTRY !== '0') {
+    const started = await devUp({ devDir, port, controllerPort, registry: true, registryPort, readyTimeoutMs: 180000 }).catch(async (e: unknown) => {
+      await stop();
+      throw e;
+    });
+    const reg = started.find((s) => s.service === 'registry');
+    registry = reg?.url;
+    notes.push(`local schema registry at ${reg?.url} (pid ${reg?.pid}, ready in ${reg?.readyMs} ms)`);
+  }
+  return {
+    brokers: kafka!.url,
+    registry,
+    source: 'launcher',
+    notes,
+    stop,
+  };
+}
+
+async function viaTestcontainers(): Promise<Infra> {
+  try {
+    const tc = await import('testcontainers');
+    const port = await freePort();
+    const container = await new tc.GenericContainer('apache/kafka:3.9.1')
+      .withExposedPorts({ container: 9092, host: port })
+      .withEnvironment({
+        KAFKA_NODE_ID: '1',
+        KAFKA_PROCESS_ROLES: 'broker,controller',
+        KAFKA_LISTENERS: 'PLAINTEXT://:9092,CONTROLLER://:9093',
+        KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${port}`,
+        KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+        KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
+        KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+        KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+        KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+        KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
+        KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+      })
+      .withWaitStrategy(tc.Wait.forLogMessage(/Kafka Server started/))
+      .start();
+    return {
+      brokers: `127.0.0.1:${port}`,
+      registry: process.env.SCHEMA_REGISTRY_URL,
+      source: 'testcontainers',
+      notes: [`Kafka container ${container.getId().slice(0, 12)} at 127.0.0.1:${port}`],
+      stop: async () => {
+        await container.stop();
+      },
+    };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (/container runtime|docker|socket|ENOENT|ECONNREFUSED/i.test(msg)) {
+      throw new Error(
+        `PITLANE_TESTCONTAINERS=1 asks for Kafka in a container, but no container runtime answered (${msg}).\n` +
+          '  → Start Docker (or Podman with its Docker socket), or unset PITLANE_TESTCONTAINERS to use the local launcher.',
+      );
+    }
+    throw e;
+  }
+}
+
+export async function startInfra(): Promise<Infra> {
+  if (process.env.KAFKA_BROKERS) {
+    return {
+      brokers: process.env.KAFKA_BROKERS,
+      registry: process.env.SCHEMA_REGISTRY_URL,
+      source: 'environment',
+      notes: [`Kafka from KAFKA_BROKERS=${process.env.KAFKA_BROKERS}`],
+      stop: async () => undefined,
+    };
+  }
+  if (process.env.PITLANE_TESTCONTAINERS === '1') return viaTestcontainers();
+  return viaLauncher();
+}
