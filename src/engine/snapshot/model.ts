@@ -78,3 +78,21 @@ export interface JobSnapshot {
   readonly createdAt: number;
   readonly type: 'savepoint' | 'checkpoint';
 }
+
+/** What a built job declares about its operators: the input of restore planning (planRestore). */
+export interface OperatorDescription {
+  readonly uid: string;
+  readonly name: string;
+  readonly kind: OperatorKind;
+  readonly keyFingerprint?: string;
+  readonly states: readonly StateDescriptorSpec[];
+}
+
+export interface JobDescription {
+  readonly name: string;
+  readonly version: string;
+  readonly maxParallelism: number;
+  readonly operators: readonly OperatorDescription[];
+  /** Input topics of the job's sources. */
+  readonly inputTopics: readonly string[];
+}
