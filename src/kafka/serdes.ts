@@ -60,7 +60,7 @@ export function avroSerde<T = unknown>(registry: SchemaRegistryPort, options: Av
         });
       }
       try {
-        return (await registry.decode(bytes)) as T;
+        return toPlain(await registry.decode(bytes)) as T;
       } catch (e) {
         throw new SerdeError('SERDE_DECODE_FAILED', `Avro record with schema id ${bytes.readUInt32BE(1)} could not be decoded: ${describeUnknown(e)}`, {
           hint: 'Is the schema id registered in this registry? Is the registry the one the producer used?',
@@ -69,6 +69,19 @@ export function avroSerde<T = unknown>(registry: SchemaRegistryPort, options: Av
       }
     },
   };
+}
+
+/**
+ * avsc decodes records into instances of generated classes; callers (checks,
+ * comparisons, user jobs) expect plain objects that compare and serialize as data.
+ */
+export function toPlain(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return v;
+  if (Array.isArray(v)) return v.map(toPlain);
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, toPlain(x)]));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = toPlain(x);
+  return out;
 }
 
 function preview(bytes: Buffer): string {
