@@ -1,0 +1,93 @@
+import { createServer, type Server } from 'node:http';
+import { existsSync, rmSync } from 'node:fs';
+import { PitlaneError, describeUnknown } from '../errors.ts';
+import { isAlive } from '../dev/processes.ts';
+import { readEntry, removeEntry, socketFile, writeEntry } from './job-directory.ts';
+
+export type ControlHandler = (body: Record<string, unknown>) => Promise<unknown>;
+
+export interface ControlServerOptions {
+  readonly dir: string;
+  readonly name: string;
+  readonly version: string;
+  readonly jobFile?: string;
+  /** Command name → handler, e.g. status, savepoint, stop. */
+  readonly handlers: Readonly<Record<string, ControlHandler>>;
+}
+
+export interface ControlServer {
+  readonly socket: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The local control channel of one running job: HTTP over a Unix socket in the jobs
+ * directory (only local users with access to that directory can reach it; nothing
+ * listens on the network). POST /<command> with a JSON body calls the handler; the
+ * answer is `{ ok: true, result }` or `{ ok: false, error }` with the error's code and hint.
+ */
+export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
+  const existing = readEntry(options.dir, options.name);
+  if (existing && isAlive(existing.pid)) {
+    throw new PitlaneError('JOB_ALREADY_RUNNING', `A job named "${options.name}" is already running (pid ${existing.pid}).`, {
+      hint: `Stop it first (\`pitlane stop ${options.name} --savepoint-dir DIR\`), or run this one under another name.`,
+    });
+  }
+  const socket = socketFile(options.dir, options.name);
+  if (existsSync(socket)) rmSync(socket, { force: true });
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const command = (req.url ?? '/').replace(/^\/+/, '').split('?')[0] ?? '';
+      const handler = options.handlers[command];
+      const reply = (status: number, payload: unknown) => {
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(payload));
+      };
+      if (!handler) {
+        reply(404, { ok: false, error: { code: 'CONTROL_UNKNOWN_COMMAND', message: `Unknown command "${command}"; this job knows: ${Object.keys(options.handlers).join(', ')}.` } });
+        return;
+      }
+      let body: Record<string, unknown> = {};
+      try {
+        body = chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+      } catch {
+        reply(400, { ok: false, error: { code: 'CONTROL_BAD_REQUEST', message: 'The request body is not JSON.' } });
+        return;
+      }
+      handler(body).then(
+        (result) => reply(200, { ok: true, result }),
+        (e: unknown) =>
+          reply(200, {
+            ok: false,
+            error: e instanceof PitlaneError ? e.toJSON() : { code: 'INTERNAL', message: describeUnknown(e) },
+          }),
+      );
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socket, () => resolve());
+  });
+  writeEntry(options.dir, {
+    name: options.name,
+    version: options.version,
+    pid: process.pid,
+    socket,
+    startedAt: new Date().toISOString(),
+    ...(options.jobFile ? { jobFile: options.jobFile } : {}),
+  });
+  let closed = false;
+  return {
+    socket,
+    async close() {
+      if (closed) return;
+      closed = true;
+      removeEntry(options.dir, options.name, process.pid);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    },
+  };
+}
