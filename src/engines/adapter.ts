@@ -1,0 +1,165 @@
+/**
+ * The one interface through which the orchestrator drives a streaming job,
+ * whatever runs it (design.md §6): `embedded` (src/engine, one process) or
+ * `flink` (Flink's REST API). The orchestrator never imports an engine.
+ *
+ * Idempotency contract — the reason this interface can be driven by a
+ * controller that may crash at any point and resume from its durable store:
+ * every call that changes something takes a `requestId`. A repeated call with a
+ * requestId the adapter has already seen does NOT act again; it returns the
+ * outcome of the first call (waiting for it if still in flight). The adapter
+ * keeps these outcomes durably (the embedded engine next to its savepoints;
+ * Flink ≥ 1.17 accepts a `triggerId` for savepoints and a fixed job id for
+ * submissions). The orchestrator builds requestIds from (deployment, revision,
+ * effect index), so a resumed controller re-issues exactly the same ids.
+ */
+import type { TopicPartitionOffset } from '../kafka/port.ts';
+
+export type EngineKind = 'embedded' | 'flink';
+
+/** Where a job's sources start when it is not restored from a savepoint. */
+export type InputStart = 'earliest' | 'latest' | { readonly timestamp: number };
+
+export interface StartJobRequest {
+  readonly requestId: string;
+  /** The id the orchestrator gives the job; starting an id that already runs is a no-op returning it. */
+  readonly jobId: string;
+  /** Path of the job module (e.g. `examples/fraud/v2.ts`). */
+  readonly job: string;
+  readonly parallelism?: number;
+  readonly inputs: readonly string[];
+  /** Restore from a savepoint, or start with empty state at a position of the input. */
+  readonly from:
+    | { readonly savepoint: string; readonly allowNonRestoredState?: boolean }
+    | { readonly input: InputStart };
+  /** The topic the job's sink writes to (the canary topic while shadowing). */
+  readonly sinkTopic: string;
+  /**
+   * The job's own consumer identity: the prefix of its consumer group and of its
+   * sink's transactional ids, so a candidate never fences or shares offsets with
+   * the authoritative job.
+   */
+  readonly identity: string;
+  /** Start, restore, then hold before reading any input (used by cold handoff to measure the pit stop). */
+  readonly holdAtStart?: boolean;
+}
+
+export interface SavepointRequest {
+  readonly requestId: string;
+  /** Directory under which the adapter creates the savepoint; the adapter's default when absent. */
+  readonly targetDir?: string;
+}
+
+export interface SavepointResult {
+  /** Where the savepoint is (a directory for the embedded engine, a URI for Flink). */
+  readonly location: string;
+  /** Next input offset per source partition: the exact position the savepoint resumes from. */
+  readonly sourceOffsets: readonly TopicPartitionOffset[];
+  /** Epoch ms when it completed (the engine's clock). */
+  readonly completedAt: number;
+}
+
+export type JobState = 'starting' | 'running' | 'holding' | 'stopping' | 'finished' | 'cancelled' | 'failed' | 'unknown';
+
+export interface JobStatus {
+  readonly jobId: string;
+  readonly state: JobState;
+  /** Why a job failed, as the engine says it. */
+  readonly failure?: string;
+  /** Next input offset per source partition (what it has consumed so far). */
+  readonly positions: readonly TopicPartitionOffset[];
+  readonly sinkTopic: string;
+}
+
+export interface JobWatermark {
+  /** The job's operator watermark: the minimum over active source partitions (ms). */
+  readonly watermark: number;
+  readonly perPartition: readonly (TopicPartitionOffset & { readonly watermark: number })[];
+}
+
+export interface JobMetrics {
+  readonly recordsIn: number;
+  readonly recordsOut: number;
+  /** Input records behind the end of the input topics, summed over partitions. */
+  readonly inputLag: number;
+  /** Records per second in, over the engine's recent measurement interval. */
+  readonly inRate: number;
+  /** Epoch ms of the last record written by the sink, if any. */
+  readonly lastOutputAt?: number;
+  /** Bytes of keyed state held. */
+  readonly stateBytes?: number;
+}
+
+export interface HoldResult {
+  /** The offsets the job is held at: it has consumed exactly up to (excluding) these. */
+  readonly positions: readonly TopicPartitionOffset[];
+  /** Epoch ms of the last output record written (and committed) before the hold. */
+  readonly lastOutputAt?: number;
+}
+
+export interface SwitchSinkResult {
+  readonly from: string;
+  readonly to: string;
+  /** Epoch ms when the switched sink wrote its first record; absent if none yet. */
+  readonly firstOutputAt?: number;
+}
+
+export interface PreflightReport {
+  /** True when the candidate can restore the savepoint as asked. */
+  readonly compatible: boolean;
+  /** One line per refusal: the operator, the state and the flag or change that fixes it. */
+  readonly refusals: readonly string[];
+  /** Non-blocking notes (e.g. a new state field with a default). */
+  readonly notes: readonly string[];
+}
+
+export interface EngineAdapter {
+  readonly engine: EngineKind;
+
+  /** Starts a job (from a savepoint or from a position of its input). Resolves once it runs (or holds). */
+  start(request: StartJobRequest): Promise<{ readonly jobId: string }>;
+
+  /** Takes a savepoint of a running job; the job keeps running. */
+  savepoint(jobId: string, request: SavepointRequest): Promise<SavepointResult>;
+
+  /**
+   * Stops a job with a final savepoint: sources stop, everything read before is
+   * applied and (exactly-once sinks) committed, then the savepoint is written.
+   * No output is written after it.
+   */
+  stopWithSavepoint(jobId: string, request: SavepointRequest): Promise<SavepointResult>;
+
+  /** Stops a job without a savepoint; a job that is not running is a no-op. */
+  cancel(jobId: string, request: { readonly requestId: string }): Promise<void>;
+
+  /** State of a job; `unknown` for an id the engine has never run. Read-only. */
+  status(jobId: string): Promise<JobStatus>;
+
+  /** The job's current event-time watermark. Read-only. */
+  watermark(jobId: string): Promise<JobWatermark>;
+
+  metrics(jobId: string): Promise<JobMetrics>;
+
+  /**
+   * Runs the job until its sources have consumed exactly up to (excluding) the
+   * given offsets, commits its output, then holds: no more input is read until
+   * `switchSink`, `resume`, `stopWithSavepoint` or `cancel`. A job already past an
+   * offset refuses (PromotionError `ENGINE_PAST_OFFSETS`): the caller chooses
+   * targets at or beyond both jobs' positions. Resolves when held.
+   */
+  runUntilOffsets(jobId: string, offsets: readonly TopicPartitionOffset[], request: { readonly requestId: string }): Promise<HoldResult>;
+
+  /**
+   * On a held job, switches the sink from its current topic to `to` and resumes
+   * input. Output caused by input before the hold went to the old topic; output
+   * caused by input at or after it goes to the new topic, in the sink's
+   * transactions (exactly-once), without restoring state.
+   */
+  switchSink(jobId: string, to: string, request: { readonly requestId: string }): Promise<SwitchSinkResult>;
+
+  /** Releases a hold without changing the sink. */
+  resume(jobId: string, request: { readonly requestId: string }): Promise<void>;
+
+  /** Plans a restore of `savepoint` into `job` without running anything (design.md §4 preflight). */
+  preflight(savepoint: string, job: { readonly job: string; readonly parallelism?: number; readonly allowNonRestoredState?: boolean }): Promise<PreflightReport>;
+}

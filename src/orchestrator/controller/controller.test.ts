@@ -1,0 +1,300 @@
+/**
+ * Unit tests of the controller's logic with fakes for its narrow ports (an
+ * engine adapter that deduplicates by requestId as the contract requires, and
+ * an in-memory store that can "crash" the process around an append).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DeploymentController, furthest } from './controller.ts';
+import type { Clock, CutoverPort } from './ports.ts';
+import { MemoryDeploymentStore } from '../store/port.ts';
+import type { TransitionEntry } from '../lifecycle/model.ts';
+import { parseDeploymentSpec } from '../spec/load.ts';
+import { silentLogger } from '../../logger.ts';
+import { PromotionError } from '../../errors.ts';
+import type { EngineAdapter, JobStatus, SavepointResult } from '../../engines/adapter.ts';
+import type { TopicPartitionOffset } from '../../kafka/port.ts';
+
+class Crash extends Error {}
+
+/** Survives "controller restarts" like a real engine process would; acts once per requestId. */
+class FakeEngine implements EngineAdapter {
+  readonly engine = 'embedded' as const;
+  readonly actions: string[] = [];
+  private readonly seen = new Map<string, unknown>();
+  readonly jobs = new Map<string, { sink: string; state: JobStatus['state']; pos: number }>([['fraud', { sink: 'alerts', state: 'running', pos: 100 }]]);
+  failNext: Partial<Record<string, Error>> = {};
+  preflightOk = true;
+  private spCount = 0;
+
+  private once<T>(requestId: string, action: string, fn: () => T): T {
+    if (this.seen.has(requestId)) return this.seen.get(requestId) as T;
+    const err = this.failNext[action.split(' ')[0]!];
+    if (err) {
+      delete this.failNext[action.split(' ')[0]!];
+      throw err;
+    }
+    this.actions.push(action);
+    const r = fn();
+    this.seen.set(requestId, r);
+    return r;
+  }
+  private sp(jobId: string): SavepointResult {
+    return { location: `/sp/${jobId}/${++this.spCount}`, sourceOffsets: [{ topic: 'payments', partition: 0, offset: this.jobs.get(jobId)?.pos ?? 0 }], completedAt: 1000 + this.spCount };
+  }
+  async start(r: Parameters<EngineAdapter['start']>[0]) {
+    return this.once(r.requestId, `start ${r.jobId}→${r.sinkTopic}`, () => {
+      this.jobs.set(r.jobId, { sink: r.sinkTopic, state: 'running', pos: 90 });
+      return { jobId: r.jobId };
+    });
+  }
+  async savepoint(jobId: string, r: { requestId: string }) {
+    return this.once(r.requestId, `savepoint ${jobId}`, () => this.sp(jobId));
+  }
+  async stopWithSavepoint(jobId: string, r: { requestId: string }) {
+    return this.once(r.requestId, `stop ${jobId}`, () => {
+      this.jobs.get(jobId)!.state = 'finished';
+      return this.sp(jobId);
+    });
+  }
+  async cancel(jobId: string, r: { requestId: string }) {
+    return this.once(r.requestId, `cancel ${jobId}`, () => {
+      const j = this.jobs.get(jobId);
+      if (j) j.state = 'cancelled';
+    });
+  }
+  async status(jobId: string): Promise<JobStatus> {
+    const j = this.jobs.get(jobId);
+    return { jobId, state: j?.state ?? 'unknown', positions: j ? [{ topic: 'payments', partition: 0, offset: j.pos }] : [], sinkTopic: j?.sink ?? '' };
+  }
+  async watermark() {
+    return { watermark: 0, perPartition: [] };
+  }
+  async metrics() {
+    return { recordsIn: 0, recordsOut: 0, inputLag: 0, inRate: 0, lastOutputAt: 500 };
+  }
+  async runUntilOffsets(jobId: string, offsets: readonly TopicPartitionOffset[], r: { requestId: string }) {
+    return this.once(r.requestId, `hold ${jobId}@${offsets.map((o) => o.offset).join(',')}`, () => {
+      const j = this.jobs.get(jobId)!;
+      if (j.pos > offsets[0]!.offset) throw new PromotionError('ENGINE_PAST_OFFSETS', 'past');
+      j.pos = offsets[0]!.offset;
+      j.state = 'holding';
+      return { positions: offsets, lastOutputAt: 600 };
+    });
+  }
+  async switchSink(jobId: string, to: string, r: { requestId: string }) {
+    return this.once(r.requestId, `switch ${jobId}→${to}`, () => {
+      const j = this.jobs.get(jobId)!;
+      const from = j.sink;
+      j.sink = to;
+      j.state = 'running';
+      return { from, to, firstOutputAt: 640 };
+    });
+  }
+  async resume() {}
+  async preflight() {
+    return { compatible: this.preflightOk, refusals: this.preflightOk ? [] : ['process(profile): state "score" changed type'], notes: [] };
+  }
+}
+
+/** A store that can die around an append, as a process killed with -9 would. */
+class CrashingStore extends MemoryDeploymentStore {
+  crash: ((e: TransitionEntry) => 'before' | 'after' | undefined) | undefined;
+  override async append(e: TransitionEntry) {
+    const when = this.crash?.(e);
+    if (when === 'before') throw new Crash(`crash before ${e.revision}`);
+    await super.append(e);
+    if (when === 'after') throw new Crash(`crash after ${e.revision}`);
+  }
+}
+
+const clock = (): Clock => {
+  let t = 0;
+  return { now: () => ++t };
+};
+
+const spec = (extra = '') =>
+  parseDeploymentSpec(`name: fraud\ninputs: [payments]\nauthoritative: { job: v1.ts, version: v1, output: alerts }\ncandidate: { job: v2.ts, canary: alerts-canary, parallelism: 8 }\n${extra}`, 't.yaml');
+
+function setup(extra = '') {
+  const store = new CrashingStore();
+  const engine = new FakeEngine();
+  const cutovers: string[] = [];
+  const cutover: CutoverPort = {
+    cutover: async (r) => {
+      cutovers.push(`${r.requestId}:${r.from}→${r.to}`);
+      return r.groups.map((g) => ({ groupId: g, offsets: [], forced: false }));
+    },
+  };
+  const controller = () => new DeploymentController({ store, engine, clock: clock(), logger: silentLogger(), cutover });
+  return { store, engine, controller, cutovers, spec: spec(extra) };
+}
+
+async function toPassed(s: ReturnType<typeof setup>) {
+  const c = s.controller();
+  await c.create(s.spec);
+  await c.dispatch('fraud', { type: 'start' });
+  await c.dispatch('fraud', { type: 'minimumReached' });
+  return c.dispatch('fraud', { type: 'verdict', status: 'pass' });
+}
+
+test('a full run: fork, shadow, pass, warm handoff, with each engine action once', async () => {
+  const s = setup();
+  const passed = await toPassed(s);
+  assert.equal(passed.phase, 'Passed');
+  const d = await s.controller().dispatch('fraud', { type: 'promote' });
+  assert.equal(d.phase, 'Promoted');
+  assert.deepEqual(s.engine.actions, ['savepoint fraud', 'start fraud.candidate→alerts-canary', 'hold fraud@100', 'hold fraud.candidate@100', 'stop fraud', 'switch fraud.candidate→alerts']);
+  assert.deepEqual(d.promotion?.pitStop?.outputGapMs, 40);
+  assert.equal(s.engine.jobs.get('fraud.candidate')?.sink, 'alerts');
+  const hist = await s.store.history('fraud');
+  assert.deepEqual(hist.map((h) => h.revision), hist.map((_, i) => i + 1), 'every transition appended, revisions contiguous');
+});
+
+test('crash after an effect but before its append: resume repeats the call, the engine acts once', async (t) => {
+  for (const type of ['alignJobs', 'stopWithSavepoint', 'switchSink'] as const) {
+    await t.test(type, async () => {
+      const s = setup();
+      await toPassed(s);
+      s.store.crash = (e) => (e.event.type === 'effectDone' && e.record.promotion?.steps.at(-1)?.type === type ? 'before' : undefined);
+      await assert.rejects(s.controller().dispatch('fraud', { type: 'promote' }), Crash);
+      s.store.crash = undefined;
+      assert.equal((await s.store.load('fraud'))?.phase, 'Promoting');
+      const d = await s.controller().resume('fraud');
+      assert.equal(d.phase, 'Promoted');
+      assert.equal(s.engine.actions.filter((a) => a.startsWith('stop fraud')).length, 1, 'the old job stopped once');
+      assert.equal(s.engine.actions.filter((a) => a.startsWith('switch')).length, 1, 'the sink switched once');
+      await assert.rejects(s.controller().dispatch('fraud', { type: 'promote' }), (e: unknown) => e instanceof PromotionError && e.code === 'DEPLOYMENT_ALREADY_PROMOTED');
+    });
+  }
+});
+
+test('crash right after an append: resume continues with the next step', async (t) => {
+  for (const at of ['promote', 'alignJobs', 'stopWithSavepoint']) {
+    await t.test(at, async () => {
+      const s = setup();
+      await toPassed(s);
+      s.store.crash = (e) => (e.event.type === at || (e.event.type === 'effectDone' && e.record.promotion?.steps.at(-1)?.type === at) ? 'after' : undefined);
+      await assert.rejects(s.controller().dispatch('fraud', { type: 'promote' }), Crash);
+      s.store.crash = undefined;
+      const d = await s.controller().resume('fraud');
+      assert.equal(d.phase, 'Promoted');
+      assert.equal(s.engine.actions.length, 6, `no engine action repeated: ${s.engine.actions.join(' | ')}`);
+    });
+  }
+});
+
+test('crash while Shadowing, then resume: nothing is repeated and the deployment goes on', async () => {
+  const s = setup();
+  const c = s.controller();
+  await c.create(s.spec);
+  s.store.crash = (e) => (e.to === 'Shadowing' ? 'after' : undefined);
+  await assert.rejects(c.dispatch('fraud', { type: 'start' }), Crash);
+  s.store.crash = undefined;
+  const d = await s.controller().resume('fraud');
+  assert.equal(d.phase, 'Shadowing');
+  assert.deepEqual(s.engine.actions, ['savepoint fraud', 'start fraud.candidate→alerts-canary']);
+});
+
+test('a failed candidate is never promoted, also across a crash after the verdict', async () => {
+  const s = setup();
+  const c = s.controller();
+  await c.create(s.spec);
+  await c.dispatch('fraud', { type: 'start' });
+  s.store.crash = (e) => (e.to === 'Failed' ? 'after' : undefined);
+  await assert.rejects(c.dispatch('fraud', { type: 'verdict', status: 'fail', reason: 'key coverage 0.91' }), Crash);
+  s.store.crash = undefined;
+  const c2 = s.controller();
+  await c2.resume('fraud');
+  await assert.rejects(c2.dispatch('fraud', { type: 'promote' }), (e: unknown) => e instanceof PromotionError && e.code === 'DEPLOYMENT_VERDICT_NOT_PASS');
+  await assert.rejects(c2.dispatch('fraud', { type: 'verdict', status: 'pass' }), (e: unknown) => e instanceof PromotionError && e.code === 'DEPLOYMENT_VERDICT_NOT_ACCEPTED');
+  assert.ok(!s.engine.actions.some((a) => a.startsWith('stop fraud') || a.startsWith('switch')), 'the authoritative job was never touched');
+});
+
+test('auto promotion aborts a failed candidate and keeps its savepoint', async () => {
+  const s = setup('promotion: { auto: true }');
+  const c = s.controller();
+  await c.create(s.spec);
+  await c.dispatch('fraud', { type: 'start' });
+  const d = await c.dispatch('fraud', { type: 'verdict', status: 'fail', reason: 'keys dropped' });
+  assert.equal(d.phase, 'Aborted');
+  assert.equal(d.abort?.by, 'auto');
+  assert.match(d.abort?.debugSavepoint?.location ?? '', /^\/sp\/fraud\.candidate\//);
+  assert.equal(s.engine.jobs.get('fraud')?.state, 'running', 'the authoritative job keeps running');
+});
+
+test('preflight refusal: stops with the report, the authoritative job untouched, no candidate started', async () => {
+  const s = setup();
+  s.engine.preflightOk = false;
+  const c = s.controller();
+  await c.create(s.spec);
+  const d = await c.dispatch('fraud', { type: 'start' });
+  assert.equal(d.phase, 'Aborted');
+  assert.equal(d.preflight?.compatible, false);
+  assert.deepEqual(s.engine.actions, ['savepoint fraud']);
+});
+
+test('a candidate that crashes at start aborts the deployment and is cancelled', async () => {
+  const s = setup();
+  s.engine.failNext.start = new PromotionError('ENGINE_JOB_FAILED', 'candidate exited with code 1');
+  const c = s.controller();
+  await c.create(s.spec);
+  const d = await c.dispatch('fraud', { type: 'start' });
+  assert.equal(d.phase, 'Aborted');
+  assert.match(d.abort?.reason ?? '', /exited with code 1/);
+  assert.deepEqual(s.engine.actions, ['savepoint fraud', 'cancel fraud.candidate']);
+});
+
+test('a failing promotion step stays pending; resume retries it once the cause is gone', async () => {
+  const s = setup();
+  await toPassed(s);
+  s.engine.failNext.stop = new PromotionError('ENGINE_UNREACHABLE', 'engine not answering', { retriable: true });
+  await assert.rejects(s.controller().dispatch('fraud', { type: 'promote' }), (e: unknown) => e instanceof PromotionError && e.code === 'DEPLOYMENT_STEP_FAILED' && e.retriable);
+  const stuck = await s.store.load('fraud');
+  assert.equal(stuck?.phase, 'Promoting');
+  assert.equal(stuck?.lastError?.code, 'ENGINE_UNREACHABLE');
+  const d = await s.controller().resume('fraud');
+  assert.equal(d.phase, 'Promoted');
+  assert.equal(d.lastError, undefined);
+});
+
+test('two controllers racing on one deployment: promoted once', async () => {
+  const s = setup();
+  await toPassed(s);
+  const results = await Promise.allSettled([s.controller().dispatch('fraud', { type: 'promote' }), s.controller().dispatch('fraud', { type: 'promote' })]);
+  assert.ok(results.some((r) => r.status === 'fulfilled'));
+  const d = await s.controller().resume('fraud');
+  assert.equal(d.phase, 'Promoted');
+  assert.equal(s.engine.actions.filter((a) => a.startsWith('switch')).length, 1);
+  assert.equal((await s.store.history('fraud')).filter((h) => h.event.type === 'promote').length, 1, 'one promote recorded');
+});
+
+test('cutover and rollback go through the cutover port in both directions', async () => {
+  const s = setup('promotion: { strategy: cutover, downstreamGroups: [billing] }');
+  await toPassed(s);
+  const p = await s.controller().dispatch('fraud', { type: 'promote' });
+  assert.equal(p.activeTopic, 'alerts-canary');
+  const r = await s.controller().dispatch('fraud', { type: 'rollback', reason: 'p99 latency' });
+  assert.equal(r.phase, 'RolledBack');
+  assert.equal(r.activeTopic, 'alerts');
+  assert.deepEqual(s.cutovers.map((c) => c.split(':')[1]), ['alerts→alerts-canary', 'alerts-canary→alerts']);
+  await assert.rejects(s.controller().dispatch('fraud', { type: 'rollback' }), (e: unknown) => e instanceof PromotionError && e.code === 'DEPLOYMENT_ALREADY_ROLLED_BACK');
+});
+
+test('a name is reused only after its deployment finished; history spans generations', async () => {
+  const s = setup();
+  const c = s.controller();
+  await c.create(s.spec);
+  await assert.rejects(c.create(s.spec), (e: unknown) => e instanceof PromotionError && e.code === 'DEPLOYMENT_EXISTS');
+  await c.dispatch('fraud', { type: 'abort', reason: 'changed my mind' });
+  const again = await c.create(s.spec);
+  assert.equal(again.generation, 2);
+  assert.equal(again.revision, 3);
+});
+
+test('furthest takes the max offset per partition', () => {
+  assert.deepEqual(
+    furthest([{ topic: 'a', partition: 1, offset: 5 }, { topic: 'a', partition: 0, offset: 9 }, { topic: 'a', partition: 1, offset: 7 }, { topic: 'a', partition: 0, offset: 3 }]),
+    [{ topic: 'a', partition: 0, offset: 9 }, { topic: 'a', partition: 1, offset: 7 }],
+  );
+});

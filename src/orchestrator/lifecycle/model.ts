@@ -1,0 +1,174 @@
+/**
+ * A deployment is a state machine (design.md §6). These are its data: the record
+ * the store keeps (one per revision), the events that move it, and the effects a
+ * transition asks the controller to perform. Effects are data, never calls, so
+ * the transition function stays pure and a crashed controller can re-issue them.
+ */
+import type { DeploymentSpec } from '../spec/schema.ts';
+import type { TopicPartitionOffset } from '../../kafka/port.ts';
+import type { PreflightReport, SavepointResult, InputStart } from '../../engines/adapter.ts';
+
+export const PHASES = [
+  'Pending', 'Forking', 'Shadowing', 'Analyzing', 'Passed', 'Failed', 'Inconclusive', 'Promoting', 'Promoted', 'Aborted', 'RolledBack',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+export type Role = 'authoritative' | 'candidate';
+
+export type Effect =
+  /** Savepoint of the running authoritative job; it keeps running. */
+  | { readonly type: 'triggerSavepoint'; readonly jobId: string }
+  | { readonly type: 'preflight'; readonly savepoint: string; readonly job: string; readonly parallelism: number; readonly allowNonRestoredState: boolean }
+  | {
+      readonly type: 'startJob';
+      readonly jobId: string;
+      readonly job: string;
+      readonly parallelism?: number;
+      readonly from: { readonly savepoint: string; readonly allowNonRestoredState?: boolean } | { readonly input: InputStart };
+      readonly sinkTopic: string;
+      readonly identity: string;
+    }
+  | { readonly type: 'startAnalysis' }
+  | { readonly type: 'stopAnalysis' }
+  /** `keep`: why the savepoint is kept — for a rollback, or for debugging an aborted candidate. */
+  | { readonly type: 'stopWithSavepoint'; readonly jobId: string; readonly keep: 'rollback' | 'debug' }
+  | { readonly type: 'cancelJob'; readonly jobId: string }
+  /** Bring every listed job to the same input offsets (the furthest position of any), then hold them. */
+  | { readonly type: 'alignJobs'; readonly jobIds: readonly string[] }
+  /** Run one job up to the offsets where another stopped, then hold (rollback catch-up). */
+  | { readonly type: 'runUntil'; readonly jobId: string; readonly offsets: readonly TopicPartitionOffset[] }
+  | { readonly type: 'switchSink'; readonly jobId: string; readonly to: string }
+  | {
+      readonly type: 'cutoverGroups';
+      readonly groups: readonly string[];
+      readonly from: string;
+      readonly to: string;
+      readonly force: boolean;
+      readonly timeoutMs: number;
+    };
+
+export type EffectType = Effect['type'];
+
+export interface GroupCutover {
+  readonly groupId: string;
+  readonly offsets: readonly TopicPartitionOffset[];
+  readonly forced: boolean;
+}
+
+/** What a completed effect reports back; the transition reads the part its effect type produces. */
+export interface EffectResult {
+  readonly savepoint?: SavepointResult;
+  readonly report?: PreflightReport;
+  readonly jobId?: string;
+  readonly positions?: readonly TopicPartitionOffset[];
+  readonly lastOutputAt?: number;
+  readonly firstOutputAt?: number;
+  readonly groups?: readonly GroupCutover[];
+  /** Epoch ms when the effect completed (controller clock). */
+  readonly at?: number;
+}
+
+export interface PendingEffect {
+  /** `${name}@${revision}#${index}`: the idempotency key of the effect (engine requestId). */
+  readonly id: string;
+  readonly effect: Effect;
+}
+
+export interface StepRecord {
+  readonly id: string;
+  readonly type: EffectType;
+  readonly result: EffectResult;
+}
+
+export type VerdictStatus = 'pass' | 'fail' | 'inconclusive';
+
+export interface PitStop {
+  /** Last output of the old job → first output of the new one, on the authoritative topic (ms). */
+  readonly outputGapMs?: number;
+  /** From the old job's stop to the new job writing (ms): no job was writing. */
+  readonly noWriterMs?: number;
+}
+
+export interface Deployment {
+  readonly name: string;
+  /** Monotonic, +1 per stored transition; the store refuses any other next revision. */
+  readonly revision: number;
+  /** +1 each time the name is reused for a new deployment after a finished one. */
+  readonly generation: number;
+  readonly phase: Phase;
+  readonly spec: DeploymentSpec;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** Engine job ids; `live` is the job that writes the authoritative topic now. */
+  readonly jobs: { readonly authoritative: string; readonly candidate: string; readonly live: string };
+  /** The topic downstream consumers should read (changes on cutover). */
+  readonly activeTopic: string;
+  readonly fork?: { readonly savepoint: SavepointResult };
+  readonly preflight?: PreflightReport;
+  readonly minimumReachedAt?: number;
+  readonly verdict?: { readonly status: VerdictStatus; readonly at: number; readonly report?: string; readonly reason?: string };
+  readonly promotion?: {
+    readonly strategy: 'cutover' | 'savepoint-handoff';
+    readonly mode?: 'warm' | 'cold';
+    readonly auto: boolean;
+    readonly override?: { readonly reason: string };
+    readonly startedAt: number;
+    readonly steps: readonly StepRecord[];
+    readonly rollbackSavepoint?: SavepointResult;
+    readonly completedAt?: number;
+    readonly pitStop?: PitStop;
+  };
+  readonly rollback?: { readonly at: number; readonly reason?: string; readonly steps: readonly StepRecord[]; readonly completedAt?: number };
+  readonly abort?: { readonly at: number; readonly reason: string; readonly by: 'user' | 'auto' | 'preflight' | 'error'; readonly debugSavepoint?: SavepointResult };
+  /** Effects asked for and not yet reported done, in order; the controller performs the first. */
+  readonly pending: readonly PendingEffect[];
+  readonly lastError?: { readonly effectId: string; readonly code: string; readonly message: string; readonly retriable: boolean; readonly at: number };
+}
+
+export type DeploymentEvent =
+  | { readonly type: 'start' }
+  | { readonly type: 'effectDone'; readonly id: string; readonly result: EffectResult }
+  | { readonly type: 'effectFailed'; readonly id: string; readonly error: { readonly code: string; readonly message: string; readonly retriable: boolean } }
+  | { readonly type: 'minimumReached' }
+  | { readonly type: 'verdict'; readonly status: VerdictStatus; readonly report?: string; readonly reason?: string }
+  /** `override` promotes a Failed or Inconclusive candidate; the reason is recorded. */
+  | { readonly type: 'promote'; readonly override?: { readonly reason: string } }
+  | { readonly type: 'abort'; readonly reason: string }
+  | { readonly type: 'rollback'; readonly reason?: string };
+
+export type Refusal = { readonly ok: false; readonly code: string; readonly reason: string; readonly hint: string };
+export type TransitionResult = { readonly ok: true; readonly next: Deployment; readonly effects: readonly Effect[] } | Refusal;
+
+/** One entry of a deployment's history: the event and the record it produced. */
+export interface TransitionEntry {
+  readonly name: string;
+  readonly revision: number;
+  readonly at: number;
+  readonly from: Phase | null;
+  readonly to: Phase;
+  readonly event: DeploymentEvent | { readonly type: 'create' };
+  readonly record: Deployment;
+}
+
+export const TERMINAL: readonly Phase[] = ['Aborted', 'RolledBack'];
+
+/** A fresh deployment record (not yet stored) for a validated spec. */
+export function newDeployment(spec: DeploymentSpec, now: number, previous?: Deployment): Deployment {
+  return {
+    name: spec.name,
+    revision: (previous?.revision ?? 0) + 1,
+    generation: (previous?.generation ?? 0) + 1,
+    phase: 'Pending',
+    spec,
+    createdAt: now,
+    updatedAt: now,
+    jobs: { authoritative: spec.authoritative.jobId, candidate: `${spec.name}.candidate`, live: spec.authoritative.jobId },
+    activeTopic: spec.authoritative.output,
+    pending: [],
+  };
+}
+
+/** The consumer/transactional identity of a job the orchestrator starts. */
+export function identityOf(name: string, jobId: string): string {
+  return `pitlane.${name}.${jobId}`;
+}

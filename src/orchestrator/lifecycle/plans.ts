@@ -1,0 +1,106 @@
+/**
+ * The ordered steps of a promotion and of a rollback, one at a time. A step may
+ * need the result of the one before (a cold handoff restores from the savepoint
+ * the previous step took), so each call looks at the steps already done and
+ * returns the next effect, or null when the sequence is complete. Pure.
+ */
+import type { Deployment, Effect, PitStop, StepRecord } from './model.ts';
+import { identityOf } from './model.ts';
+
+function stepResult(steps: readonly StepRecord[], type: Effect['type']) {
+  return steps.find((s) => s.type === type)?.result;
+}
+
+export function nextPromotionStep(d: Deployment): Effect | null {
+  const p = d.promotion;
+  if (!p) return null;
+  const s = d.spec;
+  const i = p.steps.length;
+  const auth = d.jobs.authoritative;
+  const cand = d.jobs.candidate;
+  if (p.strategy === 'cutover') {
+    // Groups move first; the old job keeps running until they have moved, so a
+    // failed cutover leaves the old stream intact.
+    const seq: (() => Effect)[] = [
+      () => ({ type: 'stopAnalysis' }),
+      () => ({ type: 'cutoverGroups', groups: s.promotion.downstreamGroups, from: s.authoritative.output, to: s.candidate.canary, force: s.promotion.force, timeoutMs: s.promotion.groupEmptyTimeout }),
+      () => ({ type: 'stopWithSavepoint', jobId: auth, keep: 'rollback' }),
+    ];
+    return seq[i]?.() ?? null;
+  }
+  if (p.mode === 'cold') {
+    // The shadow candidate goes first: it is off the critical path of the pit stop.
+    const seq: (() => Effect)[] = [
+      () => ({ type: 'stopAnalysis' }),
+      () => ({ type: 'cancelJob', jobId: cand }),
+      () => ({ type: 'stopWithSavepoint', jobId: auth, keep: 'rollback' }),
+      () => ({
+        type: 'startJob',
+        jobId: promotedJobId(d),
+        job: s.candidate.job,
+        parallelism: s.candidate.parallelism,
+        from: { savepoint: stepResult(p.steps, 'stopWithSavepoint')?.savepoint?.location ?? '', allowNonRestoredState: s.candidate.allowNonRestoredState },
+        sinkTopic: s.authoritative.output,
+        identity: identityOf(d.name, promotedJobId(d)),
+      }),
+    ];
+    return seq[i]?.() ?? null;
+  }
+  // Warm: both jobs reach the same input offsets and hold; the old one stops
+  // there; the candidate's sink moves to the authoritative topic — no restore.
+  const seq: (() => Effect)[] = [
+    () => ({ type: 'stopAnalysis' }),
+    () => ({ type: 'alignJobs', jobIds: [auth, cand] }),
+    () => ({ type: 'stopWithSavepoint', jobId: auth, keep: 'rollback' }),
+    () => ({ type: 'switchSink', jobId: cand, to: s.authoritative.output }),
+  ];
+  return seq[i]?.() ?? null;
+}
+
+export function promotedJobId(d: Deployment): string {
+  return d.promotion?.mode === 'cold' ? `${d.name}.promoted` : d.jobs.candidate;
+}
+
+/** The pit stop from the recorded step results; fields are absent when the engine did not report the times. */
+export function pitStopOf(steps: readonly StepRecord[]): PitStop {
+  const stop = stepResult(steps, 'stopWithSavepoint');
+  const align = stepResult(steps, 'alignJobs');
+  const first = stepResult(steps, 'switchSink') ?? stepResult(steps, 'startJob');
+  const lastOutputAt = align?.lastOutputAt ?? stop?.lastOutputAt;
+  const stoppedAt = stop?.savepoint?.completedAt;
+  return {
+    ...(first?.firstOutputAt !== undefined && lastOutputAt !== undefined ? { outputGapMs: first.firstOutputAt - lastOutputAt } : {}),
+    ...(first?.at !== undefined && stoppedAt !== undefined ? { noWriterMs: Math.max(0, first.at - stoppedAt) } : {}),
+  };
+}
+
+export function nextRollbackStep(d: Deployment): Effect | null {
+  const r = d.rollback;
+  const p = d.promotion;
+  if (!r || !p?.rollbackSavepoint) return null;
+  const s = d.spec;
+  const i = r.steps.length;
+  const auth = d.jobs.authoritative;
+  const restore = { savepoint: p.rollbackSavepoint.location };
+  if (p.strategy === 'cutover') {
+    // The old job restarts on its own topic; the groups move back to it at the
+    // matching record once it has caught up; then the candidate stops.
+    const seq: (() => Effect)[] = [
+      () => ({ type: 'startJob', jobId: auth, job: s.authoritative.job, from: restore, sinkTopic: s.authoritative.output, identity: identityOf(d.name, `${auth}.rollback`) }),
+      () => ({ type: 'cutoverGroups', groups: s.promotion.downstreamGroups, from: s.candidate.canary, to: s.authoritative.output, force: s.promotion.force, timeoutMs: s.promotion.groupEmptyTimeout }),
+      () => ({ type: 'stopWithSavepoint', jobId: d.jobs.live, keep: 'debug' }),
+    ];
+    return seq[i]?.() ?? null;
+  }
+  // Handoff: the new job stops at offsets X; the old one restarts from the
+  // savepoint kept at promotion (offsets O ≤ X), replays O..X into the now
+  // unused canary topic, holds at X, and only then takes the authoritative
+  // topic — so downstream sees neither a gap nor a duplicate.
+  const seq: (() => Effect)[] = [
+    () => ({ type: 'stopWithSavepoint', jobId: d.jobs.live, keep: 'debug' }),
+    () => ({ type: 'startJob', jobId: auth, job: s.authoritative.job, from: restore, sinkTopic: s.candidate.canary, identity: identityOf(d.name, `${auth}.rollback`) }),
+    () => ({ type: 'runUntil', jobId: auth, offsets: stepResult(r.steps, 'stopWithSavepoint')?.savepoint?.sourceOffsets ?? [] }),
+    () => ({ type: 'switchSink', jobId: auth, to: s.authoritative.output }),
+  ];
+  return seq[i]?.() ?? null;
+}

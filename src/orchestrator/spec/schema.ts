@@ -1,0 +1,162 @@
+/**
+ * The deployment spec (YAML, see deploy/): what to upgrade, how to judge it, how
+ * to promote it. Validated at the edge; inner code gets a `DeploymentSpec` with
+ * every default filled in and every duration in milliseconds.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.ts';
+
+/** A duration string (`30s`, `5m`) turned into milliseconds, with a message naming the bad text. */
+const duration = (what: string) =>
+  z.string({ error: `${what} must be a duration string such as "30s" or "5m"` }).transform((text, ctx) => {
+    const r = parseDuration(text);
+    if ('error' in r) {
+      ctx.addIssue({ code: 'custom', message: `${what} ${r.error}` });
+      return z.NEVER;
+    }
+    return r.ms;
+  });
+
+const topicName = z
+  .string()
+  .min(1, 'a topic name cannot be empty')
+  .max(249, 'Kafka topic names are at most 249 characters')
+  .regex(/^[a-zA-Z0-9._-]+$/, 'Kafka topic names may contain only letters, digits, ".", "_" and "-"');
+
+const engine = z.enum(['embedded', 'flink'], { error: 'engine must be "embedded" or "flink"' });
+
+/** Deployment names are store keys, job-id prefixes and file names: keep them plain. */
+const deploymentName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/, 'a deployment name is 1–100 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+const startSchema = z.preprocess(
+  // `start: latest` is shorthand for `start: { from: latest }`.
+  (v) => (typeof v === 'string' ? { from: v } : v),
+  z.discriminatedUnion(
+    'from',
+    [
+      z.strictObject({ from: z.literal('savepoint') }),
+      z.strictObject({ from: z.literal('earliest') }),
+      z.strictObject({ from: z.literal('latest') }),
+      z.strictObject({
+        from: z.literal('timestamp'),
+        timestamp: z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })], {
+          error: 'start.timestamp must be epoch milliseconds or an ISO-8601 date-time such as 2026-01-01T00:00:00Z',
+        }),
+      }),
+    ],
+    { error: 'start.from must be one of: savepoint (default), earliest, latest, timestamp' },
+  ),
+);
+
+const analysisSchema = z.strictObject({
+  window: duration('analysis.window').prefault('10s'),
+  /** Grace after a window's end before it is judged (late records). */
+  grace: duration('analysis.grace').prefault('2s'),
+  minimum: z
+    .strictObject({
+      duration: duration('analysis.minimum.duration').prefault('30s'),
+      windows: z.number().int().min(1, 'analysis.minimum.windows must be at least 1').prefault(3),
+      records: z.number().int().nonnegative().prefault(1000),
+    })
+    .prefault({}),
+  /**
+   * Checks and their thresholds, and the differences the new version is expected
+   * to make. Their shape belongs to the comparator (src/compare/config.ts), which
+   * validates them against its registry of check types; here they pass through.
+   */
+  checks: z.array(z.record(z.string(), z.unknown())).prefault([]),
+  expected: z.array(z.record(z.string(), z.unknown())).prefault([]),
+  /** Run a second copy of the authoritative job to measure the noise floor. */
+  noiseReplica: z.boolean().prefault(false),
+});
+
+const promotionSchema = z.strictObject({
+  strategy: z.enum(['savepoint-handoff', 'cutover'], { error: 'promotion.strategy must be "savepoint-handoff" or "cutover"' }).prefault('savepoint-handoff'),
+  /** savepoint-handoff only: warm keeps the candidate's shadow state; cold restores from the authoritative savepoint. */
+  mode: z.enum(['warm', 'cold'], { error: 'promotion.mode must be "warm" or "cold"' }).optional(),
+  auto: z.boolean().prefault(false),
+  /** cutover only: the consumer groups of the authoritative topic that move to the canary topic. */
+  downstreamGroups: z.array(z.string().min(1)).prefault([]),
+  /** cutover only: how long to wait for each downstream group to become empty. */
+  groupEmptyTimeout: duration('promotion.groupEmptyTimeout').prefault('60s'),
+  /** cutover only: apply offsets to a group that still has members (it will see a rebalance). */
+  force: z.boolean().prefault(false),
+});
+
+export const deploymentSpecSchema = z
+  .strictObject({
+    name: deploymentName,
+    inputs: z.array(topicName).min(1, 'inputs must name at least one input topic'),
+    authoritative: z.strictObject({
+      job: z.string().min(1, 'authoritative.job is the path of the running job module, e.g. examples/fraud/v1.ts'),
+      version: z.string().min(1),
+      output: topicName,
+      engine: engine.prefault('embedded'),
+      /** The engine's id of the running job; defaults to the deployment name. */
+      jobId: z.string().min(1).optional(),
+    }),
+    candidate: z.strictObject({
+      job: z.string().min(1, 'candidate.job is the path of the new job module, e.g. examples/fraud/v2.ts'),
+      version: z.string().min(1).optional(),
+      canary: topicName,
+      parallelism: z.number().int().min(1, 'candidate.parallelism must be at least 1'),
+      engine: engine.optional(),
+      /** Restore even if some savepoint state has no operator in the new job. */
+      allowNonRestoredState: z.boolean().prefault(false),
+    }),
+    start: startSchema.prefault({ from: 'savepoint' }),
+    analysis: analysisSchema.prefault({}),
+    promotion: promotionSchema.prefault({}),
+    rollback: z.strictObject({ keepSavepoint: z.boolean().prefault(true) }).prefault({}),
+  })
+  .superRefine((spec, ctx) => {
+    // Rules across keys; each issue points at the key that has to change.
+    if (spec.candidate.canary === spec.authoritative.output) {
+      ctx.addIssue({ code: 'custom', path: ['candidate', 'canary'], message: 'the canary topic must differ from the authoritative output topic, or the candidate would write into the trusted stream' });
+    }
+    if (spec.inputs.includes(spec.candidate.canary) || spec.inputs.includes(spec.authoritative.output)) {
+      ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'an input topic cannot also be an output (canary or authoritative) topic' });
+    }
+    if (new Set(spec.inputs).size !== spec.inputs.length) {
+      ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'an input topic is listed twice' });
+    }
+    const p = spec.promotion;
+    if (p.strategy === 'cutover' && p.downstreamGroups.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['promotion', 'downstreamGroups'], message: 'cutover needs at least one downstream consumer group to move to the canary topic' });
+    }
+    if (p.strategy === 'cutover' && p.mode !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['promotion', 'mode'], message: 'mode (warm|cold) applies to savepoint-handoff only; remove it for cutover' });
+    }
+    // A warm handoff keeps the state the candidate built while shadowing; that
+    // state is complete only if it started from the authoritative state (a fork)
+    // or from the very beginning of the input.
+    if (p.mode === 'warm' && (spec.start.from === 'latest' || spec.start.from === 'timestamp')) {
+      ctx.addIssue({ code: 'custom', path: ['promotion', 'mode'], message: `a warm handoff needs the candidate's state to be complete, but start.from is "${spec.start.from}"; use mode: cold (restore from the authoritative savepoint) or start from savepoint` });
+    }
+  })
+  .transform((spec) => ({
+    ...spec,
+    authoritative: { ...spec.authoritative, jobId: spec.authoritative.jobId ?? spec.name },
+    candidate: { ...spec.candidate, engine: spec.candidate.engine ?? spec.authoritative.engine },
+    start: spec.start.from === 'timestamp' ? { from: 'timestamp' as const, timestamp: toEpochMs(spec.start.timestamp) } : spec.start,
+    promotion: {
+      ...spec.promotion,
+      // Warm is the default when a shadow ran from complete state (design.md §1.6).
+      mode: spec.promotion.strategy === 'cutover' ? undefined : (spec.promotion.mode ?? defaultMode(spec.start.from)),
+    },
+  }));
+
+function toEpochMs(ts: number | string): number {
+  return typeof ts === 'number' ? ts : Date.parse(ts);
+}
+
+function defaultMode(from: 'savepoint' | 'earliest' | 'latest' | 'timestamp'): 'warm' | 'cold' {
+  return from === 'savepoint' || from === 'earliest' ? 'warm' : 'cold';
+}
+
+/** A validated deployment spec with every default filled in (durations in ms). */
+export type DeploymentSpec = z.output<typeof deploymentSpecSchema>;
+/** The spec as written in YAML (durations as strings, defaults optional). */
+export type DeploymentSpecInput = z.input<typeof deploymentSpecSchema>;

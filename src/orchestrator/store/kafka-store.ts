@@ -1,0 +1,158 @@
+/**
+ * The default store: a compacted Kafka topic (`pitlane.deployments`), so every
+ * pitlane process that reaches the cluster sees the same deployments and the
+ * orchestrator keeps no state of its own.
+ *
+ * Records, written together in one transaction per append:
+ * - key `deployment/<name>` → the full latest record (compaction keeps the last);
+ * - key `transition/<name>/<revision>` → the transition entry (distinct keys, so
+ *   compaction keeps the whole history).
+ * Both go to one partition chosen by the name, so one deployment's writes are
+ * totally ordered.
+ *
+ * How two orchestrators are kept from double-promoting: each append uses a
+ * transactional producer whose transactional.id is per deployment
+ * (`pitlane.store.<topic>.<name>`). Beginning the transaction (InitProducerId)
+ * bumps the producer epoch, which fences any other process appending to the
+ * same deployment: its open transaction is aborted and its next send or commit
+ * fails. Only after fencing does the writer read the topic to its end
+ * (read_committed) and compare revisions; it commits only if its entry is
+ * current + 1. So a compare-and-append either sees every committed write, or is
+ * fenced by the writer that made it — no interleaving lets both succeed.
+ */
+import { KafkaError, PromotionError } from '../../errors.ts';
+import type { KafkaPort } from '../../kafka/port.ts';
+import type { Deployment, TransitionEntry } from '../lifecycle/model.ts';
+import { checkEntry, staleRevision, type DeploymentStore } from './port.ts';
+
+export const DEFAULT_STORE_TOPIC = 'pitlane.deployments';
+
+export interface KafkaStoreOptions {
+  readonly topic?: string;
+  readonly partitions?: number;
+  /** Test seam: runs after the compare read and before the write of an append. */
+  readonly afterRead?: (entry: TransitionEntry) => Promise<void>;
+}
+
+interface Snapshot {
+  readonly latest: Map<string, Deployment>;
+  readonly history: Map<string, TransitionEntry[]>;
+}
+
+export class KafkaDeploymentStore implements DeploymentStore {
+  readonly description: string;
+  private readonly topic: string;
+  private ready: Promise<number> | undefined;
+
+  constructor(private readonly kafka: KafkaPort, private readonly options: KafkaStoreOptions = {}) {
+    this.topic = options.topic ?? DEFAULT_STORE_TOPIC;
+    this.description = `kafka:${this.topic}`;
+  }
+
+  /** Creates the compacted topic on first use; resolves to its partition count. */
+  private ensureTopic(): Promise<number> {
+    this.ready ??= (async () => {
+      const exists = (await this.kafka.listTopics()).includes(this.topic);
+      if (!exists) {
+        await this.kafka
+          .createTopics([{ topic: this.topic, partitions: this.options.partitions ?? 1, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' } }])
+          .catch((e: unknown) => {
+            // Another process may have created it in between.
+            if (!(e instanceof KafkaError) || !/exist/i.test(e.message)) throw e;
+          });
+      }
+      return this.kafka.partitionCount(this.topic);
+    })().catch((e: unknown) => {
+      this.ready = undefined;
+      throw e;
+    });
+    return this.ready;
+  }
+
+  /** A stable hash of the name (any stable one will do: it only has to agree between processes). */
+  private partitionOf(name: string, count: number): number {
+    let h = 0;
+    for (const c of Buffer.from(name)) h = (Math.imul(h, 31) + c) >>> 0;
+    return h % count;
+  }
+
+  /** Reads partitions to their end (read_committed) and folds them into the latest state. */
+  private async read(partition?: number): Promise<Snapshot> {
+    const count = await this.ensureTopic();
+    const latest = new Map<string, Deployment>();
+    const history = new Map<string, TransitionEntry[]>();
+    const partitions = partition === undefined ? undefined : [{ topic: this.topic, partition }];
+    const marks = await this.kafka.watermarks(this.topic);
+    const wanted = marks.filter((m) => (partition === undefined || m.partition === partition) && m.high > m.low);
+    if (wanted.length === 0 || count === 0) return { latest, history };
+    const reader = this.kafka.read({ topics: [this.topic], from: 'earliest', to: 'end', isolation: 'read_committed', ...(partitions ? { partitions } : {}) });
+    for await (const batch of reader) {
+      for (const r of batch.records) {
+        const key = r.key?.toString() ?? '';
+        if (r.value === null) continue;
+        if (key.startsWith('deployment/')) {
+          const d = JSON.parse(r.value.toString()) as Deployment;
+          latest.set(d.name, d);
+        } else if (key.startsWith('transition/')) {
+          const t = JSON.parse(r.value.toString()) as TransitionEntry;
+          const list = history.get(t.name) ?? [];
+          list.push(t);
+          history.set(t.name, list);
+        }
+      }
+    }
+    return { latest, history };
+  }
+
+  async load(name: string): Promise<Deployment | undefined> {
+    const count = await this.ensureTopic();
+    return (await this.read(this.partitionOf(name, count))).latest.get(name);
+  }
+
+  async list(): Promise<Deployment[]> {
+    return [...(await this.read()).latest.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async history(name: string): Promise<TransitionEntry[]> {
+    const count = await this.ensureTopic();
+    const list = (await this.read(this.partitionOf(name, count))).history.get(name) ?? [];
+    return list.sort((a, b) => a.revision - b.revision);
+  }
+
+  async append(entry: TransitionEntry): Promise<void> {
+    checkEntry(entry);
+    const count = await this.ensureTopic();
+    const partition = this.partitionOf(entry.name, count);
+    const producer = await this.kafka.createProducer({ transactionalId: `pitlane.store.${this.topic}.${entry.name}` });
+    try {
+      // Fence first (InitProducerId happens when the transaction begins), then read.
+      const tx = await producer.transaction();
+      let committed = false;
+      try {
+        const current = (await this.read(partition)).latest.get(entry.name)?.revision ?? 0;
+        if (entry.revision !== current + 1) throw staleRevision(entry.name, entry.revision, current, this.description);
+        await this.options.afterRead?.(entry);
+        const headers = { 'pitlane.revision': String(entry.revision) };
+        await tx.send(this.topic, [
+          { key: `transition/${entry.name}/${String(entry.revision).padStart(10, '0')}`, value: JSON.stringify(entry), headers, partition },
+          { key: `deployment/${entry.name}`, value: JSON.stringify(entry.record), headers, partition },
+        ]);
+        await tx.commit();
+        committed = true;
+      } finally {
+        if (!committed) await tx.abort().catch(() => undefined);
+      }
+    } catch (e) {
+      if (e instanceof PromotionError) throw e;
+      throw new PromotionError('STORE_WRITE_FAILED', `Could not append revision ${entry.revision} of ${entry.name} to ${this.description}: ${(e as Error).message}`, {
+        retriable: true,
+        cause: e,
+        hint: 'Another orchestrator may have fenced this one, or the broker is unreachable. Reload the deployment and retry; the append either happened completely or not at all.',
+      });
+    } finally {
+      await producer.close().catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
