@@ -8,7 +8,7 @@
 //   npm test -- --unit       pure unit tests only (no broker)
 //   npm test -- FILTER...    only test files whose path contains a FILTER
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { register } from 'tsx/esm/api';
 
@@ -26,6 +26,7 @@ function run(cmd, cmdArgs, env = process.env) {
 }
 
 function findTests(dir, out = []) {
+  if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir)) {
     if (name === 'node_modules' || name.startsWith('.')) continue;
     const p = join(dir, name);

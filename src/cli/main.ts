@@ -4,6 +4,9 @@ import { EXIT } from './exit-codes.ts';
 import { reportError } from './output.ts';
 import { registerDev } from './commands/dev.ts';
 import { registerTopic } from './commands/topic.ts';
+import { registerRun } from './commands/run.ts';
+import { registerSavepoint } from './commands/savepoint.ts';
+import { registerJobs } from './commands/jobs.ts';
 
 /** Builds the pitlane command tree. Each command file registers its own subcommands. */
 export function buildProgram(): Command {
@@ -33,6 +36,9 @@ export function buildProgram(): Command {
 
   registerDev(program, run);
   registerTopic(program, run);
+  registerRun(program, run);
+  registerSavepoint(program, run);
+  registerJobs(program, run);
   return program;
 }
 

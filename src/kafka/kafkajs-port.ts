@@ -248,9 +248,18 @@ export class KafkaJsPort implements KafkaPort {
   async watermarks(topic: string): Promise<PartitionWatermarks[]> {
     await this.partitionCount(topic);
     const admin = await this.admin();
-    const offsets = await admin.fetchTopicOffsets(topic).catch((e: unknown) => {
-      throw this.fail(e, `read watermarks of ${topic}`);
-    });
+    // Right after a topic is created, kafkajs can get a ListOffsets answer without the
+    // partition (leadership not yet propagated) and fail with a TypeError inside
+    // fetchTopicOffsets; that is transient, so it is retried a few times here.
+    let offsets: Awaited<ReturnType<Admin['fetchTopicOffsets']>> | undefined;
+    for (let attempt = 1; offsets === undefined; attempt++) {
+      try {
+        offsets = await admin.fetchTopicOffsets(topic);
+      } catch (e) {
+        if (!(e instanceof TypeError) || attempt >= 10) throw this.fail(e, `read watermarks of ${topic}`);
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
     return offsets
       .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
       .sort((a, b) => a.partition - b.partition);

@@ -8,11 +8,11 @@
  *
  * Test files read the resulting addresses from the environment through `testConnection()`.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devDown, devUp } from '../../src/dev/launcher.ts';
-import { freePort } from '../../src/dev/processes.ts';
+import { freePort, isAlive } from '../../src/dev/processes.ts';
 
 export interface Infra {
   readonly brokers: string;
@@ -23,8 +23,35 @@ export interface Infra {
   readonly notes: string[];
 }
 
+const TEST_DEV_PREFIX = 'pitlane-test-dev-';
+
+/**
+ * A test run killed with SIGKILL cannot stop its broker. Each run records its own pid
+ * in its dev dir; the next run stops (by their recorded pids) the services of any
+ * test environment whose owning run is gone, and deletes it.
+ */
+export async function reapLeakedTestEnvironments(): Promise<string[]> {
+  const reaped: string[] = [];
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith(TEST_DEV_PREFIX)) continue;
+    const dir = join(tmpdir(), name);
+    const ownerFile = join(dir, 'owner.pid');
+    if (!existsSync(ownerFile)) {
+      // Not ours to judge unless long abandoned (a run in progress may not have written it yet).
+      if (Date.now() - statSync(dir).mtimeMs < 3 * 3600_000) continue;
+    } else {
+      const owner = Number(readFileSync(ownerFile, 'utf8'));
+      if (Number.isInteger(owner) && isAlive(owner)) continue;
+    }
+    await devDown(dir, { purge: true });
+    reaped.push(dir);
+  }
+  return reaped;
+}
+
 async function viaLauncher(): Promise<Infra> {
-  const devDir = mkdtempSync(join(tmpdir(), 'pitlane-test-dev-'));
+  const devDir = mkdtempSync(join(tmpdir(), TEST_DEV_PREFIX));
+  writeFileSync(join(devDir, 'owner.pid'), String(process.pid));
   const port = await freePort();
   const controllerPort = await freePort();
   const registryPort = await freePort();
@@ -108,5 +135,8 @@ export async function startInfra(): Promise<Infra> {
     };
   }
   if (process.env.PITLANE_TESTCONTAINERS === '1') return viaTestcontainers();
-  return viaLauncher();
+  const reaped = await reapLeakedTestEnvironments();
+  const infra = await viaLauncher();
+  if (reaped.length > 0) infra.notes.push(`stopped services left behind by killed test runs in ${reaped.join(', ')}`);
+  return infra;
 }

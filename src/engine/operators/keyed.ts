@@ -1,0 +1,116 @@
+/**
+ * Base of keyed operators: routes each element to its key (and key group), owns the
+ * per-key-group state store and the event/processing-time timer queues, and fires
+ * timers in timestamp order when the watermark (or the injected clock) passes them.
+ * The `parallelism` logical subtasks each own the contiguous key-group range
+ * `rangeOf(i)`; since all run in this process, a subtask is a view over its range
+ * (for status and snapshots), and rescaling needs no data movement.
+ */
+import type { IncomingRecord } from '../../kafka/port.ts';
+import type { GraphNode, KeySpec } from '../api/graph.ts';
+import { assignRanges, type KeyGroupRange } from '../key-groups.ts';
+import { KeyResolver, type ResolvedKey } from '../key.ts';
+import { KeyedStateStore, type KeyEntry } from '../state/store.ts';
+import { TimerQueue, type Timer } from '../timers.ts';
+import { UNKNOWN_SOURCE } from '../runtime/lineage.ts';
+import { Operator, type RuntimeContext } from './operator.ts';
+
+export abstract class KeyedOperator extends Operator {
+  readonly keySpec: KeySpec;
+  readonly keys: KeyResolver;
+  readonly store: KeyedStateStore;
+  readonly eventTimers = new TimerQueue();
+  readonly processingTimers = new TimerQueue();
+  readonly ranges: KeyGroupRange[];
+
+  // The key in scope while user code runs.
+  protected currentKey: unknown;
+  protected currentKeyString = '';
+  protected currentKeyGroup = 0;
+  protected currentTimestamp = 0;
+  protected currentSource: IncomingRecord = UNKNOWN_SOURCE;
+  private currentResolved: ResolvedKey | undefined;
+
+  constructor(node: GraphNode, rt: RuntimeContext, slotCount: number) {
+    super(node, rt);
+    this.keySpec = (node as unknown as { key: KeySpec }).key;
+    this.keys = new KeyResolver(rt.maxParallelism);
+    this.store = new KeyedStateStore(rt.maxParallelism, slotCount);
+    this.ranges = assignRanges(rt.maxParallelism, rt.parallelism);
+  }
+
+  /** Puts the element's key in scope; false (after a dead letter) when the key selector throws. */
+  protected enterKey(value: unknown, timestamp: number, source: IncomingRecord): boolean {
+    let key: unknown;
+    try {
+      key = (this.keySpec.selector as (v: unknown) => unknown)(value);
+    } catch (e) {
+      this.failed(e, source);
+      return false;
+    }
+    const r = this.keys.resolve(key);
+    this.currentResolved = r;
+    this.currentKey = key;
+    this.currentKeyString = r.keyString;
+    this.currentKeyGroup = r.keyGroup;
+    this.currentTimestamp = timestamp;
+    this.currentSource = source;
+    return true;
+  }
+
+  protected enterTimer(t: Timer): void {
+    this.currentResolved = undefined;
+    this.currentKeyString = t.keyString;
+    this.currentKeyGroup = t.keyGroup;
+    this.currentKey = this.store.get(t.keyGroup, t.keyString)?.key ?? JSON.parse(t.keyString);
+    this.currentTimestamp = t.timestamp;
+    this.currentSource = (t.payload as IncomingRecord | undefined) ?? UNKNOWN_SOURCE;
+  }
+
+  entry(): KeyEntry | undefined {
+    const cached = this.currentResolved?.entry as KeyEntry | undefined;
+    if (cached !== undefined && !cached.removed) return cached;
+    return this.store.get(this.currentKeyGroup, this.currentKeyString);
+  }
+
+  ensureEntry(): KeyEntry {
+    const r = this.currentResolved;
+    const cached = r?.entry as KeyEntry | undefined;
+    if (cached !== undefined && !cached.removed) return cached;
+    const e = this.store.getOrCreate(this.currentKeyGroup, this.currentKeyString, this.currentKey);
+    if (r) r.entry = e;
+    return e;
+  }
+
+  releaseIfEmpty(): void {
+    this.store.removeIfEmpty(this.currentKeyGroup, this.currentKeyString);
+  }
+
+  protected abstract onTimer(timer: Timer, domain: 'event' | 'processing'): void;
+
+  /** Timers fire before the watermark moves on, so downstream sees their output first. */
+  protected override onWatermark(watermark: number): void {
+    for (let t = this.eventTimers.pollUpTo(watermark); t; t = this.eventTimers.pollUpTo(watermark)) this.fire(t, 'event');
+  }
+
+  override onProcessingTime(now: number): void {
+    for (let t = this.processingTimers.pollUpTo(now); t; t = this.processingTimers.pollUpTo(now)) this.fire(t, 'processing');
+  }
+
+  private fire(t: Timer, domain: 'event' | 'processing'): void {
+    this.enterTimer(t);
+    try {
+      this.onTimer(t, domain);
+    } catch (e) {
+      this.failed(e, this.currentSource);
+    }
+  }
+
+  override keysInState(): number {
+    return this.store.size;
+  }
+
+  keysPerSubtask(): number[] {
+    return this.ranges.map((r) => this.store.countIn(r));
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Running job ⇄ JobSnapshot (src/engine/snapshot/model.ts). Taken between batches,
+ * after all output of the processed records is flushed: all keyed state per key
+ * group, timers, source offsets and per-partition watermarks. Restore puts state back
+ * by key group, so the new parallelism's ranges simply take the blocks they own.
+ */
+import { RestoreIncompatibleError } from '../../errors.ts';
+import type { KeyGroupBlock, OperatorSnapshot, StateCodecSpec, StateEntry, TimerEntry } from '../snapshot/model.ts';
+import { stateSpecsOf } from '../api/job.ts';
+import { operatorKindOf } from '../api/graph.ts';
+import type { Operator } from '../operators/operator.ts';
+import { KeyedOperator } from '../operators/keyed.ts';
+import { ProcessOperator } from '../operators/process.ts';
+import { ReduceOperator } from '../operators/reduce.ts';
+import { WindowOperator, type WindowSlot } from '../operators/window.ts';
+import { parseWindowId } from '../windows.ts';
+import { UNKNOWN_SOURCE } from './lineage.ts';
+import { SourceOperator } from './source.ts';
+
+const utf8 = (s: string) => Buffer.from(s, 'utf8');
+
+function encodeEntries(op: KeyedOperator, keyString: string, slots: unknown[]): StateEntry[] {
+  const key = utf8(keyString);
+  const out: StateEntry[] = [];
+  if (op instanceof ProcessOperator) {
+    op.states.forEach((d, i) => {
+      const v = slots[i];
+      if (v === undefined) return;
+      if (d.kind === 'list') for (const x of v as unknown[]) out.push({ state: d.name, key, value: d.codec.encode(x) });
+      else if (d.kind === 'map') for (const [mk, mv] of v as Map<string | number, unknown>) out.push({ state: d.name, key, mapKey: d.mapKeyCodec.encode(mk), value: d.codec.encode(mv) });
+      else out.push({ state: d.name, key, value: d.codec.encode(v) });
+    });
+  } else if (op instanceof ReduceOperator) {
+    if (slots[0] !== undefined) out.push({ state: 'reduce', key, value: op.codec.encode(slots[0]) });
+  } else if (op instanceof WindowOperator) {
+    for (const [id, slot] of (slots[0] as Map<string, WindowSlot> | undefined) ?? []) out.push({ state: 'windows', key, mapKey: utf8(JSON.stringify(id)), value: op.codec.encode(slot.acc) });
+  }
+  return out;
+}
+
+function keyedBlocks(op: KeyedOperator): KeyGroupBlock[] {
+  const blocks = new Map<number, { entries: StateEntry[]; timers: TimerEntry[] }>();
+  const block = (kg: number) => {
+    let b = blocks.get(kg);
+    if (!b) blocks.set(kg, (b = { entries: [], timers: [] }));
+    return b;
+  };
+  for (const [kg, group] of op.store.blocks()) for (const [ks, entry] of group) block(kg).entries.push(...encodeEntries(op, ks, entry.slots));
+  for (const [domain, q] of [['event', op.eventTimers], ['processing', op.processingTimers]] as const) {
+    for (const t of q.all()) block(t.keyGroup).timers.push({ key: utf8(t.keyString), timestamp: t.timestamp, domain, ...(t.namespace ? { namespace: utf8(t.namespace) } : {}) });
+  }
+  return [...blocks.entries()].sort((a, b) => a[0] - b[0]).map(([keyGroup, b]) => ({ keyGroup, ...b }));
+}
+
+export function snapshotOperators(ops: readonly Operator[], parallelism: number): OperatorSnapshot[] {
+  const out: OperatorSnapshot[] = [];
+  for (const op of ops) {
+    const kind = operatorKindOf(op.node);
+    if (!kind || op.node.uid === undefined) continue;
+    const keyed = op instanceof KeyedOperator;
+    out.push({
+      uid: op.node.uid,
+      name: op.node.name,
+      kind,
+      parallelism: keyed ? parallelism : 1,
+      ...(keyed ? { keyFingerprint: op.keySpec.fingerprint } : {}),
+      states: stateSpecsOf(op.node),
+      keyGroups: keyed ? keyedBlocks(op) : [],
+    });
+  }
+  return out;
+}
+
+function restoreKeyed(op: KeyedOperator, snap: OperatorSnapshot): void {
+  const writer = new Map<string, StateCodecSpec>(snap.states.map((s) => [s.name, s.codec]));
+  for (const block of snap.keyGroups) {
+    for (const e of block.entries) {
+      const ks = e.key.toString('utf8');
+      const kg = op.keys.keyGroupOfString(ks);
+      if (kg !== block.keyGroup) {
+        throw new RestoreIncompatibleError('RESTORE_KEY_GROUP_MISMATCH', `${op.node.name}: a key stored in key group ${block.keyGroup} hashes to ${kg} in this job.`, {
+          hint: 'The snapshot was taken with another maxParallelism or key encoding; restore into a job with the same maxParallelism.',
+        });
+      }
+      const entry = op.store.getOrCreate(kg, ks, JSON.parse(ks));
+      const w = writer.get(e.state);
+      if (op instanceof ProcessOperator) {
+        const i = op.states.findIndex((d) => d.name === e.state);
+        const d = op.states[i];
+        if (!d) continue; // dropped state: planRestore decides whether that is allowed
+        if (d.kind === 'list') ((entry.slots[i] ??= []) as unknown[]).push(d.codec.decode(e.value, w));
+        else if (d.kind === 'map') ((entry.slots[i] ??= new Map()) as Map<unknown, unknown>).set(d.mapKeyCodec.decode(e.mapKey!), d.codec.decode(e.value, w));
+        else entry.slots[i] = d.codec.decode(e.value, w);
+      } else if (op instanceof ReduceOperator && e.state === 'reduce') {
+        entry.slots[0] = op.codec.decode(e.value, w);
+      } else if (op instanceof WindowOperator && e.state === 'windows') {
+        const id = JSON.parse(e.mapKey!.toString('utf8')) as string;
+        const slot: WindowSlot = { window: parseWindowId(id), acc: op.codec.decode(e.value, w), source: UNKNOWN_SOURCE };
+        ((entry.slots[0] ??= new Map()) as Map<string, WindowSlot>).set(id, slot);
+      }
+      op.store.removeIfEmpty(kg, ks);
+    }
+    for (const t of block.timers) {
+      const q = t.domain === 'event' ? op.eventTimers : op.processingTimers;
+      q.add(t.key.toString('utf8'), block.keyGroup, t.timestamp, t.namespace?.toString('utf8') ?? '');
+    }
+  }
+}
+
+/** Puts a snapshot's keyed state and timers back into freshly built operators (matched by uid). */
+export function restoreOperators(ops: readonly Operator[], snapshots: readonly OperatorSnapshot[]): void {
+  const byUid = new Map(snapshots.map((s) => [s.uid, s]));
+  for (const op of ops) {
+    if (!(op instanceof KeyedOperator) || op.node.uid === undefined) continue;
+    const snap = byUid.get(op.node.uid);
+    if (snap) restoreKeyed(op, snap);
+  }
+}
+
+export function sourceOperators(ops: readonly Operator[]): SourceOperator[] {
+  return ops.filter((o): o is SourceOperator => o instanceof SourceOperator);
+}

@@ -1,0 +1,133 @@
+// The savepoint commands end to end: the real CLI (bin/pitlane.mjs) on real files,
+// with a real job module for `check --job`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile, mkdir, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { TestContext } from 'node:test';
+import { writeSavepoint } from '../src/engine/savepoint/write.ts';
+import { PROFILE_SCHEMA, syntheticSnapshot } from '../src/engine/savepoint/synthetic.ts';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(repo, 'bin', 'pitlane.mjs'), ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** A job module like a user would write, restoring into the synthetic savepoint's operators. */
+function jobModule(version: string, schema: object): string {
+  const api = (f: string): string => pathToFileURL(join(repo, 'src', 'engine', 'api', f)).href;
+  return `import { defineJob } from '${api('job.ts')}';
+import { valueState } from '${api('state.ts')}';
+import { avroCodec } from '${api('codecs.ts')}';
+export default defineJob({
+  name: 'synthetic', version: '${version}', maxParallelism: 128,
+  build(env) {
+    env.fromKafka({ uid: 'source', topics: 'events' })
+      .keyBy((e) => e.userId, { fingerprint: 'string:userId' })
+      .process('profiles', { states: [valueState('profile', { codec: avroCodec(${JSON.stringify(schema)}) })], processElement() {} });
+  },
+});
+`;
+}
+
+async function fixture(t: TestContext): Promise<{ root: string; sp: string }> {
+  const root = await mkdtemp(join(tmpdir(), 'pitlane-spcli-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const sp = join(root, 'sp');
+  await writeSavepoint(sp, syntheticSnapshot({ keys: 1000, timerEvery: 10 }));
+  return { root, sp };
+}
+
+test('savepoint inspect shows operators, keys, offsets and checksums; a damaged file exits 1', async (t) => {
+  const { sp } = await fixture(t);
+  const ok = await cli(['savepoint', 'inspect', sp, '--json']);
+  assert.equal(ok.code, 0, ok.stderr);
+  const s = JSON.parse(ok.stdout) as { formatVersion: number; checksumsOk: boolean; operators: { uid: string; keys: number; timers: number; keyGroups: { keys: number }[] }[]; sourceOffsets: unknown[] };
+  assert.equal(s.formatVersion, 1);
+  assert.equal(s.checksumsOk, true);
+  const profiles = s.operators.find((o) => o.uid === 'profiles')!;
+  assert.equal(profiles.keys, 1000);
+  assert.equal(profiles.timers, 100);
+  assert.equal(profiles.keyGroups.reduce((n, k) => n + k.keys, 0), 1000);
+  assert.equal(s.sourceOffsets.length, 2);
+  const human = await cli(['savepoint', 'inspect', sp]);
+  assert.match(human.stdout, /checksums\s+ok/);
+  assert.match(human.stdout, /profiles\s+process\(profiles\)\s+process\s+4\s+1000\s+100/);
+
+  const meta = (await readdir(join(sp, 'op-1-profiles'))).sort()[0]!;
+  const path = join(sp, 'op-1-profiles', meta);
+  const bytes = await readFile(path);
+  bytes[20] = bytes[20]! ^ 0xff;
+  await writeFile(path, bytes);
+  const bad = await cli(['savepoint', 'inspect', sp]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, new RegExp(`checksums\\s+FAILED for 1 file[\\s\\S]*op-1-profiles/${meta}`));
+});
+
+test('savepoint check: compatible exits 0, a type change exits 1 naming uid, state and field, bad input exits 3', async (t) => {
+  const { root, sp } = await fixture(t);
+  await mkdir(join(root, 'jobs'));
+  // Job modules are ES modules, as in a project whose package.json says "type": "module".
+  await writeFile(join(root, 'jobs', 'package.json'), '{"type":"module"}');
+  const v2 = join(root, 'jobs', 'v2.ts');
+  await writeFile(v2, jobModule('v2', { ...PROFILE_SCHEMA, fields: [...PROFILE_SCHEMA.fields, { name: 'risk', type: 'double', default: 0 }] }));
+  const good = await cli(['savepoint', 'check', sp, '--job', v2, '--parallelism', '8']);
+  assert.equal(good.code, 0, good.stderr + good.stdout);
+  assert.match(good.stdout, /^compatible: synthetic v1 → synthetic v2/);
+  assert.match(good.stdout, /rescale: profiles 4 → 8 subtasks/);
+  assert.match(good.stdout, /schema evolves: profiles\/profile/);
+
+  const v3 = join(root, 'jobs', 'v3.ts');
+  await writeFile(v3, jobModule('v3', { ...PROFILE_SCHEMA, fields: [{ name: 'count', type: 'string' }, ...PROFILE_SCHEMA.fields.slice(1)] }));
+  const typeChange = await cli(['savepoint', 'check', sp, '--job', v3, '--json']);
+  assert.equal(typeChange.code, 1, typeChange.stderr);
+  const plan = JSON.parse(typeChange.stdout) as { compatible: boolean; problems: { code: string; uid: string; state: string; field: string; fix: string }[] };
+  assert.equal(plan.compatible, false);
+  assert.deepEqual(plan.problems.map((p) => [p.code, p.uid, p.state, p.field]), [['STATE_TYPE_CHANGED', 'profiles', 'profile', 'count']]);
+
+  const other = join(root, 'other.json');
+  await writeFile(other, JSON.stringify({ name: 'alarm', version: '1', maxParallelism: 128, inputTopics: ['events'], operators: [] }));
+  const mismatch = await cli(['savepoint', 'check', sp, '--description', other]);
+  assert.equal(mismatch.code, 1);
+  assert.match(mismatch.stdout, /\[JOB_MISMATCH\] The savepoint belongs to job "synthetic", not "alarm"/);
+
+  const missing = await cli(['savepoint', 'check', join(root, 'nope'), '--job', v2]);
+  assert.equal(missing.code, 3);
+  assert.match(missing.stderr, /SAVEPOINT_NOT_FOUND/);
+  const noJob = await cli(['savepoint', 'check', sp]);
+  assert.equal(noJob.code, 3);
+  assert.match(noJob.stderr, /--job/);
+});
+
+test('savepoint read dumps keyed state as NDJSON; dispose deletes only savepoints', async (t) => {
+  const { root, sp } = await fixture(t);
+  const r = await cli(['savepoint', 'read', sp, '--uid', 'profiles', '--state', 'profile']);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { keyGroup: number; key: string; value: { count: number; total: number; lastSeen: number } });
+  assert.equal(rows.length, 1000);
+  const u42 = rows.find((x) => x.key === 'user-42')!;
+  assert.deepEqual(u42.value, { count: 42, total: 42 * 1.25, lastSeen: 1_700_000_000_042 });
+  const wrong = await cli(['savepoint', 'read', sp, '--uid', 'profiles', '--state', 'nope']);
+  assert.equal(wrong.code, 3);
+  assert.match(wrong.stderr, /no state "nope" \(it has "profile"\)/);
+
+  await mkdir(join(root, 'plain'));
+  const refuse = await cli(['savepoint', 'dispose', join(root, 'plain')]);
+  assert.equal(refuse.code, 3);
+  assert.match(refuse.stderr, /SAVEPOINT_NOT_A_SAVEPOINT/);
+  const gone = await cli(['savepoint', 'dispose', sp, '--json']);
+  assert.equal(gone.code, 0, gone.stderr);
+  assert.deepEqual((await readdir(root)).sort(), ['plain']);
+});
