@@ -166,3 +166,18 @@ test('transactional producer: aborted records are never read, committed ones are
   const uncommitted = await readAll(k.kafka, { topics: [topic], to: 'end', isolation: 'read_uncommitted' });
   assert.deepEqual(uncommitted.map((r) => r.value!.toString()), ['a1', 'a2', 'c1']);
 });
+
+test('a fresh client used concurrently opens one admin and one producer, and close() releases them', async (t) => {
+  const k = kafkaForTest(t);
+  const topics = [uniqueName('conc'), uniqueName('conc')];
+  const fresh = createKafkaClients(resolveConnection({ env: process.env }), silentLogger());
+  try {
+    await Promise.all(topics.map((topic) => fresh.kafka.createTopics([{ topic }])));
+    await Promise.all([...topics.map((topic) => fresh.kafka.produce(topic, [{ value: 'x' }])), fresh.kafka.listTopics(), fresh.kafka.listTopics()]);
+    for (const topic of topics) assert.deepEqual(await fresh.kafka.watermarks(topic), [{ partition: 0, low: 0, high: 1 }]);
+  } finally {
+    await fresh.kafka.close();
+    await k.kafka.deleteTopics(topics);
+  }
+  // A leaked connection would keep this test file's process alive past the runner's timeout.
+});

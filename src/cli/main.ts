@@ -5,6 +5,7 @@ import { reportError } from './output.ts';
 import { registerDev } from './commands/dev.ts';
 import { registerTopic } from './commands/topic.ts';
 import { registerRun } from './commands/run.ts';
+import { registerCompare } from './commands/compare.ts';
 import { registerSavepoint } from './commands/savepoint.ts';
 import { registerJobs } from './commands/jobs.ts';
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerDev(program, run);
   registerTopic(program, run);
   registerRun(program, run);
+  registerCompare(program, run);
   registerSavepoint(program, run);
   registerJobs(program, run);
   return program;

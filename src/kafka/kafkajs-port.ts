@@ -62,8 +62,8 @@ function toMessage(r: OutgoingRecord): Message {
 /** The kafkajs implementation of the KafkaPort. */
 export class KafkaJsPort implements KafkaPort {
   private readonly kafka: Kafka;
-  private adminClient: Admin | undefined;
-  private sharedProducer: Producer | undefined;
+  private adminClient: Promise<Admin> | undefined;
+  private sharedProducer: Promise<Producer> | undefined;
   private readonly readers = new Set<RecordReader>();
   private readonly producers = new Set<ProducerHandle>();
   private readonly partitionCounts = new Map<string, number>();
@@ -80,30 +80,38 @@ export class KafkaJsPort implements KafkaPort {
     return toKafkaError(e, action, this.conn.brokers);
   }
 
-  private async admin(): Promise<Admin> {
-    if (!this.adminClient) {
+  /**
+   * The admin client, connected once. The promise (not the client) is memoized so
+   * concurrent first calls share one connection instead of racing to open several,
+   * of which all but one would never be closed.
+   */
+  private admin(): Promise<Admin> {
+    this.adminClient ??= (async () => {
       const admin = this.kafka.admin();
       try {
         await admin.connect();
       } catch (e) {
+        this.adminClient = undefined;
         throw this.fail(e, 'connect the admin client');
       }
-      this.adminClient = admin;
-    }
+      return admin;
+    })();
     return this.adminClient;
   }
 
   async produce(topic: string, records: readonly OutgoingRecord[]): Promise<TopicPartitionOffset[]> {
-    if (!this.sharedProducer) {
+    this.sharedProducer ??= (async () => {
       const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
       try {
         await p.connect();
       } catch (e) {
+        this.sharedProducer = undefined;
         throw this.fail(e, 'connect a producer');
       }
-      this.sharedProducer = p;
-    }
-    return sendWith(this.sharedProducer, topic, await this.withPartitions(topic, records), (e) => this.fail(e, `produce to ${topic}`));
+      return p;
+    })();
+    const producer = await this.sharedProducer;
+    return sendWith(producer, topic, await this.withPartitions(topic, records), (e) => this.fail(e, `produce to ${topic}`));
   }
 
   async createProducer(options: ProducerOptions = {}): Promise<ProducerHandle> {
@@ -349,7 +357,11 @@ export class KafkaJsPort implements KafkaPort {
   async close(): Promise<void> {
     await Promise.allSettled([...this.readers].map((r) => r.close()));
     await Promise.allSettled([...this.producers].map((p) => p.close()));
-    await Promise.allSettled([this.sharedProducer?.disconnect(), this.adminClient?.disconnect()]);
+    const [producer, admin] = await Promise.allSettled([this.sharedProducer, this.adminClient]);
+    await Promise.allSettled([
+      producer.status === 'fulfilled' ? producer.value?.disconnect() : undefined,
+      admin.status === 'fulfilled' ? admin.value?.disconnect() : undefined,
+    ]);
     this.sharedProducer = undefined;
     this.adminClient = undefined;
   }

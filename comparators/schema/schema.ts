@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { parseWith } from '../../src/config/validate.ts';
+import type { Check, FieldType, Side, WindowAccumulator } from '../types.ts';
+import { fieldsOf, inferType } from '../shared/fields.ts';
+import { measurer } from '../shared/measure.ts';
+
+export const schemaParams = z.strictObject({
+  /** Fields to ignore (dotted paths), e.g. processing timestamps that differ by nature. */
+  ignore: z.array(z.string()).default([]),
+  /** Fail when the registry says b's schema is not compatible with a's subject. */
+  requireCompatible: z.boolean().default(true),
+});
+
+export interface SchemaDiff {
+  readonly added: string[];
+  readonly removed: string[];
+  readonly retyped: { field: string; a: string; b: string }[];
+}
+
+/** Compares two field→type maps. A type of `null` (only nulls seen) matches any type. */
+export function diffFields(a: Readonly<Record<string, FieldType>>, b: Readonly<Record<string, FieldType>>, ignore: ReadonlySet<string>): SchemaDiff {
+  const added = Object.keys(b).filter((f) => !(f in a) && !ignore.has(f)).sort();
+  const removed = Object.keys(a).filter((f) => !(f in b) && !ignore.has(f)).sort();
+  const retyped: SchemaDiff['retyped'] = [];
+  for (const f of Object.keys(a).sort()) {
+    const ta = a[f];
+    const tb = b[f];
+    if (ta === undefined || tb === undefined || ignore.has(f) || ta === tb || ta === 'null' || tb === 'null') continue;
+    retyped.push({ field: f, a: ta, b: tb });
+  }
+  return { added, removed, retyped };
+}
+
+/**
+ * schema — field names and types on both sides: from the registry for Avro,
+ * inferred from the window's values for JSON. A field is present if any record
+ * has it; a field seen only as null has no type yet and retypes nothing, so a
+ * nulled field is the null-rate check's finding, not this one's.
+ */
+export function schemaCheck(name: string, params: unknown): Check {
+  const p = parseWith(schemaParams, params ?? {}, `check ${name} (schema)`);
+  const ignore = new Set(p.ignore);
+  return {
+    name,
+    type: 'schema',
+    open(window): WindowAccumulator {
+      const seen: Record<Side, Map<string, Set<FieldType>>> = { a: new Map(), b: new Map() };
+      const counts = { a: 0, b: 0 };
+      return {
+        add(side, record) {
+          counts[side]++;
+          const types = seen[side];
+          for (const [f, v] of fieldsOf(record)) {
+            let s = types.get(f);
+            if (!s) types.set(f, (s = new Set()));
+            if (s.size < 4) s.add(inferType(v));
+          }
+        },
+        finish(ctx) {
+          const m = measurer(name, 'schema', window);
+          const records = counts.a + counts.b;
+          if (counts.a === 0 || counts.b === 0) {
+            return [m({ metric: 'fields', status: 'Inconclusive', observed: null, expected: 0, threshold: 0, records, detail: { reason: `no records on side ${counts.a === 0 ? 'a' : 'b'}` } })];
+          }
+          const fa = ctx.a.schemaFields ?? collapse(seen.a);
+          const fb = ctx.b.schemaFields ?? collapse(seen.b);
+          const diff = diffFields(fa, fb, ignore);
+          const differences = diff.added.length + diff.removed.length + diff.retyped.length;
+          const incompatible = p.requireCompatible && ctx.compatibility !== undefined && !ctx.compatibility.compatible;
+          return [
+            m({
+              metric: 'fields',
+              status: differences > 0 || incompatible ? 'Failed' : 'Successful',
+              observed: differences,
+              expected: 0,
+              threshold: 0,
+              records,
+              detail: {
+                ...diff,
+                source: { a: ctx.a.schemaFields ? 'registry' : 'inferred', b: ctx.b.schemaFields ? 'registry' : 'inferred' },
+                ...(ctx.compatibility ? { compatibility: ctx.compatibility } : {}),
+              },
+            }),
+          ];
+        },
+      };
+    },
+  };
+}
+
+/** One type per field: nulls drop out; several non-null types read as a union (`number|string`). */
+function collapse(types: Map<string, Set<FieldType>>): Record<string, FieldType> {
+  const out: Record<string, FieldType> = {};
+  for (const [f, s] of types) {
+    const nonNull = [...s].filter((t) => t !== 'null').sort();
+    out[f] = nonNull.length === 0 ? 'null' : nonNull.join('|');
+  }
+  return out;
+}

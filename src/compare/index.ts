@@ -1,0 +1,9 @@
+/** The comparison as a library (the orchestrator calls it in live mode). */
+export { createComparison, type Comparison, type ComparisonSpec, type ComparisonDeps, type StepOptions } from './comparison.ts';
+export { resolveCompareConfig, compareConfigSchema, type CompareConfig, type CompareConfigInput } from './config.ts';
+export type { ReaderSpec } from './side.ts';
+export { REPORT_SCHEMA, type ComparisonReport } from './report/model.ts';
+export { renderJson } from './report/json.ts';
+export { renderTerminal } from './report/terminal.ts';
+export { renderHtml } from './report/html.ts';
+export { assess } from '../analysis/assess.ts';
