@@ -57,6 +57,14 @@ export interface SavepointResult {
   readonly sourceOffsets: readonly TopicPartitionOffset[];
   /** Epoch ms when it completed (the engine's clock). */
   readonly completedAt: number;
+  /**
+   * End offsets of the job's output topic at the savepoint: everything before was
+   * caused by input before `sourceOffsets`. A shadow comparison starts the
+   * authoritative side here, where the forked candidate starts.
+   */
+  readonly outputOffsets?: readonly TopicPartitionOffset[];
+  /** The highest per-partition event-time watermark in the savepoint (ms), if any. */
+  readonly watermark?: number;
 }
 
 export type JobState = 'starting' | 'running' | 'holding' | 'stopping' | 'finished' | 'cancelled' | 'failed' | 'unknown';
@@ -86,6 +94,8 @@ export interface JobMetrics {
   readonly inRate: number;
   /** Epoch ms of the last record written by the sink, if any. */
   readonly lastOutputAt?: number;
+  /** Epoch ms of the first record the sink wrote to its current topic, if any. */
+  readonly firstOutputAt?: number;
   /** Bytes of keyed state held. */
   readonly stateBytes?: number;
 }
@@ -153,13 +163,23 @@ export interface EngineAdapter {
    * On a held job, switches the sink from its current topic to `to` and resumes
    * input. Output caused by input before the hold went to the old topic; output
    * caused by input at or after it goes to the new topic, in the sink's
-   * transactions (exactly-once), without restoring state.
+   * transactions (exactly-once), without restoring state. With `keepHold` the
+   * job stays held: a warm handoff fences the old job's sink onto the canary
+   * topic this way, so nothing it might still emit (a processing-time timer)
+   * can reach the authoritative topic while its savepoint is written.
    */
-  switchSink(jobId: string, to: string, request: { readonly requestId: string }): Promise<SwitchSinkResult>;
+  switchSink(jobId: string, to: string, request: { readonly requestId: string; readonly keepHold?: boolean }): Promise<SwitchSinkResult>;
+
+  /**
+   * Stops taking input right where the job is (no target to race against),
+   * commits the output of what it read, and holds. Warm handoff holds both jobs
+   * first, then runs the one behind up to the other with `runUntilOffsets`.
+   */
+  hold(jobId: string, request: { readonly requestId: string }): Promise<HoldResult>;
 
   /** Releases a hold without changing the sink. */
   resume(jobId: string, request: { readonly requestId: string }): Promise<void>;
 
   /** Plans a restore of `savepoint` into `job` without running anything (design.md §4 preflight). */
-  preflight(savepoint: string, job: { readonly job: string; readonly parallelism?: number; readonly allowNonRestoredState?: boolean }): Promise<PreflightReport>;
+  preflight(savepoint: string, job: { readonly job: string; readonly parallelism?: number; readonly allowNonRestoredState?: boolean; readonly inputs?: readonly string[]; readonly sinkTopic?: string }): Promise<PreflightReport>;
 }

@@ -86,8 +86,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
       if (closed) return;
       closed = true;
       removeEntry(options.dir, options.name, process.pid);
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // close() alone waits for idle keep-alive connections of long-lived clients.
+      const done = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await done;
     },
   };
 }

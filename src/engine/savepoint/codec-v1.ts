@@ -57,7 +57,8 @@ const metadataSchema = z.object({
     }),
   ),
   sourceOffsets: z.array(z.object({ topic: z.string(), partition: nonNegInt, offset: z.number().int() })),
-  watermarks: z.array(z.object({ topic: z.string(), partition: nonNegInt, offset: z.number().int(), watermark: z.number() })),
+  // A partition that has seen no record has watermark -Infinity, which JSON writes as null.
+  watermarks: z.array(z.object({ topic: z.string(), partition: nonNegInt, offset: z.number().int(), watermark: z.number().nullable().transform((w) => w ?? Number.NEGATIVE_INFINITY) })),
   createdAt: z.number(),
   type: z.enum(['savepoint', 'checkpoint']),
 });

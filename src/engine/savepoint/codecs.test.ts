@@ -21,6 +21,11 @@ test('metadata round-trips through the v1 envelope', () => {
   assert.deepEqual(decodeMetadataFile(encodeMetadataFile(meta), 'x'), meta);
 });
 
+test('a partition that has seen no record keeps its -Infinity watermark through the file', () => {
+  const m = { ...meta, watermarks: [{ topic: 't', partition: 0, offset: 0, watermark: Number.NEGATIVE_INFINITY }, { topic: 't', partition: 1, offset: 3, watermark: 17 }] };
+  assert.deepEqual(decodeMetadataFile(encodeMetadataFile(m), 'x').watermarks, m.watermarks);
+});
+
 const rejects: { name: string; mutate: (b: Buffer) => Buffer; code: string; message?: RegExp }[] = [
   { name: 'wrong magic', mutate: (b) => Buffer.concat([Buffer.from('NOPE'), b.subarray(4)]), code: 'SAVEPOINT_NOT_A_SAVEPOINT' },
   {

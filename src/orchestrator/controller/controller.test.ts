@@ -82,12 +82,19 @@ class FakeEngine implements EngineAdapter {
       return { positions: offsets, lastOutputAt: 600 };
     });
   }
-  async switchSink(jobId: string, to: string, r: { requestId: string }) {
+  async hold(jobId: string, r: { requestId: string }) {
+    return this.once(r.requestId, `pause ${jobId}`, () => {
+      const j = this.jobs.get(jobId)!;
+      j.state = 'holding';
+      return { positions: [{ topic: 'payments', partition: 0, offset: j.pos }], lastOutputAt: 600 };
+    });
+  }
+  async switchSink(jobId: string, to: string, r: { requestId: string; keepHold?: boolean }) {
     return this.once(r.requestId, `switch ${jobId}→${to}`, () => {
       const j = this.jobs.get(jobId)!;
       const from = j.sink;
       j.sink = to;
-      j.state = 'running';
+      if (!r.keepHold) j.state = 'running';
       return { from, to, firstOutputAt: 640 };
     });
   }
@@ -144,7 +151,8 @@ test('a full run: fork, shadow, pass, warm handoff, with each engine action once
   assert.equal(passed.phase, 'Passed');
   const d = await s.controller().dispatch('fraud', { type: 'promote' });
   assert.equal(d.phase, 'Promoted');
-  assert.deepEqual(s.engine.actions, ['savepoint fraud', 'start fraud.candidate→alerts-canary', 'hold fraud@100', 'hold fraud.candidate@100', 'stop fraud', 'switch fraud.candidate→alerts']);
+  assert.deepEqual(s.engine.actions, ['savepoint fraud', 'start fraud.candidate→alerts-canary', 'pause fraud', 'pause fraud.candidate', 'hold fraud@100', 'hold fraud.candidate@100', 'switch fraud→alerts-canary', 'switch fraud.candidate→alerts', 'stop fraud']);
+  assert.deepEqual(d.promotion?.steps.map((x) => x.type), ['stopAnalysis', 'warmHandoff']);
   assert.deepEqual(d.promotion?.pitStop?.outputGapMs, 40);
   assert.equal(s.engine.jobs.get('fraud.candidate')?.sink, 'alerts');
   const hist = await s.store.history('fraud');
@@ -152,7 +160,7 @@ test('a full run: fork, shadow, pass, warm handoff, with each engine action once
 });
 
 test('crash after an effect but before its append: resume repeats the call, the engine acts once', async (t) => {
-  for (const type of ['alignJobs', 'stopWithSavepoint', 'switchSink'] as const) {
+  for (const type of ['warmHandoff'] as const) {
     await t.test(type, async () => {
       const s = setup();
       await toPassed(s);
@@ -163,14 +171,14 @@ test('crash after an effect but before its append: resume repeats the call, the 
       const d = await s.controller().resume('fraud');
       assert.equal(d.phase, 'Promoted');
       assert.equal(s.engine.actions.filter((a) => a.startsWith('stop fraud')).length, 1, 'the old job stopped once');
-      assert.equal(s.engine.actions.filter((a) => a.startsWith('switch')).length, 1, 'the sink switched once');
+      assert.equal(s.engine.actions.filter((a) => a.startsWith('switch fraud.candidate')).length, 1, 'the sink switched once');
       await assert.rejects(s.controller().dispatch('fraud', { type: 'promote' }), (e: unknown) => e instanceof PromotionError && e.code === 'DEPLOYMENT_ALREADY_PROMOTED');
     });
   }
 });
 
 test('crash right after an append: resume continues with the next step', async (t) => {
-  for (const at of ['promote', 'alignJobs', 'stopWithSavepoint']) {
+  for (const at of ['promote', 'stopAnalysis', 'warmHandoff']) {
     await t.test(at, async () => {
       const s = setup();
       await toPassed(s);
@@ -179,7 +187,7 @@ test('crash right after an append: resume continues with the next step', async (
       s.store.crash = undefined;
       const d = await s.controller().resume('fraud');
       assert.equal(d.phase, 'Promoted');
-      assert.equal(s.engine.actions.length, 6, `no engine action repeated: ${s.engine.actions.join(' | ')}`);
+      assert.equal(s.engine.actions.length, 9, `no engine action repeated: ${s.engine.actions.join(' | ')}`);
     });
   }
 });
@@ -265,7 +273,7 @@ test('two controllers racing on one deployment: promoted once', async () => {
   assert.ok(results.some((r) => r.status === 'fulfilled'));
   const d = await s.controller().resume('fraud');
   assert.equal(d.phase, 'Promoted');
-  assert.equal(s.engine.actions.filter((a) => a.startsWith('switch')).length, 1);
+  assert.equal(s.engine.actions.filter((a) => a.startsWith('switch fraud.candidate')).length, 1);
   assert.equal((await s.store.history('fraud')).filter((h) => h.event.type === 'promote').length, 1, 'one promote recorded');
 });
 

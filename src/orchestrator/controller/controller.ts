@@ -31,6 +31,11 @@ export interface ControllerDeps {
   readonly logger: Logger;
   readonly analysis?: AnalysisPort;
   readonly cutover?: CutoverPort;
+  /**
+   * Test seam for crash tests: called after an effect was performed and before
+   * its completion is appended — the widest window a crash can hit.
+   */
+  readonly afterEffect?: (effect: PendingEffect) => void;
 }
 
 /** Phases after which a name may be reused for a new deployment. */
@@ -85,6 +90,7 @@ export class DeploymentController {
       let event: DeploymentEvent;
       try {
         const result = await this.perform(head, d);
+        this.deps.afterEffect?.(head);
         event = { type: 'effectDone', id: head.id, result: { ...result, at: result.at ?? this.deps.clock.now() } };
       } catch (e) {
         this.deps.logger.warn({ deployment: d.name, effect: head.effect.type, id: head.id, err: describeUnknown(e) }, 'effect failed');
@@ -115,6 +121,10 @@ export class DeploymentController {
     return d;
   }
 
+  private firstOutput(jobId: string): Promise<number | undefined> {
+    return firstOutputOf(this.deps.engine, jobId, this.deps.clock);
+  }
+
   /** Performs one effect through the ports; the effect id is the requestId everywhere. */
   private async perform({ id, effect }: PendingEffect, d: Deployment): Promise<EffectResult> {
     const { engine } = this.deps;
@@ -122,10 +132,12 @@ export class DeploymentController {
       case 'triggerSavepoint':
         return { savepoint: await engine.savepoint(effect.jobId, { requestId: id }) };
       case 'preflight':
-        return { report: await engine.preflight(effect.savepoint, { job: effect.job, parallelism: effect.parallelism, allowNonRestoredState: effect.allowNonRestoredState }) };
+        return { report: await engine.preflight(effect.savepoint, { job: effect.job, parallelism: effect.parallelism, allowNonRestoredState: effect.allowNonRestoredState, inputs: d.spec.inputs, sinkTopic: d.spec.candidate.canary }) };
       case 'startJob': {
-        const started = await engine.start({ requestId: id, jobId: effect.jobId, job: effect.job, ...(effect.parallelism ? { parallelism: effect.parallelism } : {}), inputs: d.spec.inputs, from: effect.from, sinkTopic: effect.sinkTopic, identity: effect.identity });
-        return { jobId: started.jobId };
+        const started = await engine.start({ requestId: id, jobId: effect.jobId, job: effect.job, ...(effect.parallelism ? { parallelism: effect.parallelism } : {}), inputs: d.spec.inputs, from: effect.from, sinkTopic: effect.sinkTopic, identity: effect.identity, ...(effect.holdAtStart ? { holdAtStart: true } : {}) });
+        // A job that takes over the authoritative topic ends the pit stop with its first write.
+        const firstOutputAt = effect.sinkTopic === d.spec.authoritative.output ? await this.firstOutput(effect.jobId) : undefined;
+        return { jobId: started.jobId, ...(firstOutputAt !== undefined ? { firstOutputAt } : {}) };
       }
       case 'startAnalysis':
         await this.deps.analysis?.start(d, id);
@@ -142,13 +154,32 @@ export class DeploymentController {
         await engine.cancel(effect.jobId, { requestId: id });
         return {};
       case 'alignJobs': {
-        // The furthest position of any job on each partition: the one behind
-        // catches up, the one ahead is already there and holds.
-        const statuses = await Promise.all(effect.jobIds.map((j) => engine.status(j)));
-        const target = furthest(statuses.flatMap((s) => s.positions));
+        // Each job first stops taking input where it is (a hold has no target to
+        // race against); then the one behind runs up to the furthest position of
+        // any, and the one ahead is already there. Both end held at the same offsets.
+        const held = await Promise.all(effect.jobIds.map((j) => engine.hold(j, { requestId: `${id}/hold/${j}` })));
+        const target = furthest(held.flatMap((h) => h.positions));
         const holds = await Promise.all(effect.jobIds.map((j) => engine.runUntilOffsets(j, target, { requestId: `${id}/${j}` })));
         const lastOutputAt = holds[0]?.lastOutputAt;
         return { positions: target, ...(lastOutputAt !== undefined ? { lastOutputAt } : {}) };
+      }
+      case 'warmHandoff': {
+        // Sub-requests carry their own ids, so a resumed step repeats no action.
+        const jobs = [effect.from, effect.jobId];
+        const held = await Promise.all(jobs.map((j) => engine.hold(j, { requestId: `${id}/hold/${j}` })));
+        const target = furthest(held.flatMap((h) => h.positions));
+        const holds = await Promise.all(jobs.map((j) => engine.runUntilOffsets(j, target, { requestId: `${id}/until/${j}` })));
+        // Held at the target, the old job takes no more input; fencing its sink
+        // onto the canary topic means nothing it could still emit reaches the
+        // authoritative topic. Then the candidate takes over, and only then is
+        // the old job's (frozen) state written as the rollback savepoint — so the
+        // savepoint's size is not part of the pit stop.
+        await engine.switchSink(effect.from, effect.fence, { requestId: `${id}/fence`, keepHold: true });
+        const fencedAt = this.deps.clock.now();
+        const switched = await engine.switchSink(effect.jobId, effect.to, { requestId: `${id}/switch` });
+        const savepoint = await engine.stopWithSavepoint(effect.from, { requestId: `${id}/stop` });
+        const lastOutputAt = holds[0]?.lastOutputAt;
+        return { positions: target, savepoint, fencedAt, ...(lastOutputAt !== undefined ? { lastOutputAt } : {}), ...(switched.firstOutputAt !== undefined ? { firstOutputAt: switched.firstOutputAt } : {}) };
       }
       case 'runUntil': {
         const hold = await engine.runUntilOffsets(effect.jobId, effect.offsets, { requestId: id });
@@ -164,6 +195,17 @@ export class DeploymentController {
         return { groups: await this.deps.cutover.cutover({ requestId: id, groups, from, to, force, timeoutMs }) };
       }
     }
+  }
+}
+
+/** Polls a job's metrics for its first write (bounded: absent if none within the wait). */
+async function firstOutputOf(engine: EngineAdapter, jobId: string, clock: Clock, waitMs = 10_000): Promise<number | undefined> {
+  const deadline = clock.now() + waitMs;
+  for (;;) {
+    const m = await engine.metrics(jobId).catch(() => undefined);
+    if (m?.firstOutputAt !== undefined) return m.firstOutputAt;
+    if (clock.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 2));
   }
 }
 

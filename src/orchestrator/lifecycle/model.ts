@@ -27,6 +27,8 @@ export type Effect =
       readonly from: { readonly savepoint: string; readonly allowNonRestoredState?: boolean } | { readonly input: InputStart };
       readonly sinkTopic: string;
       readonly identity: string;
+      /** Restore, then hold before reading input (a `runUntil` follows and sets the limit). */
+      readonly holdAtStart?: boolean;
     }
   | { readonly type: 'startAnalysis' }
   | { readonly type: 'stopAnalysis' }
@@ -38,6 +40,15 @@ export type Effect =
   /** Run one job up to the offsets where another stopped, then hold (rollback catch-up). */
   | { readonly type: 'runUntil'; readonly jobId: string; readonly offsets: readonly TopicPartitionOffset[] }
   | { readonly type: 'switchSink'; readonly jobId: string; readonly to: string }
+  /**
+   * The warm handoff as ONE step: hold both jobs, run the one behind up to the
+   * other, fence the held old job's sink onto `fence` (the canary topic), switch
+   * the candidate's sink to `to`, then stop the old one with a savepoint of its
+   * state frozen at the hold (kept for rollback) — off the pit stop's path. One step because every store append between these
+   * actions would be time with no job writing; each sub-action is still
+   * idempotent by its own requestId, so a resumed step repeats none of them.
+   */
+  | { readonly type: 'warmHandoff'; readonly from: string; readonly to: string; readonly jobId: string; readonly fence: string }
   | {
       readonly type: 'cutoverGroups';
       readonly groups: readonly string[];
@@ -63,6 +74,8 @@ export interface EffectResult {
   readonly positions?: readonly TopicPartitionOffset[];
   readonly lastOutputAt?: number;
   readonly firstOutputAt?: number;
+  /** Warm handoff: when the old job's sink was fenced off the authoritative topic. */
+  readonly fencedAt?: number;
   readonly groups?: readonly GroupCutover[];
   /** Epoch ms when the effect completed (controller clock). */
   readonly at?: number;

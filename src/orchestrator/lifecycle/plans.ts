@@ -48,11 +48,10 @@ export function nextPromotionStep(d: Deployment): Effect | null {
   }
   // Warm: both jobs reach the same input offsets and hold; the old one stops
   // there; the candidate's sink moves to the authoritative topic — no restore.
+  // One effect (warmHandoff), so no store round trip lengthens the pit stop.
   const seq: (() => Effect)[] = [
     () => ({ type: 'stopAnalysis' }),
-    () => ({ type: 'alignJobs', jobIds: [auth, cand] }),
-    () => ({ type: 'stopWithSavepoint', jobId: auth, keep: 'rollback' }),
-    () => ({ type: 'switchSink', jobId: cand, to: s.authoritative.output }),
+    () => ({ type: 'warmHandoff', from: auth, jobId: cand, to: s.authoritative.output, fence: s.candidate.canary }),
   ];
   return seq[i]?.() ?? null;
 }
@@ -63,14 +62,17 @@ export function promotedJobId(d: Deployment): string {
 
 /** The pit stop from the recorded step results; fields are absent when the engine did not report the times. */
 export function pitStopOf(steps: readonly StepRecord[]): PitStop {
-  const stop = stepResult(steps, 'stopWithSavepoint');
-  const align = stepResult(steps, 'alignJobs');
-  const first = stepResult(steps, 'switchSink') ?? stepResult(steps, 'startJob');
+  const warm = stepResult(steps, 'warmHandoff');
+  const stop = warm ?? stepResult(steps, 'stopWithSavepoint');
+  const align = warm ?? stepResult(steps, 'alignJobs');
+  const first = warm ?? stepResult(steps, 'switchSink') ?? stepResult(steps, 'startJob');
   const lastOutputAt = align?.lastOutputAt ?? stop?.lastOutputAt;
   const stoppedAt = stop?.savepoint?.completedAt;
   return {
     ...(first?.firstOutputAt !== undefined && lastOutputAt !== undefined ? { outputGapMs: first.firstOutputAt - lastOutputAt } : {}),
-    ...(first?.at !== undefined && stoppedAt !== undefined ? { noWriterMs: Math.max(0, first.at - stoppedAt) } : {}),
+    ...(warm
+      ? warm.firstOutputAt !== undefined && warm.fencedAt !== undefined ? { noWriterMs: Math.max(0, warm.firstOutputAt - warm.fencedAt) } : {}
+      : first?.at !== undefined && stoppedAt !== undefined ? { noWriterMs: Math.max(0, first.at - stoppedAt) } : {}),
   };
 }
 
@@ -98,7 +100,7 @@ export function nextRollbackStep(d: Deployment): Effect | null {
   // topic — so downstream sees neither a gap nor a duplicate.
   const seq: (() => Effect)[] = [
     () => ({ type: 'stopWithSavepoint', jobId: d.jobs.live, keep: 'debug' }),
-    () => ({ type: 'startJob', jobId: auth, job: s.authoritative.job, from: restore, sinkTopic: s.candidate.canary, identity: identityOf(d.name, `${auth}.rollback`) }),
+    () => ({ type: 'startJob', jobId: auth, job: s.authoritative.job, from: restore, sinkTopic: s.candidate.canary, identity: identityOf(d.name, `${auth}.rollback`), holdAtStart: true }),
     () => ({ type: 'runUntil', jobId: auth, offsets: stepResult(r.steps, 'stopWithSavepoint')?.savepoint?.sourceOffsets ?? [] }),
     () => ({ type: 'switchSink', jobId: auth, to: s.authoritative.output }),
   ];

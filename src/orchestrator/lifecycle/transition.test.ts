@@ -198,7 +198,7 @@ test('completions are accepted only for the head pending effect (no double advan
 
 test('promotion sequences per strategy, pit stop, active topic and live job', async (t) => {
   const cases: [string, string, string[], Partial<Deployment>][] = [
-    ['warm handoff', '', ['stopAnalysis', 'alignJobs', 'stopWithSavepoint', 'switchSink'], { activeTopic: 'alerts' }],
+    ['warm handoff', '', ['stopAnalysis', 'warmHandoff'], { activeTopic: 'alerts' }],
     ['cold handoff', 'promotion: { mode: cold }', ['stopAnalysis', 'cancelJob', 'stopWithSavepoint', 'startJob'], { activeTopic: 'alerts' }],
     ['cutover', 'promotion: { strategy: cutover, downstreamGroups: [billing] }', ['stopAnalysis', 'cutoverGroups', 'stopWithSavepoint'], { activeTopic: 'alerts-canary' }],
   ];
@@ -210,6 +210,7 @@ test('promotion sequences per strategy, pit stop, active topic and live job', as
         alignJobs: { positions: SP.sourceOffsets, lastOutputAt: 1000 },
         stopWithSavepoint: { savepoint: { ...SP, completedAt: 1010 }, lastOutputAt: 1000 },
         switchSink: { firstOutputAt: 1040, at: 1030 },
+        warmHandoff: { positions: SP.sourceOffsets, lastOutputAt: 1000, fencedAt: 1020, savepoint: { ...SP, completedAt: 1060 }, firstOutputAt: 1040, at: 1065 },
         startJob: { firstOutputAt: 2500, at: 2400 },
         cutoverGroups: { groups: [{ groupId: 'billing', offsets: [], forced: false }] },
       });

@@ -78,7 +78,8 @@ function effectDone(d: Deployment, id: string, result: EffectResult, now: number
 
   if (d.phase === 'Promoting' && d.promotion) {
     const steps = [...d.promotion.steps, step];
-    const rollbackSavepoint = effect.type === 'stopWithSavepoint' && effect.keep === 'rollback' ? result.savepoint : d.promotion.rollbackSavepoint;
+    const keepsRollback = (effect.type === 'stopWithSavepoint' && effect.keep === 'rollback') || effect.type === 'warmHandoff';
+    const rollbackSavepoint = keepsRollback ? result.savepoint : d.promotion.rollbackSavepoint;
     const activeTopic = effect.type === 'cutoverGroups' ? effect.to : d.activeTopic;
     const promotion = { ...d.promotion, steps, ...(rollbackSavepoint ? { rollbackSavepoint } : {}) };
     const after: Deployment = { ...d, promotion, activeTopic };

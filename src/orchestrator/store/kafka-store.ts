@@ -129,6 +129,7 @@ export class KafkaDeploymentStore implements DeploymentStore {
       const tx = await producer.transaction();
       let committed = false;
       try {
+        const before = (await this.kafka.watermarks(this.topic)).find((m) => m.partition === partition)?.high ?? 0;
         const current = (await this.read(partition)).latest.get(entry.name)?.revision ?? 0;
         if (entry.revision !== current + 1) throw staleRevision(entry.name, entry.revision, current, this.description);
         await this.options.afterRead?.(entry);
@@ -139,6 +140,7 @@ export class KafkaDeploymentStore implements DeploymentStore {
         ]);
         await tx.commit();
         committed = true;
+        await this.awaitVisible(partition, before);
       } finally {
         if (!committed) await tx.abort().catch(() => undefined);
       }
@@ -151,6 +153,19 @@ export class KafkaDeploymentStore implements DeploymentStore {
       });
     } finally {
       await producer.close().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Read-your-writes: right after a commit (notably on a just-created topic) the
+   * partition's high watermark may not include it yet, and a read "to the end"
+   * would miss it. Waits until the two records and the commit marker are visible.
+   */
+  private async awaitVisible(partition: number, before: number): Promise<void> {
+    for (let i = 0; i < 500; i++) {
+      const high = (await this.kafka.watermarks(this.topic)).find((m) => m.partition === partition)?.high ?? 0;
+      if (high >= before + 3) return;
+      await new Promise((r) => setTimeout(r, 10));
     }
   }
 

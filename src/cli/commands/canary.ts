@@ -1,0 +1,215 @@
+/**
+ * `pitlane canary …`: the orchestrator's manual commands (docs/orchestrator.md).
+ * Each builds its orchestrator from the CLI context (createOrchestrator) and
+ * works on the durable store, so any pitlane process sees the same deployments.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError } from '../../errors.ts';
+import { loadDeploymentSpec } from '../../orchestrator/spec/load.ts';
+import { compareConfigOf } from '../../orchestrator/analysis/compare-config.ts';
+import { createOrchestrator, deploymentDir, type Orchestrator } from '../../orchestrator/create.ts';
+import { describeDeployment, gateOutcome } from '../../orchestrator/view.ts';
+import { parseDuration } from '../../orchestrator/spec/duration.ts';
+import type { Deployment } from '../../orchestrator/lifecycle/model.ts';
+import { EXIT } from '../exit-codes.ts';
+import { emit, table } from '../output.ts';
+import type { CliContext } from '../context.ts';
+
+type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
+
+interface Common {
+  store?: string;
+  stateDir?: string;
+  json?: boolean;
+}
+
+const GATE_EXIT = { pass: EXIT.OK, fail: EXIT.FAIL, inconclusive: EXIT.INCONCLUSIVE, error: EXIT.ERROR, pending: EXIT.INCONCLUSIVE } as const;
+
+function common(cmd: Command): Command {
+  return cmd
+    .option('--store <where>', 'deployment store: kafka[:TOPIC] or dir:PATH (default: $PITLANE_STORE or kafka:pitlane.deployments)')
+    .option('--state-dir <dir>', 'job hosts, savepoints and reports (default: $PITLANE_STATE_DIR or ~/.local/state/pitlane/orchestrator)')
+    .option('--json', 'print the result as JSON');
+}
+
+async function withOrchestrator<T>(ctx: CliContext, o: Common, fn: (orch: Orchestrator) => Promise<T>): Promise<T> {
+  const orch = createOrchestrator({ connection: ctx.connection(), kafka: ctx.kafka().kafka, logger: ctx.logger, store: o.store, stateDir: o.stateDir });
+  try {
+    return await fn(orch);
+  } finally {
+    await orch.close();
+  }
+}
+
+async function mustLoad(orch: Orchestrator, name: string): Promise<Deployment> {
+  const d = await orch.store.load(name);
+  if (!d) throw new ConfigError('DEPLOYMENT_NOT_FOUND', `No deployment named ${name} in ${orch.store.description}.`, { hint: 'List them with `pitlane canary list` (same --store).' });
+  return d;
+}
+
+function reportSummary(orch: Orchestrator, name: string): { verdict: string; reason: string; windows: number; a: number; b: number } | undefined {
+  const f = join(deploymentDir(orch.stateDir, name), 'report.json');
+  if (!existsSync(f)) return undefined;
+  const r = JSON.parse(readFileSync(f, 'utf8')) as { verdict: string; reason: string; windows: unknown[]; sides: { a: { records: number }; b: { records: number } } };
+  return { verdict: r.verdict, reason: r.reason, windows: r.windows.length, a: r.sides.a.records, b: r.sides.b.records };
+}
+
+function duration(text: string | undefined, what: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const r = parseDuration(text);
+  if ('error' in r) throw new ConfigError('CLI_BAD_DURATION', `${what} ${r.error}`, { hint: 'Write e.g. 90s or 5m.' });
+  return r.ms;
+}
+
+export function registerCanary(program: Command, run: Run): void {
+  const canary = program.command('canary').description('shadow a candidate beside the authoritative job, gate it, promote it or roll it back');
+
+  common(canary.command('start').description('create a deployment from a spec and fork the candidate from a savepoint of the running job').argument('<spec>', 'deployment spec (YAML)')).action((file: string, o: Common) =>
+    run((ctx) =>
+      withOrchestrator(ctx, o, async (orch) => {
+        const spec = await loadDeploymentSpec(file);
+        compareConfigOf(spec, `${file} (analysis)`); // checks are validated before anything is forked
+        await orch.controller.create(spec);
+        const d = await orch.controller.dispatch(spec.name, { type: 'start' });
+        emit(d, o, () => `${describeDeployment(d)}\n${d.phase === 'Aborted' ? '\nnothing was stopped: the authoritative job keeps running.' : `\nfollow it: pitlane canary status ${d.name}   gate: pitlane canary gate ${d.name} --wait`}`);
+        return d.phase === 'Aborted' ? EXIT.FAIL : EXIT.OK;
+      }),
+    ),
+  );
+
+  common(canary.command('status').description('phase, verdict so far, jobs, pit stop').argument('<name>')).action((name: string, o: Common) =>
+    run((ctx) =>
+      withOrchestrator(ctx, o, async (orch) => {
+        const d = await mustLoad(orch, name);
+        const jobs = await Promise.all([...new Set([d.jobs.authoritative, d.jobs.candidate, d.jobs.live])].map(async (j) => ({ ...(await orch.engine.status(j)), metrics: await orch.engine.metrics(j).catch(() => undefined) })));
+        const report = reportSummary(orch, name);
+        const supervisor = orch.analysis.pidOf(name);
+        emit({ deployment: d, jobs, report, supervisor: supervisor ?? null }, o, () =>
+          [
+            describeDeployment(d),
+            '',
+            table([['JOB', 'STATE', 'SINK', 'IN', 'OUT', 'LAG'], ...jobs.map((j) => [j.jobId, j.state, j.sinkTopic || '-', String(j.metrics?.recordsIn ?? '-'), String(j.metrics?.recordsOut ?? '-'), String(j.metrics?.inputLag ?? '-')])]),
+            report ? `\nanalysis: ${report.verdict} after ${report.windows} window(s), ${report.a} vs ${report.b} records — ${report.reason}` : '',
+            supervisor ? `shadow supervisor: pid ${supervisor}` : '',
+          ].filter((l) => l !== '').join('\n'),
+        );
+      }),
+    ),
+  );
+
+  common(canary.command('list').description('all deployments in the store')).action((o: Common) =>
+    run((ctx) =>
+      withOrchestrator(ctx, o, async (orch) => {
+        const all = await orch.store.list();
+        emit({ deployments: all }, o, () => (all.length === 0 ? 'no deployments' : table([['NAME', 'PHASE', 'REVISION', 'VERDICT', 'ACTIVE TOPIC'], ...all.map((d) => [d.name, d.phase, String(d.revision), d.verdict?.status ?? '-', d.activeTopic])])));
+      }),
+    ),
+  );
+
+  common(canary.command('gate').description('exit 0 pass, 1 fail, 2 inconclusive, 3 error').argument('<name>').option('--wait', 'wait for a verdict').option('--timeout <duration>', 'with --wait: give up after this long (exit 2)', '10m')).action(
+    (name: string, o: Common & { wait?: boolean; timeout?: string }) =>
+      run((ctx) =>
+        withOrchestrator(ctx, o, async (orch) => {
+          const deadline = Date.now() + duration(o.timeout, '--timeout', 600_000);
+          let d = await mustLoad(orch, name);
+          // An inconclusive verdict can still be settled by more data: --wait waits for a decisive one.
+          const undecided = (x: Deployment) => ['pending', 'inconclusive'].includes(gateOutcome(x)) && !['Aborted', 'RolledBack'].includes(x.phase);
+          while (o.wait && undecided(d) && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 500));
+            d = await mustLoad(orch, name);
+          }
+          const outcome = gateOutcome(d);
+          emit({ name, outcome, phase: d.phase, verdict: d.verdict ?? null, abort: d.abort ?? null }, o, () => `${name}: ${outcome}${d.verdict?.reason ? ` — ${d.verdict.reason}` : ''}${d.abort ? ` (aborted by ${d.abort.by}: ${d.abort.reason})` : ''} [${d.phase}]`);
+          return GATE_EXIT[outcome];
+        }),
+      ),
+  );
+
+  common(canary.command('promote').description('promote a passed candidate (cutover or savepoint handoff, as the spec says)').argument('<name>').option('--override-verdict <reason>', 'promote a Failed or Inconclusive candidate anyway; the reason is recorded')).action(
+    (name: string, o: Common & { overrideVerdict?: string }) =>
+      run((ctx) =>
+        withOrchestrator(ctx, o, async (orch) => {
+          const d = await orch.controller.dispatch(name, { type: 'promote', ...(o.overrideVerdict ? { override: { reason: o.overrideVerdict } } : {}) });
+          emit(d, o, () => describeDeployment(d));
+        }),
+      ),
+  );
+
+  common(canary.command('abort').description('stop the candidate (its savepoint and report are kept); the authoritative job is not touched').argument('<name>').requiredOption('--reason <text>', 'why')).action(
+    (name: string, o: Common & { reason: string }) =>
+      run((ctx) =>
+        withOrchestrator(ctx, o, async (orch) => {
+          const d = await orch.controller.dispatch(name, { type: 'abort', reason: o.reason });
+          emit(d, o, () => describeDeployment(d));
+        }),
+      ),
+  );
+
+  common(canary.command('rollback').description('return to the previous version from the savepoint kept at promotion').argument('<name>').option('--reason <text>', 'why')).action(
+    (name: string, o: Common & { reason?: string }) =>
+      run((ctx) =>
+        withOrchestrator(ctx, o, async (orch) => {
+          const d = await orch.controller.dispatch(name, { type: 'rollback', ...(o.reason ? { reason: o.reason } : {}) });
+          emit(d, o, () => describeDeployment(d));
+        }),
+      ),
+  );
+
+  common(canary.command('resume').description('continue pending steps after a crash or a failed step; restarts the shadow supervisor').argument('<name>')).action((name: string, o: Common) =>
+    run((ctx) =>
+      withOrchestrator(ctx, o, async (orch) => {
+        let d = await orch.controller.resume(name);
+        // A supervisor killed while shadowing is started again (a no-op if it runs).
+        if (['Shadowing', 'Analyzing', 'Passed', 'Inconclusive'].includes(d.phase)) await orch.analysis.start(d);
+        d = await mustLoad(orch, name);
+        emit(d, o, () => describeDeployment(d));
+      }),
+    ),
+  );
+
+  common(canary.command('launch').description("start a spec's authoritative job as a managed job (its own process; survives the CLI)").argument('<spec>').option('--parallelism <n>', 'parallelism of the job', '1').option('--from <pos>', 'earliest or latest input position', 'earliest')).action(
+    (file: string, o: Common & { parallelism: string; from: string }) =>
+      run((ctx) =>
+        withOrchestrator(ctx, o, async (orch) => {
+          const spec = await loadDeploymentSpec(file);
+          if (o.from !== 'earliest' && o.from !== 'latest') throw new ConfigError('CLI_BAD_FROM', `--from ${o.from} is not earliest or latest.`);
+          const a = spec.authoritative;
+          const jobId = a.jobId;
+          await orch.engine.start({ requestId: `launch/${jobId}/${Date.now()}`, jobId, job: a.job, parallelism: Number(o.parallelism), inputs: spec.inputs, from: { input: o.from }, sinkTopic: a.output, identity: `pitlane.${spec.name}.${jobId}` });
+          const s = await orch.engine.status(jobId);
+          emit(s, o, () => `${jobId} ${s.state}: ${a.job} → ${a.output} (log ${orch.engine.logFile(jobId)})`);
+        }),
+      ),
+  );
+
+  common(canary.command('stop-job').description('stop a managed job (with --savepoint, a final savepoint first)').argument('<jobId>').option('--savepoint', 'take a final savepoint')).action(
+    (jobId: string, o: Common & { savepoint?: boolean }) =>
+      run((ctx) =>
+        withOrchestrator(ctx, o, async (orch) => {
+          const requestId = `stop/${jobId}/${Date.now()}`;
+          if (o.savepoint) {
+            const sp = await orch.engine.stopWithSavepoint(jobId, { requestId });
+            emit(sp, o, () => `${jobId} stopped; savepoint ${sp.location}`);
+          } else {
+            await orch.engine.cancel(jobId, { requestId });
+            emit({ jobId, stopped: true }, o, () => `${jobId} stopped`);
+          }
+        }),
+      ),
+  );
+
+  common(canary.command('report').description('the live comparison report').argument('<name>').option('--format <f>', 'table, json or html', 'table')).action((name: string, o: Common & { format: string }) =>
+    run((ctx) =>
+      withOrchestrator(ctx, o, async (orch) => {
+        await mustLoad(orch, name);
+        const ext = o.json ? 'json' : ({ table: 'txt', json: 'json', html: 'html' } as Record<string, string>)[o.format];
+        if (!ext) throw new ConfigError('CLI_BAD_FORMAT', `--format ${o.format} is not table, json or html.`);
+        const f = join(deploymentDir(orch.stateDir, name), `report.${ext}`);
+        if (!existsSync(f)) throw new ConfigError('REPORT_NOT_YET', `${name} has no report yet (${f}).`, { hint: 'The first one is written about a second after shadowing starts.' });
+        process.stdout.write(`${readFileSync(f, 'utf8')}\n`);
+      }),
+    ),
+  );
+}

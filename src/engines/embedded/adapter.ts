@@ -1,0 +1,257 @@
+/**
+ * The embedded EngineAdapter: every job runs in its own detached job-host process
+ * (host.ts) and is driven through its local control socket. Why processes and not
+ * jobs inside the orchestrator: the orchestrator is a short-lived CLI or a
+ * supervisor that may be `kill -9`ed; the jobs it manages must keep running
+ * through that, or "resume" would mean nothing. A restarted orchestrator finds
+ * them by job id in the job directory.
+ *
+ * Idempotency (adapter.ts contract): outcomes of changing calls are kept durably
+ * in `requests/<requestId>.json`, and savepoints go to a directory named after
+ * the requestId — so a repeated request returns the first outcome, even when the
+ * crash came after the act and before the outcome was written (the savepoint
+ * directory, or the stopped job's final record, says what happened).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, closeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PitlaneError, PromotionError, RestoreIncompatibleError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import type { ConnectionConfig } from '../../config/connection.ts';
+import type { TopicPartitionOffset } from '../../kafka/port.ts';
+import { isAlive, tailFile } from '../../dev/processes.ts';
+import { callJob } from '../../server/control-client.ts';
+import { readEntry } from '../../server/job-directory.ts';
+import { readSavepointMetadata } from '../../engine/savepoint/index.ts';
+import { describeJob } from '../../engine/index.ts';
+import { planRestore } from '../../engine/restore/plan.ts';
+import type { EngineAdapter, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StartJobRequest, SwitchSinkResult } from '../adapter.ts';
+import { loadJobModule } from './load-job.ts';
+import type { HostConfig, HostMetrics, HostStatus } from './protocol.ts';
+
+export interface EmbeddedAdapterOptions {
+  /** Root of the adapter's state: job configs and logs, savepoints, request outcomes. */
+  readonly stateDir: string;
+  readonly connection: ConnectionConfig;
+  readonly logger: Logger;
+  /** Log level of job hosts. */
+  readonly hostLogLevel?: string;
+  /** How long a job may take to come up. */
+  readonly startTimeoutMs?: number;
+}
+
+const safe = (id: string) => id.replace(/[^a-zA-Z0-9._-]/g, '_');
+const HOST_MAIN = fileURLToPath(new URL('./host-main.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface FinalRecord {
+  readonly status: HostStatus;
+  readonly metrics: HostMetrics;
+}
+
+export class EmbeddedAdapter implements EngineAdapter {
+  readonly engine = 'embedded' as const;
+  readonly jobsDir: string;
+  private readonly dir: (sub: string) => string;
+
+  constructor(private readonly o: EmbeddedAdapterOptions) {
+    this.dir = (sub) => {
+      const d = join(o.stateDir, sub);
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
+    this.jobsDir = this.dir('jobs');
+  }
+
+  /** Where the savepoint of a request goes (deterministic, so a repeat finds it). */
+  savepointDir(requestId: string): string {
+    return join(this.dir('savepoints'), safe(requestId));
+  }
+
+  logFile(jobId: string): string {
+    return join(this.dir('hosts'), `${safe(jobId)}.log`);
+  }
+
+  private async once<T>(requestId: string, act: () => Promise<T>): Promise<T> {
+    const f = join(this.dir('requests'), `${safe(requestId)}.json`);
+    if (existsSync(f)) return (JSON.parse(readFileSync(f, 'utf8')) as { result: T }).result;
+    const result = await act();
+    writeFileSync(`${f}.tmp`, JSON.stringify({ requestId, result }));
+    renameSync(`${f}.tmp`, f);
+    return result;
+  }
+
+  isRunning(jobId: string): boolean {
+    const e = readEntry(this.jobsDir, jobId);
+    return e !== undefined && isAlive(e.pid);
+  }
+
+  private call<T>(jobId: string, command: string, body: Record<string, unknown> = {}, timeoutMs = 180_000): Promise<T> {
+    return callJob(this.jobsDir, jobId, command, body, timeoutMs) as Promise<T>;
+  }
+
+  private finalOf(jobId: string): FinalRecord | undefined {
+    const f = join(this.dir('final'), `${safe(jobId)}.json`);
+    return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as FinalRecord) : undefined;
+  }
+
+  async start(r: StartJobRequest): Promise<{ readonly jobId: string }> {
+    return this.once(r.requestId, async () => {
+      if (this.isRunning(r.jobId)) return { jobId: r.jobId };
+      const config: HostConfig = {
+        jobId: r.jobId,
+        job: resolve(r.job),
+        parallelism: r.parallelism,
+        inputs: r.inputs,
+        sinkTopic: r.sinkTopic,
+        identity: r.identity,
+        from: 'savepoint' in r.from ? { ...r.from, savepoint: resolve(r.from.savepoint) } : r.from,
+        holdAtStart: r.holdAtStart,
+        jobsDir: this.jobsDir,
+        connection: this.o.connection,
+        logLevel: this.o.hostLogLevel ?? 'info',
+      };
+      const cfgFile = join(this.dir('hosts'), `${safe(r.jobId)}.json`);
+      writeFileSync(cfgFile, JSON.stringify(config, null, 2));
+      const log = this.logFile(r.jobId);
+      const fd = openSync(log, 'a');
+      // Detached, own process group, no pipes to us: the job outlives the orchestrator.
+      const child = spawn(process.execPath, ['--import', TSX, HOST_MAIN, cfgFile], { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(), env: process.env });
+      closeSync(fd);
+      child.unref();
+      let exited: number | null | undefined;
+      child.once('exit', (code) => (exited = code));
+      const deadline = Date.now() + (this.o.startTimeoutMs ?? 60_000);
+      for (;;) {
+        if (exited !== undefined || (child.pid !== undefined && !isAlive(child.pid))) {
+          throw new PromotionError('ENGINE_JOB_START_FAILED', `Job ${r.jobId} (${r.job}) exited while starting (code ${String(exited)}):\n${tailFile(log, 15).join('\n')}`, {
+            hint: `The job crashed at start; its log is ${log}.`,
+          });
+        }
+        if (this.isRunning(r.jobId)) {
+          const s = await this.call<HostStatus>(r.jobId, 'status').catch(() => undefined);
+          if (s && s.state !== 'starting') break;
+        }
+        if (Date.now() > deadline) throw new PromotionError('ENGINE_JOB_START_TIMEOUT', `Job ${r.jobId} did not come up within ${this.o.startTimeoutMs ?? 60_000} ms.`, { retriable: true, hint: `See its log: ${log}.` });
+        await sleep(50);
+      }
+      this.o.logger.info({ jobId: r.jobId, job: r.job, pid: child.pid, sink: r.sinkTopic }, 'job started');
+      return { jobId: r.jobId };
+    });
+  }
+
+  async savepoint(jobId: string, request: { readonly requestId: string; readonly targetDir?: string }): Promise<SavepointResult> {
+    return this.once(request.requestId, () => this.call<SavepointResult>(jobId, 'savepoint', { dir: request.targetDir ?? this.savepointDir(request.requestId) }));
+  }
+
+  async stopWithSavepoint(jobId: string, request: { readonly requestId: string; readonly targetDir?: string }): Promise<SavepointResult> {
+    return this.once(request.requestId, async () => {
+      const dir = request.targetDir ?? this.savepointDir(request.requestId);
+      if (!this.isRunning(jobId)) {
+        // A repeat after a crash: the job stopped and wrote its savepoint before we recorded it.
+        if (existsSync(dir)) {
+          const meta = await readSavepointMetadata(dir);
+          return { location: dir, sourceOffsets: meta.sourceOffsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })), completedAt: meta.createdAt };
+        }
+        throw new PromotionError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running, so it cannot stop with a savepoint.`, { hint: `Check \`pitlane jobs\` and the job log ${this.logFile(jobId)}.` });
+      }
+      const status = await this.call<HostStatus>(jobId, 'status');
+      const r = await this.call<{ savepoint: SavepointResult; metrics: HostMetrics }>(jobId, 'stop', { dir });
+      this.writeFinal(jobId, { status: { ...status, state: 'finished', held: false }, metrics: r.metrics });
+      // The job has stopped writing when `stop` answers (sources held, output
+      // flushed, producer closed); the process exits on its own. Not waiting for
+      // that keeps process teardown off the handoff's critical path.
+      return r.savepoint;
+    });
+  }
+
+  async cancel(jobId: string, request: { readonly requestId: string }): Promise<void> {
+    await this.once(request.requestId, async () => {
+      if (!this.isRunning(jobId)) return {};
+      const status = await this.call<HostStatus>(jobId, 'status');
+      const r = await this.call<{ metrics: HostMetrics }>(jobId, 'stop', {});
+      this.writeFinal(jobId, { status: { ...status, state: 'cancelled', held: false }, metrics: r.metrics });
+      await this.waitGone(jobId);
+      return {};
+    });
+  }
+
+  private writeFinal(jobId: string, rec: FinalRecord): void {
+    const f = join(this.dir('final'), `${safe(jobId)}.json`);
+    writeFileSync(`${f}.tmp`, JSON.stringify(rec));
+    renameSync(`${f}.tmp`, f);
+  }
+
+  private async waitGone(jobId: string, timeoutMs = 15_000): Promise<void> {
+    const e = readEntry(this.jobsDir, jobId);
+    const deadline = Date.now() + timeoutMs;
+    while (e && isAlive(e.pid) && Date.now() < deadline) await sleep(20);
+  }
+
+  async status(jobId: string): Promise<JobStatus> {
+    if (this.isRunning(jobId)) {
+      const s = await this.call<HostStatus>(jobId, 'status');
+      return { jobId, state: s.state === 'stopped' ? 'finished' : s.state, positions: s.positions, sinkTopic: s.sinkTopic };
+    }
+    const f = this.finalOf(jobId);
+    if (f) return { jobId, state: f.status.state === 'cancelled' ? 'cancelled' : 'finished', positions: f.status.positions, sinkTopic: f.status.sinkTopic };
+    const log = this.logFile(jobId);
+    if (existsSync(log)) return { jobId, state: 'failed', failure: tailFile(log, 5).join('\n'), positions: [], sinkTopic: '' };
+    return { jobId, state: 'unknown', positions: [], sinkTopic: '' };
+  }
+
+  async watermark(jobId: string): Promise<JobWatermark> {
+    const m = await this.metrics(jobId);
+    return { watermark: (m as HostMetrics).watermark ?? Number.NEGATIVE_INFINITY, perPartition: [] };
+  }
+
+  async metrics(jobId: string): Promise<JobMetrics> {
+    if (this.isRunning(jobId)) return this.call<HostMetrics>(jobId, 'metrics');
+    const f = this.finalOf(jobId);
+    if (f) return f.metrics;
+    throw new PromotionError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running and left no final record.`, { hint: 'Check `pitlane canary status` and the job logs.' });
+  }
+
+  hold(jobId: string, request: { readonly requestId: string }): Promise<HoldResult> {
+    return this.once(request.requestId, () => this.call<HoldResult>(jobId, 'hold'));
+  }
+
+  runUntilOffsets(jobId: string, offsets: readonly TopicPartitionOffset[], request: { readonly requestId: string }): Promise<HoldResult> {
+    return this.once(request.requestId, () => this.call<HoldResult>(jobId, 'runUntil', { offsets }));
+  }
+
+  switchSink(jobId: string, to: string, request: { readonly requestId: string; readonly keepHold?: boolean }): Promise<SwitchSinkResult> {
+    return this.once(request.requestId, () => this.call<SwitchSinkResult>(jobId, 'switchSink', { to, keepHold: request.keepHold === true }));
+  }
+
+  async resume(jobId: string, request: { readonly requestId: string }): Promise<void> {
+    await this.once(request.requestId, () => this.call<unknown>(jobId, 'resume'));
+  }
+
+  /** Waits for the first output of a (just started) job on its sink topic. */
+  async firstOutputAt(jobId: string, waitMs = 10_000): Promise<number | undefined> {
+    const r = await this.call<{ firstOutputAt: number | null }>(jobId, 'firstOutput', { waitMs });
+    return r.firstOutputAt ?? undefined;
+  }
+
+  async preflight(savepoint: string, job: { readonly job: string; readonly parallelism?: number; readonly allowNonRestoredState?: boolean; readonly inputs?: readonly string[]; readonly sinkTopic?: string }): Promise<PreflightReport> {
+    const meta = await readSavepointMetadata(savepoint);
+    const def = await loadJobModule(job.job);
+    let plan;
+    try {
+      plan = planRestore(meta, describeJob(def, { ...(job.inputs ? { input: job.inputs.join(',') } : {}), ...(job.sinkTopic ? { output: job.sinkTopic } : {}) }), { allowNonRestoredState: job.allowNonRestoredState === true, ...(job.parallelism !== undefined ? { parallelism: job.parallelism } : {}) });
+    } catch (e) {
+      if (e instanceof RestoreIncompatibleError || e instanceof PitlaneError) return { compatible: false, refusals: [e.message], notes: [] };
+      throw e;
+    }
+    const notes = [
+      ...plan.migrations.map((m) => `${m.uid}/${m.state}: state schema migrates (${JSON.stringify(m.from).slice(0, 60)} → ${JSON.stringify(m.to).slice(0, 60)})`),
+      ...plan.startsEmpty.map((n) => `${n.uid}${n.state ? `/${n.state}` : ''}: starts empty (${n.reason})`),
+      ...plan.dropped.map((n) => `${n.uid}${n.state ? `/${n.state}` : ''}: dropped (${n.reason})`),
+      ...plan.assignments.filter((a) => a.parallelism !== a.savedParallelism).map((a) => `${a.uid}: rescaled ${a.savedParallelism} → ${a.parallelism}`),
+    ];
+    return { compatible: plan.compatible, refusals: plan.problems.map((p) => `${p.message} Fix: ${p.fix}`), notes };
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * The deployment spec's `analysis:` section as the comparator's config. The
+ * comparator owns the shape of checks and expected differences; this only maps
+ * the spec's names onto it, so a bad check is reported by the comparator with
+ * its own message — at `canary start`, before anything is forked.
+ */
+import { resolveCompareConfig, type CompareConfig } from '../../compare/index.ts';
+import type { DeploymentSpec } from '../spec/schema.ts';
+
+export function compareConfigOf(spec: DeploymentSpec, source = `deployment ${spec.name} (analysis)`): CompareConfig {
+  const a = spec.analysis;
+  return resolveCompareConfig(
+    {
+      window: a.window,
+      grace: a.grace,
+      ...(a.checks.length > 0 ? { checks: a.checks } : {}),
+      expected: a.expected,
+      minimum: { windows: a.minimum.windows, records: Math.max(1, a.minimum.records) },
+    },
+    source,
+  );
+}

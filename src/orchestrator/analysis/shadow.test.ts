@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDeploymentSpec } from '../spec/load.ts';
+import { newDeployment, type Deployment } from '../lifecycle/model.ts';
+import type { ComparisonReport } from '../../compare/index.ts';
+import { compareConfigOf } from './compare-config.ts';
+import { eventTimeFloor, nextEvent, comparisonStarts } from './shadow.ts';
+
+const spec = parseDeploymentSpec(
+  ['name: f', 'inputs: [in]', 'authoritative: { job: a.ts, version: v1, output: out }', 'candidate: { job: b.ts, canary: can, parallelism: 2 }', 'analysis: { window: 10s, minimum: { duration: 30s, windows: 3, records: 100 } }'].join('\n'),
+  'f.yaml',
+);
+const SP = { location: '/sp', sourceOffsets: [], completedAt: 1_000, outputOffsets: [{ topic: 'out', partition: 0, offset: 7 }], watermark: 25_000 };
+const dep = (phase: Deployment['phase']): Deployment => ({ ...newDeployment(spec, 0), phase, fork: { savepoint: SP } });
+const report = (verdict: string, windows: number, a: number, b: number) => ({ verdict, reason: verdict.toLowerCase(), windows: Array.from({ length: windows }, () => ({ start: 0, end: 1 })), sides: { a: { records: a }, b: { records: b } } }) as unknown as ComparisonReport;
+
+test('nextEvent: the lifecycle event a report asks for, per phase', () => {
+  const cases: [string, Deployment['phase'], ComparisonReport, number, string | undefined, string | undefined][] = [
+    ['early fail is reported', 'Shadowing', report('Failed', 1, 10, 10), 5_000, undefined, 'verdict:fail'],
+    ['minimum not met: duration', 'Shadowing', report('Successful', 5, 500, 500), 20_000, undefined, undefined],
+    ['minimum not met: windows', 'Shadowing', report('Successful', 2, 500, 500), 40_000, undefined, undefined],
+    ['minimum not met: records on the slower side', 'Shadowing', report('Successful', 5, 500, 50), 40_000, undefined, undefined],
+    ['minimum met', 'Shadowing', report('Successful', 3, 100, 100), 31_000, undefined, 'minimumReached'],
+    ['analyzing: pass', 'Analyzing', report('Successful', 3, 100, 100), 31_000, undefined, 'verdict:pass'],
+    ['analyzing: inconclusive', 'Analyzing', report('Inconclusive', 3, 100, 100), 31_000, undefined, 'verdict:inconclusive'],
+    ['inconclusive stays quiet while inconclusive', 'Inconclusive', report('Inconclusive', 4, 100, 100), 41_000, undefined, undefined],
+    ['inconclusive settles to pass', 'Inconclusive', report('Successful', 4, 100, 100), 41_000, undefined, 'verdict:pass'],
+    ['a pass can still be revoked by a fail', 'Passed', report('Failed', 5, 100, 100), 51_000, undefined, 'verdict:fail'],
+    ['passed stays passed on more passes', 'Passed', report('Successful', 5, 100, 100), 51_000, undefined, undefined],
+    ['a dead candidate fails the gate', 'Analyzing', report('Successful', 3, 100, 100), 31_000, 'failed', 'verdict:fail'],
+    ['failed is final', 'Failed', report('Successful', 3, 100, 100), 31_000, undefined, undefined],
+  ];
+  for (const [label, phase, r, now, down, want] of cases) {
+    const e = nextEvent(dep(phase), r, now, down);
+    assert.equal(e ? (e.type === 'verdict' ? `verdict:${e.status}` : e.type) : undefined, want, label);
+  }
+});
+
+test('comparison starts at the fork output offsets; the first whole window after the fork watermark is the first judged', () => {
+  const d = dep('Shadowing');
+  assert.deepEqual(comparisonStarts(d), { a: { offsets: SP.outputOffsets, otherwise: 'earliest' }, b: 'earliest' });
+  assert.equal(eventTimeFloor(d), 40_000, 'watermark 25s, window 10s: skip [20s, 30s) and one window of margin');
+  assert.equal(eventTimeFloor({ ...d, fork: { savepoint: { ...SP, watermark: undefined } } } as unknown as Deployment), undefined);
+});
+
+test('the deploy/ examples are valid for the comparator too', async () => {
+  const { readFileSync } = await import('node:fs');
+  for (const f of ['fraud.yaml', 'fraud-buggy.yaml', 'orders-cutover.yaml']) {
+    const s = parseDeploymentSpec(readFileSync(new URL(`../../../deploy/${f}`, import.meta.url), 'utf8'), f);
+    assert.doesNotThrow(() => compareConfigOf(s), f);
+  }
+});

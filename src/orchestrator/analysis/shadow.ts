@@ -1,0 +1,172 @@
+/**
+ * The shadow loop of one deployment (runs in its supervisor process): the live
+ * comparison of the authoritative output and the canary topic, the report files
+ * it keeps current, and the events it feeds the lifecycle — minimumReached once
+ * the analysis minimum (duration, windows, records) is met, then the verdicts.
+ * A fail may come early; a pass never does (the transition enforces it too).
+ *
+ * Both sides start where they describe the same input (comparisonStarts).
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeUnknown, isPitlaneError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import type { IncomingRecord, KafkaPort, StartPosition } from '../../kafka/port.ts';
+import { LINEAGE_HEADERS } from '../../engine/index.ts';
+import type { SchemaRegistryPort } from '../../kafka/registry.ts';
+import { createComparison, renderHtml, renderJson, renderTerminal, type Comparison, type ComparisonReport } from '../../compare/index.ts';
+import type { Deployment, DeploymentEvent, VerdictStatus } from '../lifecycle/model.ts';
+import type { Orchestrator } from '../create.ts';
+import { deploymentDir } from '../create.ts';
+import { compareConfigOf } from './compare-config.ts';
+
+export interface ShadowDeps {
+  readonly kafka: KafkaPort;
+  readonly registry?: SchemaRegistryPort | undefined;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+const WATCHED = new Set(['Shadowing', 'Analyzing', 'Passed', 'Inconclusive', 'Failed']);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Where both sides of the shadow comparison start: the authoritative side at the
+ * output offsets recorded with the fork savepoint, the canary topic from its
+ * beginning — so both sides are exactly the output of the input after the fork.
+ */
+export function comparisonStarts(d: Deployment): { a: StartPosition; b: StartPosition } {
+  const sp = d.fork?.savepoint;
+  if (sp?.outputOffsets && sp.outputOffsets.length > 0) return { a: { offsets: sp.outputOffsets, otherwise: 'earliest' }, b: 'earliest' };
+  if (d.spec.start.from === 'earliest') return { a: 'earliest', b: 'earliest' };
+  const at = { timestamp: sp?.completedAt ?? d.createdAt };
+  return { a: at, b: at };
+}
+
+/**
+ * The fork lands mid-window: judging that partial window compares two versions on
+ * a sliver of input, which is noise. Both sides therefore skip records whose event
+ * time is before the first whole window after the fork's watermark (plus one
+ * window of margin for out-of-order input). The cut is by event time on both
+ * sides, so they still describe the same input.
+ */
+export function eventTimeFloor(d: Deployment): number | undefined {
+  const wm = d.fork?.savepoint.watermark;
+  if (wm === undefined) return undefined;
+  const w = d.spec.analysis.window;
+  return (Math.floor(wm / w) + 2) * w;
+}
+
+function eventTimeOf(r: IncomingRecord): number {
+  const h = r.headers[LINEAGE_HEADERS.eventTime];
+  const n = h ? Number(h.toString('utf8')) : Number.NaN;
+  return Number.isFinite(n) ? n : r.timestamp;
+}
+
+/** A KafkaPort whose readers drop records with an event time below `floor`. */
+function withEventTimeFloor(kafka: KafkaPort, floor: number | undefined): KafkaPort {
+  if (floor === undefined) return kafka;
+  const port = Object.create(kafka) as KafkaPort;
+  port.read = (options) => {
+    const inner = kafka.read(options);
+    const it = inner[Symbol.asyncIterator]();
+    return {
+      [Symbol.asyncIterator]: () => ({
+        async next() {
+          const r = await it.next();
+          if (r.done) return r;
+          return { done: false, value: { ...r.value, records: r.value.records.filter((x) => eventTimeOf(x) >= floor) } };
+        },
+      }),
+      positions: () => inner.positions(),
+      close: () => inner.close(),
+    };
+  };
+  for (const k of ['watermarks', 'partitionCount', 'offsetsForTimestamp', 'listTopics'] as const) (port as unknown as Record<string, unknown>)[k] = (kafka[k] as (...a: unknown[]) => unknown).bind(kafka);
+  return port;
+}
+
+function writeReports(dir: string, report: ComparisonReport): void {
+  mkdirSync(dir, { recursive: true });
+  const put = (file: string, text: string) => {
+    writeFileSync(join(dir, `${file}.tmp`), text);
+    renameSync(join(dir, `${file}.tmp`), join(dir, file));
+  };
+  put('report.json', renderJson(report));
+  put('report.txt', renderTerminal(report));
+  put('report.html', renderHtml(report));
+}
+
+const VERDICT: Record<string, VerdictStatus | undefined> = { Successful: 'pass', Failed: 'fail', Inconclusive: 'inconclusive' };
+
+/** The event the current report asks for in the deployment's phase, if any. */
+export function nextEvent(d: Deployment, report: ComparisonReport, now: number, candidateDown: string | undefined): DeploymentEvent | undefined {
+  if (candidateDown && (d.phase === 'Shadowing' || d.phase === 'Analyzing' || d.phase === 'Inconclusive' || d.phase === 'Passed')) {
+    return { type: 'verdict', status: 'fail', reason: `the candidate job is not running: ${candidateDown}` };
+  }
+  const v = VERDICT[report.verdict];
+  const reason = report.reason;
+  if (d.phase === 'Shadowing') {
+    if (v === 'fail') return { type: 'verdict', status: 'fail', reason };
+    const m = d.spec.analysis.minimum;
+    const since = d.fork?.savepoint.completedAt ?? d.createdAt;
+    const records = Math.min(report.sides.a.records, report.sides.b.records);
+    if (now - since >= m.duration && report.windows.length >= m.windows && records >= m.records) return { type: 'minimumReached' };
+    return undefined;
+  }
+  if (d.phase === 'Analyzing' && v) return { type: 'verdict', status: v, reason };
+  if (d.phase === 'Inconclusive' && v && v !== 'inconclusive') return { type: 'verdict', status: v, reason };
+  if (d.phase === 'Passed' && v === 'fail') return { type: 'verdict', status: 'fail', reason };
+  return undefined;
+}
+
+export async function runShadow(orch: Orchestrator, name: string, deps: ShadowDeps, signal: AbortSignal): Promise<void> {
+  const log = deps.logger.child({ deployment: name });
+  let d = await orch.store.load(name);
+  if (!d) throw new Error(`no deployment ${name}`);
+  const config = compareConfigOf(d.spec);
+  const dir = deploymentDir(orch.stateDir, name);
+  let comparison: Comparison | undefined;
+  const open = (dep: Deployment) => {
+    const from = comparisonStarts(dep);
+    return createComparison(
+      { a: { topic: dep.spec.authoritative.output, from: from.a, to: 'follow' }, b: { topic: dep.spec.candidate.canary, from: from.b, to: 'follow' }, config },
+      { kafka: withEventTimeFloor(deps.kafka, eventTimeFloor(dep)), registry: deps.registry, logger: deps.logger, clock: deps.now },
+    );
+  };
+  let lastEval = 0;
+  while (!signal.aborted && WATCHED.has(d.phase)) {
+    try {
+      comparison ??= open(d);
+      await comparison.step({ timeoutMs: 250 });
+    } catch (e) {
+      // A broker restart or a reader error: start the comparison again (it is a pure
+      // function of the two topics, so re-reading gives the same windows).
+      log.warn({ err: describeUnknown(e) }, 'comparison step failed; reopening');
+      await comparison?.close().catch(() => undefined);
+      comparison = undefined;
+      await sleep(1000);
+      continue;
+    }
+    if (deps.now() - lastEval < 1000) continue;
+    lastEval = deps.now();
+    const report = comparison.report();
+    writeReports(dir, report);
+    d = (await orch.store.load(name)) ?? d;
+    const cand = await orch.engine.status(d.jobs.candidate).catch(() => undefined);
+    const down = cand && (cand.state === 'failed' || cand.state === 'unknown' || cand.state === 'cancelled') ? `${cand.state}${cand.failure ? `: ${cand.failure.split('\n').at(-1)}` : ''}` : undefined;
+    const event = nextEvent(d, report, deps.now(), down);
+    if (!event || signal.aborted) continue;
+    try {
+      d = await orch.controller.dispatch(name, event);
+      log.info({ event: event.type, phase: d.phase }, 'analysis event applied');
+    } catch (e) {
+      log.warn({ event: event.type, err: describeUnknown(e), code: isPitlaneError(e) ? e.code : undefined }, 'analysis event refused');
+      d = (await orch.store.load(name)) ?? d;
+    }
+  }
+  if (comparison) {
+    writeReports(dir, comparison.report());
+    await comparison.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Process entry of a shadow supervisor: `node --import tsx supervisor-main.ts CONFIG.json`.
+ * Started detached by SupervisorAnalysis; SIGTERM stops it cleanly. It resumes
+ * pending steps first, so a supervisor restarted after a crash continues.
+ */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createKafkaClients } from '../../kafka/index.ts';
+import { createLogger } from '../../logger.ts';
+import { describeUnknown } from '../../errors.ts';
+import { createOrchestrator, deploymentDir } from '../create.ts';
+import type { SupervisorConfig } from './supervisor.ts';
+import { runShadow } from './shadow.ts';
+
+const config = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as SupervisorConfig;
+const logger = createLogger({ level: 'info' }).child({ supervisor: config.name });
+const { kafka, registry } = createKafkaClients(config.connection, logger);
+const orch = createOrchestrator({ connection: config.connection, kafka, logger, store: config.storeSpec, stateDir: config.stateDir });
+const abort = new AbortController();
+orch.analysis.self = { name: config.name, stop: () => abort.abort() };
+process.once('SIGTERM', () => abort.abort());
+process.once('SIGINT', () => abort.abort());
+try {
+  const d = await orch.controller.resume(config.name);
+  logger.info({ phase: d.phase }, 'supervisor running');
+  await runShadow(orch, config.name, { kafka, registry, logger, now: () => Date.now() }, abort.signal);
+} catch (e) {
+  logger.error({ err: describeUnknown(e) }, 'supervisor failed');
+  process.exitCode = 1;
+} finally {
+  const pidFile = join(deploymentDir(config.stateDir, config.name), 'supervisor.pid');
+  if (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() === String(process.pid)) rmSync(pidFile, { force: true });
+  await orch.close().catch(() => undefined);
+  await kafka.close().catch(() => undefined);
+  process.exit();
+}

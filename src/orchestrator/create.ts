@@ -1,0 +1,74 @@
+/**
+ * The orchestrator's composition root (design.md §2): builds the store, the engine
+ * adapter, the analysis port and the cutover from one connection, logger and
+ * clock. Every entry point (CLI commands, the shadow supervisor, the demo, the
+ * benchmark) gets its orchestrator here; nothing reaches for a global.
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { ConnectionConfig } from '../config/connection.ts';
+import type { KafkaPort } from '../kafka/port.ts';
+import { EmbeddedAdapter } from '../engines/embedded/adapter.ts';
+import { DeploymentController } from './controller/controller.ts';
+import { systemClock, type Clock } from './controller/ports.ts';
+import { KafkaCutover } from './cutover/kafka-cutover.ts';
+import { KafkaDeploymentStore, DEFAULT_STORE_TOPIC } from './store/kafka-store.ts';
+import { LocalDeploymentStore } from './store/local-store.ts';
+import type { DeploymentStore } from './store/port.ts';
+import type { PendingEffect } from './lifecycle/model.ts';
+import { SupervisorAnalysis } from './analysis/supervisor.ts';
+
+export interface OrchestratorOptions {
+  readonly connection: ConnectionConfig;
+  readonly kafka: KafkaPort;
+  readonly logger: Logger;
+  /** `kafka[:TOPIC]` (default) or `dir:PATH`. */
+  readonly store?: string | undefined;
+  /** Job hosts, savepoints, reports (default $PITLANE_STATE_DIR or ~/.local/state/pitlane/orchestrator). */
+  readonly stateDir?: string | undefined;
+  readonly clock?: Clock;
+}
+
+export interface Orchestrator {
+  readonly controller: DeploymentController;
+  readonly store: DeploymentStore;
+  readonly engine: EmbeddedAdapter;
+  readonly analysis: SupervisorAnalysis;
+  readonly stateDir: string;
+  readonly storeSpec: string;
+  close(): Promise<void>;
+}
+
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PITLANE_STATE_DIR ?? join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'pitlane', 'orchestrator');
+}
+
+export function openStore(spec: string, kafka: KafkaPort): DeploymentStore {
+  if (spec === 'kafka') return new KafkaDeploymentStore(kafka, { topic: DEFAULT_STORE_TOPIC });
+  if (spec.startsWith('kafka:')) return new KafkaDeploymentStore(kafka, { topic: spec.slice('kafka:'.length) });
+  if (spec.startsWith('dir:')) return new LocalDeploymentStore(resolve(spec.slice('dir:'.length)));
+  throw new ConfigError('STORE_BAD_SPEC', `--store ${JSON.stringify(spec)} is not kafka[:TOPIC] or dir:PATH.`, { hint: 'Use --store kafka (default: the compacted topic pitlane.deployments) or --store dir:./deployments for offline use.' });
+}
+
+export function createOrchestrator(o: OrchestratorOptions): Orchestrator {
+  const clock = o.clock ?? systemClock;
+  const stateDir = resolve(o.stateDir ?? defaultStateDir());
+  const storeSpec = o.store ?? process.env.PITLANE_STORE ?? 'kafka';
+  const store = openStore(storeSpec, o.kafka);
+  const engine = new EmbeddedAdapter({ stateDir, connection: o.connection, logger: o.logger });
+  const analysis = new SupervisorAnalysis({ stateDir, storeSpec, connection: o.connection, logger: o.logger });
+  const cutover = new KafkaCutover(o.kafka, clock, o.logger);
+  // PITLANE_CRASH_AFTER_EFFECT=<effect type>: kill -9 this process right after
+  // performing that effect, before recording it (the crash tests' seam).
+  const crashAfter = process.env.PITLANE_CRASH_AFTER_EFFECT;
+  const afterEffect = crashAfter ? (p: PendingEffect) => (p.effect.type === crashAfter ? process.kill(process.pid, 'SIGKILL') : undefined) : undefined;
+  const controller = new DeploymentController({ store, engine, clock, logger: o.logger, analysis, cutover, ...(afterEffect ? { afterEffect } : {}) });
+  return { controller, store, engine, analysis, stateDir, storeSpec, close: () => store.close() };
+}
+
+/** Where a deployment's reports and supervisor files live. */
+export function deploymentDir(stateDir: string, name: string): string {
+  return join(stateDir, 'deployments', name);
+}

@@ -1,0 +1,77 @@
+/**
+ * Live traffic for the demo and the end-to-end tests: fraud transactions at a
+ * steady rate, event time = the wall clock at production (so event-time windows
+ * close as time passes), keyed by user. Amounts follow the fraud example's
+ * distribution: 20% above 100 (v1 flags them), 5% above 500 (v2 flags them).
+ */
+import type { KafkaPort } from '../../kafka/port.ts';
+
+export interface TrafficOptions {
+  readonly topic: string;
+  /** Transactions per second. */
+  readonly rate: number;
+  readonly users?: number;
+  readonly seed?: number;
+  /** Stop after this many (default: until stopped). */
+  readonly count?: number;
+}
+
+export interface Traffic {
+  /** Transactions produced so far. */
+  produced(): number;
+  stop(): Promise<void>;
+  readonly done: Promise<void>;
+}
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function startTraffic(kafka: KafkaPort, o: TrafficOptions, now: () => number = Date.now): Traffic {
+  const rnd = prng(o.seed ?? 7);
+  const users = o.users ?? 20;
+  let n = 0;
+  let stopped = false;
+  const t0 = now();
+  const done = (async () => {
+    while (!stopped && (o.count === undefined || n < o.count)) {
+      // Produce what the rate owes since the start, in one batch every ~50 ms.
+      const due = Math.min(Math.floor(((now() - t0) / 1000) * o.rate), o.count ?? Number.POSITIVE_INFINITY);
+      const batch = [];
+      for (; n < due; n++) {
+        const r = rnd();
+        const amount = Math.round((r < 0.8 ? rnd() * 100 : r < 0.95 ? 100 + rnd() * 400 : 500 + rnd() * 1500) * 100) / 100;
+        const userId = `user-${Math.floor(rnd() * users)}`;
+        const ts = now();
+        batch.push({ key: userId, value: JSON.stringify({ txId: `tx-${n}`, userId, amount, ts }), timestamp: ts });
+      }
+      // A transient broker error (a just-created topic without a leader yet, a
+      // broker restart) delays the batch; it is retried, not lost.
+      for (let attempt = 0; batch.length > 0; attempt++) {
+        try {
+          await kafka.produce(o.topic, batch);
+          break;
+        } catch (e) {
+          if (stopped || attempt >= 50) throw e;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    produced: () => n,
+    async stop() {
+      stopped = true;
+      await done;
+    },
+    done,
+  };
+}

@@ -1,0 +1,41 @@
+/** How a deployment reads to people (`pitlane canary status`), and its gate exit status. Pure. */
+import type { Deployment } from './lifecycle/model.ts';
+
+export type GateOutcome = 'pass' | 'fail' | 'inconclusive' | 'error' | 'pending';
+
+/** The gate's answer from the stored record: a verdict, an error (the deployment ended without one), or not yet. */
+export function gateOutcome(d: Deployment): GateOutcome {
+  if (d.abort && (d.abort.by === 'preflight' || d.abort.by === 'error')) return 'error';
+  if (d.verdict) return d.verdict.status;
+  if (d.phase === 'Aborted' || d.phase === 'RolledBack') return 'error';
+  return 'pending';
+}
+
+const ms = (n: number | undefined) => (n === undefined ? '-' : `${n} ms`);
+
+export function describeDeployment(d: Deployment): string {
+  const lines = [
+    `${d.name}  ${d.phase}  (revision ${d.revision}, generation ${d.generation})`,
+    `  authoritative  ${d.spec.authoritative.job} (${d.spec.authoritative.version}) → ${d.spec.authoritative.output}   job ${d.jobs.authoritative}`,
+    `  candidate      ${d.spec.candidate.job}${d.spec.candidate.version ? ` (${d.spec.candidate.version})` : ''} → ${d.spec.candidate.canary}   job ${d.jobs.candidate}, parallelism ${d.spec.candidate.parallelism}`,
+    `  live job       ${d.jobs.live}; downstream reads ${d.activeTopic}`,
+  ];
+  if (d.fork) lines.push(`  forked from    ${d.fork.savepoint.location} at ${d.fork.savepoint.sourceOffsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`).join(' ')}`);
+  if (d.preflight) {
+    lines.push(`  preflight      ${d.preflight.compatible ? 'compatible' : 'REFUSED'}`);
+    for (const r of d.preflight.refusals) lines.push(`    ✗ ${r}`);
+    for (const n of d.preflight.notes) lines.push(`    · ${n}`);
+  }
+  if (d.verdict) lines.push(`  verdict        ${d.verdict.status}${d.verdict.reason ? ` — ${d.verdict.reason}` : ''}`);
+  const p = d.promotion;
+  if (p) {
+    lines.push(`  promotion      ${p.strategy}${p.mode ? ` (${p.mode})` : ''}${p.auto ? ', auto' : ''}${p.override ? `, override: ${p.override.reason}` : ''}; steps done: ${p.steps.map((s) => s.type).join(' → ') || 'none'}`);
+    if (p.pitStop) lines.push(`  pit stop       output gap ${ms(p.pitStop.outputGapMs)}, no writer ${ms(p.pitStop.noWriterMs)}`);
+    if (p.rollbackSavepoint) lines.push(`  rollback sp    ${p.rollbackSavepoint.location}`);
+  }
+  if (d.abort) lines.push(`  aborted        by ${d.abort.by}: ${d.abort.reason}${d.abort.debugSavepoint ? `; candidate savepoint kept at ${d.abort.debugSavepoint.location}` : ''}`);
+  if (d.rollback) lines.push(`  rollback       ${d.rollback.completedAt ? 'done' : 'in progress'}; steps: ${d.rollback.steps.map((s) => s.type).join(' → ') || 'none'}`);
+  if (d.pending.length > 0) lines.push(`  pending        ${d.pending.map((p) => `${p.effect.type} (${p.id})`).join(', ')}`);
+  if (d.lastError) lines.push(`  last error     [${d.lastError.code}] ${d.lastError.message}${d.pending.length > 0 ? ` — retry with \`pitlane canary resume ${d.name}\`` : ''}`);
+  return lines.join('\n');
+}

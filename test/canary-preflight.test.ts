@@ -1,0 +1,72 @@
+/**
+ * End to end through the CLI: a candidate whose state cannot take the savepoint
+ * is refused by the preflight — before anything is stopped — and a candidate that
+ * crashes at start ends the fork; in both cases the authoritative job runs on.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { canaryHarness } from './canary-harness.ts';
+
+const ENGINE = fileURLToPath(new URL('../src/engine/index.ts', import.meta.url));
+
+/** v1's pipeline with the profile state's field `count` retyped int → string: no Avro resolution exists. */
+const INCOMPATIBLE = `
+import { avroCodec, defineJob, valueState } from '${ENGINE}';
+const schema = { type: 'record', name: 'Profile', namespace: 'pitlane.examples.fraud', fields: [{ name: 'count', type: 'string' }, { name: 'total', type: 'double' }] };
+const profile = valueState<{ count: string; total: number }>('profile', { codec: avroCodec(schema) });
+export default defineJob({
+  name: 'fraud', version: 'bad', maxParallelism: 128,
+  build(env) {
+    env.fromKafka<{ userId: string; amount: number; ts: number }>({ uid: 'transactions', topics: env.param('input'), timestamp: { field: 'ts' } })
+      .keyBy((t) => t.userId)
+      .process<{ userId: string }>('profile', { states: [profile], processElement(t, ctx) { ctx.state.value(profile).update({ count: 'x', total: t.amount }); } })
+      .toKafka({ uid: 'flags', topic: env.param('output'), key: (f) => f.userId });
+  },
+});
+`;
+
+const CRASHING = `
+import { defineJob } from '${ENGINE}';
+throw new Error('candidate crashed while loading');
+export default defineJob({ name: 'fraud', version: 'crash', maxParallelism: 128, build() {} });
+`;
+
+test('preflight refusal: the incompatible candidate is never started and nothing is stopped', { timeout: 180_000 }, async (t) => {
+  const h = await canaryHarness(t, 'pre');
+  h.startTraffic(500);
+  await h.launch(2);
+  const job = join(h.dir, 'incompatible.mts');
+  writeFileSync(job, INCOMPATIBLE);
+  const start = await h.cli(['canary', 'start', h.spec({ candidate: job }), '--json']);
+  assert.equal(start.code, 1, start.err);
+  const d = JSON.parse(start.out) as { phase: string; abort?: { by: string; reason: string }; preflight?: { compatible: boolean; refusals: string[] } };
+  assert.equal(d.phase, 'Aborted');
+  assert.equal(d.abort?.by, 'preflight', d.abort?.reason);
+  assert.equal(d.preflight?.compatible, false);
+  assert.ok(d.preflight.refusals.some((r) => /profile/.test(r)), d.preflight.refusals.join('\n'));
+  const s = await h.status();
+  const byId = new Map(s.jobs.map((j) => [j.jobId, j.state]));
+  assert.equal(byId.get(h.name), 'running');
+  assert.equal(byId.get(`${h.name}.candidate`), 'unknown', 'the candidate was never started');
+  const gate = await h.cli(['canary', 'gate', h.name]);
+  assert.equal(gate.code, 3, 'the gate reports an error, not a verdict');
+});
+
+test('a candidate that crashes at start aborts the fork; the authoritative job runs on', { timeout: 180_000 }, async (t) => {
+  const h = await canaryHarness(t, 'crash');
+  h.startTraffic(500);
+  await h.launch(2);
+  const job = join(h.dir, 'crashing.mts');
+  writeFileSync(job, CRASHING);
+  const start = await h.cli(['canary', 'start', h.spec({ candidate: job }), '--json']);
+  assert.equal(start.code, 1, start.err);
+  const d = JSON.parse(start.out) as { phase: string; abort?: { by: string; reason: string } };
+  assert.equal(d.phase, 'Aborted');
+  assert.equal(d.abort?.by, 'error');
+  assert.match(d.abort?.reason ?? '', /candidate crashed while loading|preflight|startJob/);
+  const s = await h.status();
+  assert.equal(new Map(s.jobs.map((j) => [j.jobId, j.state])).get(h.name), 'running');
+});
