@@ -18,10 +18,18 @@ const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
 const filters = args.filter((a) => !a.startsWith('--'));
 
-function run(cmd, cmdArgs, env = process.env) {
+function run(cmd, cmdArgs, env = process.env, limitMs = 0) {
   return new Promise((resolve) => {
     const p = spawn(cmd, cmdArgs, { cwd: root, stdio: 'inherit', env });
-    p.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+    // A test file that never exits (a leaked connection) must fail the run, not hang CI.
+    const watchdog = limitMs > 0 ? setTimeout(() => {
+      console.error(`\n✖ the test run exceeded ${limitMs / 60000} minutes; stopping it (a test file that does not exit leaks a handle)`);
+      p.kill('SIGTERM');
+    }, limitMs) : undefined;
+    p.on('close', (code, signal) => {
+      clearTimeout(watchdog);
+      resolve(code ?? (signal ? 1 : 0));
+    });
   });
 }
 
@@ -73,7 +81,8 @@ async function main() {
   try {
     console.log(`» ${files.length} test files`);
     const reporter = process.env.CI ? 'tap' : 'spec';
-    return await run(process.execPath, ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...files], env);
+    const limitMs = Number(process.env.PITLANE_TEST_LIMIT_MINUTES ?? 25) * 60000;
+    return await run(process.execPath, ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', '--test-timeout=300000', ...files], env, limitMs);
   } finally {
     if (infra) {
       console.log('» stopping test infrastructure');

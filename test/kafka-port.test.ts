@@ -181,3 +181,13 @@ test('a fresh client used concurrently opens one admin and one producer, and clo
   }
   // A leaked connection would keep this test file's process alive past the runner's timeout.
 });
+
+test('a closed client refuses further calls instead of silently reconnecting', async () => {
+  const { kafka } = createKafkaClients(resolveConnection({ env: process.env }), silentLogger());
+  await kafka.listTopics();
+  await kafka.close();
+  await kafka.close(); // idempotent
+  await assert.rejects(kafka.listTopics(), (e: unknown) => e instanceof KafkaError && e.code === 'KAFKA_CLIENT_CLOSED');
+  await assert.rejects(kafka.produce('any', [{ value: 'x' }]), (e: unknown) => e instanceof KafkaError && e.code === 'KAFKA_CLIENT_CLOSED');
+  assert.throws(() => kafka.read({ topics: ['any'] }), (e: unknown) => e instanceof KafkaError && e.code === 'KAFKA_CLIENT_CLOSED');
+});

@@ -52,7 +52,7 @@ async function contract(a: DeploymentStore, b: DeploymentStore, name: string) {
 test('kafka store: two instances see each other, a stale writer is refused, history is kept', async (t) => {
   const k = kafkaForTest(t);
   const topic = uniqueName('store');
-  t.after(() => k.kafka.deleteTopics([topic]));
+  k.trackTopic(topic);
   const a = new KafkaDeploymentStore(k.kafka, { topic });
   const b = new KafkaDeploymentStore(k.kafka, { topic });
   await contract(a, b, 'fraud');
@@ -65,7 +65,7 @@ test('kafka store: two instances see each other, a stale writer is refused, hist
 test('kafka store: a concurrent writer is fenced, so only one of two racing appends lands', async (t) => {
   const k = kafkaForTest(t);
   const topic = uniqueName('store-race');
-  t.after(() => k.kafka.deleteTopics([topic]));
+  k.trackTopic(topic);
   const other = new KafkaDeploymentStore(k.kafka, { topic });
   const d1 = newDeployment(spec('race'), 1);
   await other.append(entry(d1));

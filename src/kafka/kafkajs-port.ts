@@ -67,6 +67,8 @@ export class KafkaJsPort implements KafkaPort {
   private readonly readers = new Set<RecordReader>();
   private readonly producers = new Set<ProducerHandle>();
   private readonly partitionCounts = new Map<string, number>();
+  private closed = false;
+  private closing: Promise<void> | undefined;
   private readonly partitioner = Partitioners.DefaultPartitioner();
 
   constructor(
@@ -86,6 +88,7 @@ export class KafkaJsPort implements KafkaPort {
    * of which all but one would never be closed.
    */
   private admin(): Promise<Admin> {
+    if (this.closed) return Promise.reject(this.closedError());
     this.adminClient ??= (async () => {
       const admin = this.kafka.admin();
       try {
@@ -100,6 +103,7 @@ export class KafkaJsPort implements KafkaPort {
   }
 
   async produce(topic: string, records: readonly OutgoingRecord[]): Promise<TopicPartitionOffset[]> {
+    this.assertOpen();
     this.sharedProducer ??= (async () => {
       const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
       try {
@@ -115,6 +119,7 @@ export class KafkaJsPort implements KafkaPort {
   }
 
   async createProducer(options: ProducerOptions = {}): Promise<ProducerHandle> {
+    this.assertOpen();
     const producer = this.kafka.producer({
       idempotent: options.transactionalId !== undefined || (options.idempotent ?? true),
       maxInFlightRequests: 1,
@@ -192,6 +197,7 @@ export class KafkaJsPort implements KafkaPort {
   }
 
   read(options: ReadOptions): RecordReader {
+    this.assertOpen();
     const reader = openKafkaJsReader(this.kafka, options, {
       admin: () => this.admin(),
       watermarks: (t) => this.watermarks(t),
@@ -354,9 +360,33 @@ export class KafkaJsPort implements KafkaPort {
     return { brokers: c.brokers.length, controller: c.controller, clusterId: c.clusterId };
   }
 
+  /**
+   * A closed port refuses further calls: reconnecting silently would open
+   * connections nobody closes (a process that never exits).
+   */
+  private assertOpen(): void {
+    if (this.closed) throw this.closedError();
+  }
+
+  private closedError(): KafkaError {
+    return new KafkaError('KAFKA_CLIENT_CLOSED', 'This Kafka client was already closed.', {
+      hint: 'This is a bug in the caller: use the client before closing it, or create a new one.',
+    });
+  }
+
   async close(): Promise<void> {
-    await Promise.allSettled([...this.readers].map((r) => r.close()));
-    await Promise.allSettled([...this.producers].map((p) => p.close()));
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      // Readers still delete their throwaway groups through the admin client, so it closes last.
+      await Promise.allSettled([...this.readers].map((r) => r.close()));
+      await Promise.allSettled([...this.producers].map((p) => p.close()));
+      this.closed = true;
+      await this.disconnectShared();
+    })();
+    return this.closing;
+  }
+
+  private async disconnectShared(): Promise<void> {
     const [producer, admin] = await Promise.allSettled([this.sharedProducer, this.adminClient]);
     await Promise.allSettled([
       producer.status === 'fulfilled' ? producer.value?.disconnect() : undefined,

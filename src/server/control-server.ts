@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { PitlaneError, describeUnknown } from '../errors.ts';
 import { isAlive } from '../dev/processes.ts';
 import { readEntry, removeEntry, socketFile, writeEntry } from './job-directory.ts';
@@ -33,6 +33,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
       hint: `Stop it first (\`pitlane stop ${options.name} --savepoint-dir DIR\`), or run this one under another name.`,
     });
   }
+  mkdirSync(options.dir, { recursive: true });
   const socket = socketFile(options.dir, options.name);
   if (existsSync(socket)) rmSync(socket, { force: true });
 

@@ -20,6 +20,8 @@ export function uniqueName(prefix: string): string {
 /** Kafka clients for one test; topics, groups and subjects it names are deleted after it. */
 export function kafkaForTest(t: TestContext): KafkaClients & {
   topic(prefix: string, partitions?: number): Promise<string>;
+  /** Deletes, after the test, a topic created some other way (e.g. by the code under test). */
+  trackTopic(topic: string): string;
   trackGroup(groupId: string): string;
   trackSubject(subject: string): string;
 } {
@@ -40,6 +42,10 @@ export function kafkaForTest(t: TestContext): KafkaClients & {
       topics.push(name);
       await clients.kafka.createTopics([{ topic: name, partitions }]);
       return name;
+    },
+    trackTopic(topic) {
+      topics.push(topic);
+      return topic;
     },
     trackGroup(groupId) {
       groups.push(groupId);
