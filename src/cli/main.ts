@@ -8,6 +8,7 @@ import { registerRun } from './commands/run.ts';
 import { registerCompare } from './commands/compare.ts';
 import { registerSavepoint } from './commands/savepoint.ts';
 import { registerJobs } from './commands/jobs.ts';
+import { registerStop } from './commands/stop.ts';
 import { registerCanary } from './commands/canary.ts';
 
 /** Builds the pitlane command tree. Each command file registers its own subcommands. */
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerCompare(program, run);
   registerSavepoint(program, run);
   registerJobs(program, run);
+  registerStop(program, run);
   registerCanary(program, run);
   return program;
 }

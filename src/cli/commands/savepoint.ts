@@ -9,6 +9,8 @@ import { describeJob, isJobDefinition } from '../../engine/api/job.ts';
 import type { JobDescription } from '../../engine/snapshot/model.ts';
 import { disposeSavepoint, inspectSavepoint, readSavepointMetadata, readStateLines, type SavepointSummary } from '../../engine/savepoint/index.ts';
 import { planRestore, type RestorePlan } from '../../engine/restore/plan.ts';
+import { callJob } from '../../server/control-client.ts';
+import { defaultJobsDir } from '../../server/job-directory.ts';
 import { EXIT } from '../exit-codes.ts';
 import { emit, table } from '../output.ts';
 import type { CliContext } from '../context.ts';
@@ -125,7 +127,7 @@ async function writeLine(line: string): Promise<void> {
 }
 
 export function registerSavepoint(program: Command, run: Run): void {
-  const sp = program.command('savepoint').description('inspect, check, read, transform and dispose of savepoints (files only; nothing is started)');
+  const sp = program.command('savepoint').description('trigger savepoints of running jobs; inspect, check, read and dispose of savepoints (files only; nothing is started)');
 
   sp.command('inspect')
     .description('operators, states, keys per key group, sizes, offsets, format version, and whether every checksum holds (exit 1 if not)')
@@ -171,6 +173,18 @@ export function registerSavepoint(program: Command, run: Run): void {
     .action((dir: string, o: { uid: string; state: string }) =>
       run(async () => {
         for await (const line of readStateLines(dir, o.uid, o.state)) await writeLine(line);
+      }),
+    );
+
+  sp.command('trigger')
+    .description('take a savepoint of a running job (it keeps running); prints the savepoint path')
+    .argument('<name>', 'the job name as `pitlane jobs` lists it')
+    .option('--dir <dir>', "the savepoint directory (new); default: under the job's --savepoint-dir")
+    .option('--json', 'print the result as JSON')
+    .action((name: string, o: { dir?: string; json?: boolean }) =>
+      run(async () => {
+        const r = (await callJob(defaultJobsDir(), name, 'savepoint', o.dir ? { dir: resolve(o.dir) } : {})) as { path?: string; location?: string };
+        emit(r, o, () => r.path ?? r.location ?? '');
       }),
     );
 

@@ -6,11 +6,9 @@
  * (idle partitions, processing-time timers) and snapshots, so a snapshot always sits
  * between batches with no output in flight.
  */
-import type { KafkaPort, RecordReader, TopicPartitionOffset, IncomingRecord } from '../../kafka/port.ts';
-import type { SchemaRegistryPort } from '../../kafka/registry.ts';
+import type { RecordReader, IncomingRecord } from '../../kafka/port.ts';
 import { avroSerde, type Serde } from '../../kafka/serdes.ts';
 import { ConfigError, RestoreIncompatibleError, describeUnknown } from '../../errors.ts';
-import type { Logger } from '../../logger.ts';
 import { validateParallelism } from '../key-groups.ts';
 import type { JobSnapshot } from '../snapshot/model.ts';
 import { buildJob, type JobDefinition } from '../api/job.ts';
@@ -19,46 +17,16 @@ import type { Clock, Operator } from '../operators/operator.ts';
 import { DeadLetterBuffer } from './dead-letters.ts';
 import { JobFailedError } from './failure.ts';
 import { createOperators } from './operators.ts';
-import { restoreOperators, snapshotOperators, sourceOperators } from './snapshot.ts';
+import { restoreOperators, sourceOperators, takeJobSnapshot } from './snapshot.ts';
+import { ensureTopic, withRetry } from './kafka-setup.ts';
 import { decodeJson, partitionId, type SourceOperator } from './source.ts';
-import { operatorStatus, type JobState, type JobStatus } from './status.ts';
+import { operatorStatus, type JobState } from './status.ts';
 import { KafkaSinkOperator } from '../operators/sink.ts';
 import { KeyedOperator } from '../operators/keyed.ts';
+import { openAtLeastOnceOutput } from './output.ts';
+import type { EngineDeps, RunOptions, RunningJob, StopOptions } from './job-api.ts';
 
-export interface EngineDeps {
-  /** Needed by Kafka sources and sinks (and the dead-letter topic). */
-  readonly kafka?: KafkaPort;
-  readonly registry?: SchemaRegistryPort | undefined;
-  readonly logger: Logger;
-  readonly clock?: Clock;
-}
-
-export interface RunOptions {
-  readonly parallelism?: number;
-  readonly params?: Readonly<Record<string, string>>;
-  /** Start from this snapshot: keyed state, timers, source offsets and watermarks. */
-  readonly restore?: JobSnapshot;
-  /** Overrides the job's dead-letter topic. */
-  readonly deadLetterTopic?: string;
-  /** How often idle partitions and processing-time timers are checked (ms). Default 200. */
-  readonly tickMs?: number;
-}
-
-export interface RunningJob {
-  status(): JobStatus;
-  /** A consistent snapshot between batches (all output of processed records flushed). */
-  snapshot(type?: 'savepoint' | 'checkpoint'): Promise<JobSnapshot>;
-  /** Stops reading, flushes in-flight output, closes the producer. */
-  stop(): Promise<void>;
-  /** Settles when the job ends: bounded sources done, stopped, or failed (rejects). */
-  readonly finished: Promise<void>;
-  /** Runs one tick now (idle partitions, processing-time timers) — for tests with a manual clock. */
-  tick(): Promise<void>;
-  /** Switches a Kafka sink to another topic from the next flush on. */
-  redirectSink(uid: string, topic: string): void;
-  /** Dead letters seen so far (the most recent 100), e.g. for jobs without Kafka. */
-  readonly deadLetters: DeadLetterBuffer;
-}
+export type { EngineDeps, RunOptions, CommitHooks, StopOptions, RunningJob } from './job-api.ts';
 
 const systemClock: Clock = { now: () => Date.now() };
 
@@ -74,7 +42,7 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
   const kafka = deps.kafka;
   if (needsKafka && !kafka) throw new ConfigError('ENGINE_NO_KAFKA', `Job ${definition.name} reads or writes Kafka, but no Kafka client was given.`, { hint: 'Pass deps.kafka (createKafkaClients).' });
   const serdes = new Map<string, Serde>();
-  const producer = needsKafka ? await kafka!.createProducer({ idempotent: true }) : undefined;
+  const producer = options.output ?? (needsKafka ? await openAtLeastOnceOutput(kafka!) : undefined);
   const ops = createOperators(built.graph, rt, {
     send: (topic, records) => producer!.send(topic, records),
     avroSerde(subject, schema) {
@@ -205,6 +173,21 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
     });
   };
 
+  const takeSnapshot = (type: 'savepoint' | 'checkpoint'): JobSnapshot => takeJobSnapshot(definition, ops, parallelism, clock.now(), type);
+  const hooks = options.commitHooks;
+  // Call under the lock only: nothing may be processed between flush, snapshot and commit.
+  const commitPoint = async (type: 'savepoint' | 'checkpoint'): Promise<JobSnapshot> => {
+    await flushAll();
+    const snap = takeSnapshot(type);
+    await producer?.commit(hooks ? (tx) => hooks.beforeCommit(snap, tx) : undefined);
+    if (!producer && hooks) await hooks.beforeCommit(snap, undefined);
+    await hooks?.afterCommit?.(snap);
+    return snap;
+  };
+  const drainAll = () => {
+    for (const s of sources) s.processWatermark(Number.POSITIVE_INFINITY);
+  };
+
   const tick = () =>
     locked(async () => {
       const now = clock.now();
@@ -214,18 +197,36 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
     });
   const ticker = setInterval(() => void tick().catch(fail), options.tickMs ?? 200);
   ticker.unref();
+  const checkpointer = options.checkpointIntervalMs ? setInterval(() => void locked(() => (stopping ? undefined : commitPoint('checkpoint'))).catch(fail), options.checkpointIntervalMs) : undefined;
+  checkpointer?.unref();
 
-  let stopped: Promise<void> | undefined;
-  const shutdown = (): Promise<void> => {
+  let stopped: Promise<JobSnapshot | undefined> | undefined;
+  const shutdown = (stopOptions: StopOptions = {}): Promise<JobSnapshot | undefined> => {
     stopped ??= (async () => {
       stopping = true;
       if (state === 'running') state = 'stopping';
       clearInterval(ticker);
+      if (checkpointer) clearInterval(checkpointer);
       await Promise.allSettled(readers.map((r) => r.close()));
       await loops;
-      await locked(flushAll).catch((e: unknown) => (failure ??= e));
-      await producer?.close().catch(() => undefined);
+      let last: JobSnapshot | undefined;
+      if (failure === undefined) {
+        last = await locked(async () => {
+          if (stopOptions.drain) drainAll();
+          if (hooks || stopOptions.snapshot) return commitPoint(stopOptions.snapshot ? 'savepoint' : 'checkpoint');
+          await flushAll();
+          await producer?.commit();
+          return undefined;
+        }).catch((e: unknown) => {
+          failure ??= e;
+          return undefined;
+        });
+      }
+      // A failed job's uncommitted output is discarded (exactly-once); recovery replays it.
+      if (failure !== undefined) await producer?.abort().catch(() => undefined);
+      else await producer?.close().catch(() => undefined);
       state = failure !== undefined ? 'failed' : completed ? 'finished' : 'stopped';
+      return last;
     })();
     return stopped;
   };
@@ -258,25 +259,18 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
       const now = clock.now();
       return { job: { name: definition.name, version: definition.version }, state, parallelism, maxParallelism: definition.maxParallelism, deadLetters: dead.total, operators: ops.map((o) => operatorStatus(o, now)) };
     },
-    snapshot: (type = 'savepoint') =>
-      locked(async () => {
-        await flushAll();
-        const now = clock.now();
-        const sourceOffsets: TopicPartitionOffset[] = sources.flatMap((s) => (s.spec.type === 'kafka' ? [...s.positions.values()].map((p) => ({ ...p })) : []));
-        const marks = new Map(sources.flatMap((s) => s.tracker.describe(now).map((p) => [p.partition, p.watermark] as const)));
-        return {
-          job: { name: definition.name, version: definition.version },
-          maxParallelism: definition.maxParallelism,
-          operators: snapshotOperators(ops, parallelism),
-          sourceOffsets,
-          watermarks: sourceOffsets.map((o) => ({ ...o, watermark: marks.get(partitionId(o.topic, o.partition)) ?? Number.NEGATIVE_INFINITY })),
-          createdAt: now,
-          type,
-        };
-      }),
-    stop: async () => {
-      await shutdown();
+    snapshot: async (type = 'savepoint') => {
+      // After the final commit point the state is final and its output committed.
+      if (stopping) {
+        await stopped;
+        return takeSnapshot(type);
+      }
+      return locked(() => commitPoint(type));
+    },
+    stop: async (stopOptions) => {
+      const last = await shutdown(stopOptions);
       if (failure !== undefined) throw failure;
+      return last;
     },
     redirectSink(uid, topic) {
       const sink = ops.find((o): o is KafkaSinkOperator => o instanceof KafkaSinkOperator && o.node.uid === uid);
@@ -284,25 +278,6 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
       sink.redirect(topic);
     },
   } satisfies RunningJob & { deadLetters: DeadLetterBuffer } as RunningJob;
-}
-
-async function withRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (i >= attempts) throw e;
-      await new Promise((r) => setTimeout(r, 200 * i));
-    }
-  }
-}
-
-async function ensureTopic(kafka: KafkaPort, topic: string): Promise<void> {
-  try {
-    await kafka.partitionCount(topic);
-  } catch {
-    await kafka.createTopics([{ topic, partitions: 1 }]).catch(() => undefined);
-  }
 }
 
 export type { Operator };

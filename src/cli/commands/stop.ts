@@ -1,0 +1,33 @@
+/**
+ * `pitlane stop <name> [--savepoint-dir D] [--drain]`: stops a running job through its
+ * control channel. With --drain the job first advances every source's watermark to
+ * +∞, so every event-time timer and window fires and its output is written (like
+ * Flink's --drain); then the final commit point; then the savepoint; then it exits.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { callJob } from '../../server/control-client.ts';
+import { defaultJobsDir } from '../../server/job-directory.ts';
+import { emit } from '../output.ts';
+import type { CliContext } from '../context.ts';
+
+type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
+
+export function registerStop(program: Command, run: Run): void {
+  program
+    .command('stop')
+    .description('stop a running job by name, optionally with a savepoint (and --drain to fire every pending window first)')
+    .argument('<name>', 'the job name as `pitlane jobs` lists it')
+    .option('--savepoint-dir <dir>', 'write a savepoint to this (new) directory after the last output is committed')
+    .option('--drain', 'advance the watermark to +∞ first: every timer and window fires and is written')
+    .option('--json', 'print the result as JSON')
+    .action((name: string, o: { savepointDir?: string; drain?: boolean; json?: boolean }) =>
+      run(async () => {
+        // `dir` too: jobs hosted by the canary orchestrator name the savepoint directory so.
+        const dir = o.savepointDir ? resolve(o.savepointDir) : undefined;
+        const result = (await callJob(defaultJobsDir(), name, 'stop', { ...(dir ? { savepointDir: dir, dir } : {}), drain: o.drain === true })) as { path?: string; savepoint?: { location?: string } };
+        const path = result.path ?? result.savepoint?.location;
+        emit(result, o, () => (path ? `stopped ${name}; savepoint ${path}` : `stopped ${name}`));
+      }),
+    );
+}
