@@ -45,27 +45,26 @@ export interface ServiceStatus {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForBroker(record: ServiceRecord, timeoutMs: number): Promise<void> {
-  const port = new KafkaJsPort(resolveConnection({ brokers: record.url, env: {} }), silentLogger());
+  const conn = resolveConnection({ brokers: record.url, env: {} });
   const deadline = Date.now() + timeoutMs;
   let last = '';
-  try {
-    while (Date.now() < deadline) {
-      if (!isAlive(record.pid)) {
-        throw new DevEnvError('DEV_KAFKA_EXITED', `The Kafka broker exited during start-up. Last lines of ${record.logFile}:\n${tailFile(record.logFile, 25).join('\n')}`, {
-          hint: 'Read the log above; a stale data dir can be cleared with `pitlane dev down --purge`.',
-        });
-      }
-      try {
-        await port.ping();
-        return;
-      } catch (e) {
-        last = describeUnknown(e);
-        await port.close();
-      }
-      await sleep(250);
+  while (Date.now() < deadline) {
+    if (!isAlive(record.pid)) {
+      throw new DevEnvError('DEV_KAFKA_EXITED', `The Kafka broker exited during start-up. Last lines of ${record.logFile}:\n${tailFile(record.logFile, 25).join('\n')}`, {
+        hint: 'Read the log above; a stale data dir can be cleared with `pitlane dev down --purge`.',
+      });
     }
-  } finally {
-    await port.close();
+    // A fresh client per attempt: a client whose first connection failed is closed, not reused.
+    const port = new KafkaJsPort(conn, silentLogger());
+    try {
+      await port.ping();
+      return;
+    } catch (e) {
+      last = describeUnknown(e);
+    } finally {
+      await port.close();
+    }
+    await sleep(250);
   }
   await stopPid(record.pid, 5000);
   throw new DevEnvError('DEV_KAFKA_NOT_READY', `The Kafka broker did not answer metadata requests within ${Math.round(timeoutMs / 1000)} s (last error: ${last}). It was stopped. Last lines of ${record.logFile}:\n${tailFile(record.logFile, 25).join('\n')}`, {
