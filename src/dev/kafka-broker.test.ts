@@ -14,8 +14,12 @@ test('kraftConfig: single node on loopback, no auto-created topics', () => {
   assert.equal(props.get('transaction.state.log.replication.factor'), '1');
 });
 
-test('newClusterId: 22 url-safe characters, different each time', () => {
-  const a = newClusterId();
-  assert.match(a, /^[A-Za-z0-9_-]{22}$/);
-  assert.notEqual(a, newClusterId());
+test('newClusterId: 22 url-safe characters, never a leading "-", different each time', () => {
+  const seen = new Set<string>();
+  for (let i = 0; i < 5000; i++) {
+    const id = newClusterId();
+    assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+    seen.add(id);
+  }
+  assert.equal(seen.size, 5000);
 });

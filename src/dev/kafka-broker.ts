@@ -74,9 +74,16 @@ log4j.logger.kafka.server.BrokerServer=INFO
 log4j.logger.kafka.server.ControllerServer=INFO
 `;
 
-/** Base64url of 16 random bytes: the shape of a Kafka cluster id. */
+/**
+ * Base64url of 16 random bytes: the shape of a Kafka cluster id. Like Kafka's own
+ * Uuid.randomUuid, an id starting with "-" is drawn again: the storage tool's argument
+ * parser would read it as an option (it did, once in 64 starts).
+ */
 export function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function classpath(jars: ResolvedJars): string {
@@ -93,7 +100,7 @@ export function prepareBroker(layout: BrokerLayout, jars: ResolvedJars, port: nu
   if (existsSync(join(layout.logDirs, 'meta.properties'))) return;
   const r = spawnSync(
     'java',
-    [...JVM_OPTS, `-Dlog4j.configuration=file:${layout.log4jFile}`, '-cp', classpath(jars), 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', layout.configFile, '--ignore-formatted'],
+    [...JVM_OPTS, `-Dlog4j.configuration=file:${layout.log4jFile}`, '-cp', classpath(jars), 'kafka.tools.StorageTool', 'format', `--cluster-id=${newClusterId()}`, '-c', layout.configFile, '--ignore-formatted'],
     { encoding: 'utf8', timeout: 120000 },
   );
   if (r.status !== 0) {
