@@ -15,8 +15,8 @@ export interface GenerateOptions {
   readonly stepMs?: number;
 }
 
-/** Mulberry32: a tiny, fast, seedable PRNG. */
-function prng(seed: number): () => number {
+/** Mulberry32: a tiny, fast, seedable PRNG (the demo's live traffic draws from it too). */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

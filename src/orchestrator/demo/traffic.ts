@@ -5,6 +5,7 @@
  * distribution: 20% above 100 (v1 flags them), 5% above 500 (v2 flags them).
  */
 import type { KafkaPort } from '../../kafka/port.ts';
+import { prng } from '../../../examples/fraud/generate.ts';
 
 export interface TrafficOptions {
   readonly topic: string;
@@ -21,17 +22,6 @@ export interface Traffic {
   produced(): number;
   stop(): Promise<void>;
   readonly done: Promise<void>;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function startTraffic(kafka: KafkaPort, o: TrafficOptions, now: () => number = Date.now): Traffic {
