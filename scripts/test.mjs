@@ -82,7 +82,7 @@ async function main() {
     console.log(`» ${files.length} test files`);
     const reporter = process.env.CI ? 'tap' : 'spec';
     const limitMs = Number(process.env.PITLANE_TEST_LIMIT_MINUTES ?? 25) * 60000;
-    return await run(process.execPath, ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', '--test-timeout=300000', ...files], env, limitMs);
+    return await run(process.execPath, ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', '--test-timeout=600000', ...files], env, limitMs);
   } finally {
     if (infra) {
       console.log('» stopping test infrastructure');

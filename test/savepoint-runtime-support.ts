@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import type { IncomingRecord, KafkaPort } from '../src/kafka/port.ts';
 import { readEntry } from '../src/server/job-directory.ts';
-import { waitFor } from './support/kafka.ts';
+import { uniqueName, waitFor } from './support/kafka.ts';
 
 export const repo = fileURLToPath(new URL('..', import.meta.url));
 
@@ -97,15 +97,19 @@ export async function readAll(kafka: KafkaPort, topic: string, isolation: 'read_
 export const jsonValues = <T>(records: readonly IncomingRecord[]): T[] => records.filter((r) => r.value !== null).map((r) => JSON.parse(r.value!.toString()) as T);
 
 /**
- * `k.topic` with a retry: right after the test broker starts, kafkajs' createTopics
- * (waitForLeaders) sometimes reports UNKNOWN_TOPIC_OR_PARTITION for a topic it just
- * created (reported to the kafka/ owner). Each attempt uses a fresh name, and every
- * name is still deleted after the test.
+ * A fresh topic for the test (deleted after it), kept regardless of record age: the
+ * tests stamp records in 2023, and a broker with time retention (the usual 7 days)
+ * would delete them at its next retention check, from under the test.
+ * Retried: right after the test broker starts, kafkajs' createTopics (waitForLeaders)
+ * sometimes reports UNKNOWN_TOPIC_OR_PARTITION for a topic it just created (reported
+ * to the kafka/ owner). Each attempt uses a fresh name, and every name is deleted.
  */
-export async function topicOf(k: { topic(prefix: string, partitions?: number): Promise<string> }, prefix: string, partitions = 1): Promise<string> {
+export async function topicOf(k: { kafka: KafkaPort; trackTopic(topic: string): string }, prefix: string, partitions = 1): Promise<string> {
   for (let attempt = 1; ; attempt++) {
+    const topic = k.trackTopic(uniqueName(prefix));
     try {
-      return await k.topic(prefix, partitions);
+      await k.kafka.createTopics([{ topic, partitions, config: { 'retention.ms': '-1' } }]);
+      return topic;
     } catch (e) {
       if (attempt >= 5 || (e as { code?: string }).code !== 'KAFKA_TOPIC_NOT_FOUND') throw e;
       await new Promise((r) => setTimeout(r, 250 * attempt));

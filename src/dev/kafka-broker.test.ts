@@ -12,6 +12,10 @@ test('kraftConfig: single node on loopback, no auto-created topics', () => {
   assert.equal(props.get('log.dirs'), '/x/kafka/kraft-logs');
   assert.equal(props.get('auto.create.topics.enable'), 'false');
   assert.equal(props.get('transaction.state.log.replication.factor'), '1');
+  // Records stamped in the past (replayed event time) must not be deleted by age.
+  assert.equal(props.get('log.retention.ms'), '-1');
+  assert.equal(props.has('log.retention.hours'), false);
+  assert.equal(props.get('log.retention.bytes'), String(1024 ** 3));
 });
 
 test('newClusterId: 22 url-safe characters, never a leading "-", different each time', () => {

@@ -100,6 +100,8 @@ async function viaTestcontainers(): Promise<Infra> {
         KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
         KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
         KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+        // As src/dev/kafka-broker.ts: tests write records stamped in 2023, which time retention deletes.
+        KAFKA_LOG_RETENTION_MS: '-1',
       })
       .withWaitStrategy(tc.Wait.forLogMessage(/Kafka Server started/))
       .start();
