@@ -12,6 +12,7 @@ import { silentLogger } from '../src/logger.ts';
 import { checkpointGroupOf, recoverCheckpoints, type CheckpointConfig } from '../src/engine/checkpoint/coordinator.ts';
 import { listCheckpoints } from '../src/engine/checkpoint/store.ts';
 import { syntheticSnapshot } from '../src/engine/savepoint/synthetic.ts';
+import type { Transaction } from '../src/kafka/port.ts';
 
 const snapshot = syntheticSnapshot({ keys: 20 });
 const logger = silentLogger();
@@ -58,15 +59,15 @@ test('exactly-once: the committed checkpoint id decides; an uncommitted checkpoi
   await first.hooks.afterCommit?.(snapshot);
   // Checkpoint 2 is written and its id added to the transaction, but the process dies before the commit.
   await first.output.send(out, [{ key: 'k', value: 'b' }]);
-  let dieBeforeCommit!: () => void;
-  const died = new Promise<void>((r) => (dieBeforeCommit = r));
+  let dieBeforeCommit!: (tx: Transaction) => void;
+  const died = new Promise<Transaction>((r) => (dieBeforeCommit = r));
   const stuck = first.output.commit(async (tx) => {
     await first.hooks.beforeCommit(snapshot, tx);
-    dieBeforeCommit();
+    dieBeforeCommit(tx!);
     await new Promise<void>(() => undefined); // never commits
   });
   void stuck;
-  await died;
+  const zombieTx = await died;
   assert.deepEqual((await listCheckpoints(dir)).map((c) => c.id), [1, 2]);
 
   // The successor fences the first producer, aborting its transaction (value b, checkpoint 2).
@@ -74,7 +75,9 @@ test('exactly-once: the committed checkpoint id decides; an uncommitted checkpoi
   t.after(() => second.output.close());
   assert.equal(second.restoreFrom?.id, 1);
   assert.deepEqual((await listCheckpoints(dir)).map((c) => c.id), [1], 'the uncommitted checkpoint 2 is deleted');
-  await assert.rejects(first.output.send(out, [{ key: 'k', value: 'zombie' }]));
+  // The dead process's transaction, written to directly (its channel would queue the
+  // write behind the commit that never ends): the broker refuses the old epoch.
+  await assert.rejects(zombieTx.send(out, [{ key: 'k', value: 'zombie' }]), (e: unknown) => (e as { code?: string }).code === 'KAFKA_PRODUCER_FENCED');
   await first.output.abort();
 
   await second.output.send(out, [{ key: 'k', value: 'c' }]);

@@ -64,6 +64,8 @@ test('exactly-once: kill -9 mid-transaction, restart the same command: read_comm
   await waitFor(async () => (await readAll(k.kafka, outTopic)).length >= sent, { timeoutMs: 120000, intervalMs: 500, message: `${sent} committed records` }).catch(async (e: unknown) => {
     // What the restarted job was doing, to tell a stall from a slow machine.
     const status = await callJob(ws.jobsDir, name, 'status').catch((x: unknown) => String(x));
+    // raw > committed is expected (the killed transaction's records stay in the log,
+    // aborted). A log start above 0 means the broker deleted records (retention).
     const counts = {
       committed: (await readAll(k.kafka, outTopic)).length,
       raw: (await readAll(k.kafka, outTopic, 'read_uncommitted')).length,
@@ -71,8 +73,9 @@ test('exactly-once: kill -9 mid-transaction, restart the same command: read_comm
       checkpoints: (await listCheckpoints(chk)).map((c) => c.id),
       committedCheckpoint: await k.kafka.groupOffsets(checkpointGroupOf(name), inTopic),
       outEnds: await k.kafka.watermarks(outTopic),
+      inEnds: await k.kafka.watermarks(inTopic),
     };
-    t.diagnostic(`${JSON.stringify(counts)}\n${JSON.stringify(status)}\n${second.output().stderr.slice(-3000)}`);
+    t.diagnostic(`${JSON.stringify(counts)}\n${JSON.stringify(status)}\nkilled run:\n${first.output().stderr.slice(-2000)}\nrestarted run (exit ${await Promise.race([second.exited, Promise.resolve('none yet')])}):\n${second.output().stderr.slice(-3000)}`);
     throw e;
   });
   const stopped = await cli(ws, ['stop', name]);
@@ -92,4 +95,30 @@ test('exactly-once: kill -9 mid-transaction, restart the same command: read_comm
   // Without the transaction, a reader would have seen them twice.
   t.diagnostic(`at the kill: ${atKill.committed} committed, ${atKill.raw} written; in the end ${out.length} committed for ${sent} inputs`);
   assert.ok(atKill.raw > atKill.committed);
+});
+
+test('a second run under a running job\'s name is refused before it opens the transactional id: the running job is not fenced', async (t) => {
+  const k = kafkaForTest(t);
+  const ws = await workspace(t);
+  const [inTopic, outTopic, dlq] = [await topicOf(k, 'eo2-in'), await topicOf(k, 'eo2-out'), await topicOf(k, 'eo2-dlq')];
+  const name = uniqueName('eo2');
+  k.trackGroup(checkpointGroupOf(name));
+  const args = (chk: string) => ['examples/event-count/v1.ts', '--param', `input=${inTopic}`, '--param', `output=${outTopic}`, '--dlq-topic', dlq, '--checkpoint-dir', join(ws.root, chk), '--checkpoint-interval', '1s'];
+  const send = (from: number, n: number) => k.kafka.produce(inTopic, Array.from({ length: n }, (_, i) => ({ key: 'a', value: JSON.stringify({ type: 'a', ts: T + from + i }), timestamp: T + from + i })));
+  const running = await startRun(t, ws, name, args('chk-a'));
+  await send(0, 10);
+  await waitFor(async () => (await readAll(k.kafka, outTopic)).length === 10, { timeoutMs: 60000, message: '10 committed records' });
+
+  const second = await cli(ws, ['run', ...args('chk-b'), '--name', name]);
+  assert.equal(second.code, 3, second.stderr);
+  assert.match(second.stderr, /JOB_ALREADY_RUNNING/);
+
+  // Still the only writer of pitlane.<name>: its next commits go through.
+  await send(10, 10);
+  await waitFor(async () => (await readAll(k.kafka, outTopic)).length === 20, { timeoutMs: 60000, message: '20 committed records' });
+  assert.equal(((await callJob(ws.jobsDir, name, 'status')) as { state: string }).state, 'running');
+  const stopped = await cli(ws, ['stop', name]);
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.equal(await running.exited, 0);
+  assert.deepEqual(jsonValues<{ count: number }>(await readAll(k.kafka, outTopic)).map((c) => c.count), Array.from({ length: 20 }, (_, i) => i + 1));
 });

@@ -67,6 +67,11 @@ export interface RunningJob {
    */
   snapshot(type?: 'savepoint' | 'checkpoint'): Promise<JobSnapshot>;
   /**
+   * A commit point now, between batches: all output so far flushed and (exactly-once)
+   * committed. With commit hooks it is a checkpoint; without, no snapshot is taken.
+   */
+  commit(): Promise<void>;
+  /**
    * Stops reading, optionally drains, makes a final commit point, closes the producer.
    * Resolves to the final snapshot when `snapshot` was asked for (or hooks exist).
    */

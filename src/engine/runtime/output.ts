@@ -10,33 +10,94 @@
  *   commits it at a commit point (checkpoint, savepoint, stop). Opening the channel
  *   initialises the transactional id, which fences any earlier producer with the same
  *   id and aborts the transaction it left open (a process killed mid-interval).
+ *
+ * Sends and commits run one at a time, in the order they were called, whoever calls
+ * (kafkajs itself lets a commit overtake a send still in flight). So a commit begins
+ * only once every earlier send has settled, and a send called during a commit goes
+ * into the next transaction. And once a send has failed, the unit of output it
+ * belongs to never commits: committing would publish the rest of the unit without
+ * the failed records, and the job's state already counts them. The commit is refused;
+ * the caller stops and aborts, and recovery replays the unit from the last checkpoint.
  */
 import type { KafkaPort, OutgoingRecord, ProducerHandle, Transaction } from '../../kafka/port.ts';
+import { describeUnknown, isPitlaneError } from '../../errors.ts';
+import { JobFailedError } from './failure.ts';
 
 export interface OutputChannel {
   readonly mode: 'at-least-once' | 'exactly-once';
   send(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
   /**
-   * Ends the current unit of output. `before` runs first with the open transaction
-   * (exactly-once) so that it can add what must commit atomically with the output.
+   * Ends the current unit of output, after every send called before it. `before`
+   * runs first with the open transaction (exactly-once) so that it can add what must
+   * commit atomically with the output. Rejects, committing nothing, once a send of
+   * the unit has failed.
    */
   commit(before?: (tx: Transaction | undefined) => Promise<void>): Promise<void>;
-  /** Discards uncommitted output (exactly-once) and closes the producer. */
+  /** Discards uncommitted output (exactly-once) and closes the producer, without waiting for calls in flight. */
   abort(): Promise<void>;
+  /** Closes after the calls already made; output not committed by then is discarded. */
   close(): Promise<void>;
 }
 
+/** Runs calls one at a time in call order; a failed call does not stop the ones after it. */
+function serial(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (fn) => {
+    const p = tail.then(fn);
+    tail = p.catch(() => undefined);
+    return p;
+  };
+}
+
+const sendFailed = (unit: string, cause: unknown) =>
+  new JobFailedError('ENGINE_OUTPUT_FAILED', `A write of ${unit} failed (${describeUnknown(cause)}), so it cannot be committed: that would lose the records of the failed write.`, {
+    hint: 'The job stops and its uncommitted output is discarded; start the same command again to resume from the last committed checkpoint.',
+    cause,
+  });
+
 export async function openAtLeastOnceOutput(kafka: KafkaPort): Promise<OutputChannel> {
   const producer = await kafka.createProducer({ idempotent: true });
+  const inOrder = serial();
+  let failed: unknown;
   return {
     mode: 'at-least-once',
-    send: async (topic, records) => void (await producer.send(topic, records)),
-    commit: async (before) => {
-      await before?.(undefined);
-    },
+    send: (topic, records) =>
+      inOrder(async () => {
+        await producer.send(topic, records).catch((e: unknown) => {
+          failed ??= e;
+          throw e;
+        });
+      }),
+    // A checkpoint (written in `before`) must never cover output that did not reach Kafka.
+    commit: (before) =>
+      inOrder(async () => {
+        if (failed !== undefined) throw sendFailed('the output since the last checkpoint', failed);
+        await before?.(undefined);
+      }),
     abort: () => producer.close(),
-    close: () => producer.close(),
+    close: () => inOrder(() => producer.close()),
   };
+}
+
+const closedError = (transactionalId: string) =>
+  new JobFailedError('ENGINE_OUTPUT_CLOSED', `The exactly-once output ${transactionalId} is closed, or its last commit failed; nothing more can be written.`, {
+    hint: 'This job instance cannot write any more; start the same command again to resume from the last committed checkpoint.',
+  });
+
+/**
+ * The first transaction initialises the transactional id. While the broker is still
+ * aborting the fenced predecessor's transaction it answers CONCURRENT_TRANSACTIONS,
+ * which kafkajs retries for about 3 s only; a loaded broker can take longer.
+ */
+async function firstTransaction(producer: ProducerHandle, attempts = 6): Promise<Transaction> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await producer.transaction();
+    } catch (e) {
+      if (attempt >= attempts || !(isPitlaneError(e) && e.retriable)) throw e;
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
+  }
 }
 
 /**
@@ -46,29 +107,45 @@ export async function openAtLeastOnceOutput(kafka: KafkaPort): Promise<OutputCha
  * afterwards (e.g. the committed checkpoint id) is settled.
  */
 export async function openExactlyOnceOutput(kafka: KafkaPort, transactionalId: string): Promise<OutputChannel> {
-  const producer: ProducerHandle = await kafka.createProducer({ transactionalId });
+  // A job's output owns its transactional id alone, so an outage-interrupted
+  // transaction may be written again (src/kafka/kafkajs-transactions.ts); only where
+  // the connection tolerates outages (managed jobs), else a failure as before.
+  const producer: ProducerHandle = await kafka.createProducer({ transactionalId, replayOnOutage: true });
   let tx: Transaction | undefined;
   try {
-    tx = await producer.transaction();
+    tx = await firstTransaction(producer);
   } catch (e) {
     await producer.close().catch(() => undefined);
     throw e;
   }
+  const inOrder = serial();
+  let failed: unknown;
   let closed = false;
-  const current = (): Transaction => {
-    if (!tx) throw new Error('the output channel is closed');
+  const open = (): Transaction => {
+    if (!tx || closed) throw closedError(transactionalId);
+    // A failed send dooms its transaction: writing more into it would be wasted.
+    if (failed !== undefined) throw sendFailed(`transaction ${transactionalId}`, failed);
     return tx;
   };
   return {
     mode: 'exactly-once',
-    send: (topic, records) => current().send(topic, records),
-    async commit(before) {
-      const t = current();
-      await before?.(t);
-      tx = undefined;
-      await t.commit();
-      if (!closed) tx = await producer.transaction();
-    },
+    send: (topic, records) =>
+      inOrder(async () => {
+        await open().send(topic, records).catch((e: unknown) => {
+          failed ??= e;
+          throw e;
+        });
+      }),
+    commit: (before) =>
+      inOrder(async () => {
+        const t = open();
+        await before?.(t);
+        // No transaction is open until the next one begins: if ending this one fails,
+        // nothing more can be written (the job must restart and recover).
+        tx = undefined;
+        await t.commit();
+        if (!closed) tx = await producer.transaction();
+      }),
     async abort() {
       closed = true;
       const t = tx;
@@ -76,14 +153,15 @@ export async function openExactlyOnceOutput(kafka: KafkaPort, transactionalId: s
       if (t) await t.abort().catch(() => undefined);
       await producer.close().catch(() => undefined);
     },
-    async close() {
-      closed = true;
-      // An open transaction at close holds nothing committed-worthy: the runner
-      // commits at its final commit point before closing; anything else is discarded.
-      const t = tx;
-      tx = undefined;
-      if (t) await t.abort().catch(() => undefined);
-      await producer.close();
-    },
+    close: () =>
+      inOrder(async () => {
+        closed = true;
+        // An open transaction at close holds nothing committed-worthy: the runner
+        // commits at its final commit point before closing; anything else is discarded.
+        const t = tx;
+        tx = undefined;
+        if (t) await t.abort().catch(() => undefined);
+        await producer.close();
+      }),
   };
 }

@@ -62,7 +62,7 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
         hint: 'maxParallelism cannot change for a job with state; set it back in defineJob.',
       });
     }
-    restoreOperators(ops, options.restore.operators);
+    restoreOperators(ops, options.restore.operators, definition.maxParallelism);
   }
 
   let state: JobState = 'starting';
@@ -120,20 +120,26 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
 
   // A failed read is reopened from the engine's own positions (exact, so nothing is lost or
   // repeated); kafkajs sometimes fails on fresh topics whose metadata has not settled.
+  // A batch that fails while it is processed or written fails the job instead: its records
+  // already changed state and moved those positions, so reading on would lose their output.
   const runKafkaSource = async (src: SourceOperator) => {
     for (let failures = 0; ; ) {
       const reader = kafka!.read({ topics: (src.spec as KafkaSourceSpec).topics, from: { offsets: [...src.positions.values()] }, to: 'follow' });
       readers.push(reader);
       if (stopping) await reader.close();
+      let batchFailed = false;
       try {
         for await (const batch of reader) {
           if (stopping) break;
           failures = 0;
-          await locked(() => processKafkaBatch(src, batch.records));
+          await locked(() => processKafkaBatch(src, batch.records)).catch((e: unknown) => {
+            batchFailed = true;
+            throw e;
+          });
         }
         return;
       } catch (e) {
-        if (stopping || failure !== undefined || ++failures > 5 || e instanceof JobFailedError) throw e;
+        if (batchFailed || stopping || failure !== undefined || ++failures > 5 || e instanceof JobFailedError) throw e;
         deps.logger.warn({ err: describeUnknown(e), source: src.node.name, attempt: failures }, 'source read failed; reopening from the engine positions');
         await new Promise((r) => setTimeout(r, 200 * failures));
       }
@@ -184,6 +190,16 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
     await hooks?.afterCommit?.(snap);
     return snap;
   };
+  // A periodic commit point needs a snapshot only for the hooks (the checkpoint
+  // written with the output); without hooks, encoding the whole state would be waste.
+  const commitOutput = async (): Promise<void> => {
+    if (hooks) {
+      await commitPoint('checkpoint');
+      return;
+    }
+    await flushAll();
+    await producer?.commit();
+  };
   const drainAll = () => {
     for (const s of sources) s.processWatermark(Number.POSITIVE_INFINITY);
   };
@@ -197,7 +213,7 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
     });
   const ticker = setInterval(() => void tick().catch(fail), options.tickMs ?? 200);
   ticker.unref();
-  const checkpointer = options.checkpointIntervalMs ? setInterval(() => void locked(() => (stopping ? undefined : commitPoint('checkpoint'))).catch(fail), options.checkpointIntervalMs) : undefined;
+  const checkpointer = options.checkpointIntervalMs ? setInterval(() => void locked(() => (stopping ? undefined : commitOutput())).catch(fail), options.checkpointIntervalMs) : undefined;
   checkpointer?.unref();
 
   let stopped: Promise<JobSnapshot | undefined> | undefined;
@@ -266,6 +282,14 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
         return takeSnapshot(type);
       }
       return locked(() => commitPoint(type));
+    },
+    commit: async () => {
+      // After the final commit point everything is committed already.
+      if (stopping) {
+        await stopped;
+        return;
+      }
+      await locked(() => (stopping ? undefined : commitOutput()));
     },
     stop: async (stopOptions) => {
       const last = await shutdown(stopOptions);

@@ -16,27 +16,28 @@ import { ReduceOperator } from '../operators/reduce.ts';
 import { WindowOperator, type WindowSlot } from '../operators/window.ts';
 import { parseWindowId } from '../windows.ts';
 import { UNKNOWN_SOURCE } from './lineage.ts';
+import { keyGroupOf } from '../key-groups.ts';
 import { SourceOperator, partitionId } from './source.ts';
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 
-function encodeEntries(op: KeyedOperator, keyString: string, slots: unknown[]): StateEntry[] {
+// Appends to `out` (no per-key array: a large snapshot has a million keys).
+function encodeEntries(op: KeyedOperator, keyString: string, slots: unknown[], out: StateEntry[]): void {
   const key = utf8(keyString);
-  const out: StateEntry[] = [];
   if (op instanceof ProcessOperator) {
-    op.states.forEach((d, i) => {
+    for (let i = 0; i < op.states.length; i++) {
+      const d = op.states[i]!;
       const v = slots[i];
-      if (v === undefined) return;
+      if (v === undefined) continue;
       if (d.kind === 'list') for (const x of v as unknown[]) out.push({ state: d.name, key, value: d.codec.encode(x) });
       else if (d.kind === 'map') for (const [mk, mv] of v as Map<string | number, unknown>) out.push({ state: d.name, key, mapKey: d.mapKeyCodec.encode(mk), value: d.codec.encode(mv) });
       else out.push({ state: d.name, key, value: d.codec.encode(v) });
-    });
+    }
   } else if (op instanceof ReduceOperator) {
     if (slots[0] !== undefined) out.push({ state: 'reduce', key, value: op.codec.encode(slots[0]) });
   } else if (op instanceof WindowOperator) {
     for (const [id, slot] of (slots[0] as Map<string, WindowSlot> | undefined) ?? []) out.push({ state: 'windows', key, mapKey: utf8(JSON.stringify(id)), value: op.codec.encode(slot.acc) });
   }
-  return out;
 }
 
 function keyedBlocks(op: KeyedOperator): KeyGroupBlock[] {
@@ -46,7 +47,10 @@ function keyedBlocks(op: KeyedOperator): KeyGroupBlock[] {
     if (!b) blocks.set(kg, (b = { entries: [], timers: [] }));
     return b;
   };
-  for (const [kg, group] of op.store.blocks()) for (const [ks, entry] of group) block(kg).entries.push(...encodeEntries(op, ks, entry.slots));
+  for (const [kg, group] of op.store.blocks()) {
+    const entries = block(kg).entries;
+    for (const [ks, entry] of group) encodeEntries(op, ks, entry.slots, entries);
+  }
   for (const [domain, q] of [['event', op.eventTimers], ['processing', op.processingTimers]] as const) {
     for (const t of q.all()) block(t.keyGroup).timers.push({ key: utf8(t.keyString), timestamp: t.timestamp, domain, ...(t.namespace ? { namespace: utf8(t.namespace) } : {}) });
   }
@@ -72,12 +76,13 @@ export function snapshotOperators(ops: readonly Operator[], parallelism: number)
   return out;
 }
 
-function restoreKeyed(op: KeyedOperator, snap: OperatorSnapshot): void {
+function restoreKeyed(op: KeyedOperator, snap: OperatorSnapshot, maxParallelism: number): void {
   const writer = new Map<string, StateCodecSpec>(snap.states.map((s) => [s.name, s.codec]));
   for (const block of snap.keyGroups) {
     for (const e of block.entries) {
       const ks = e.key.toString('utf8');
-      const kg = op.keys.keyGroupOfString(ks);
+      // The stored bytes are the canonical key's UTF-8: hashing them is hashing the key.
+      const kg = keyGroupOf(e.key, maxParallelism);
       if (kg !== block.keyGroup) {
         throw new RestoreIncompatibleError('RESTORE_KEY_GROUP_MISMATCH', `${op.node.name}: a key stored in key group ${block.keyGroup} hashes to ${kg} in this job.`, {
           hint: 'The snapshot was taken with another maxParallelism or key encoding; restore into a job with the same maxParallelism.',
@@ -109,12 +114,12 @@ function restoreKeyed(op: KeyedOperator, snap: OperatorSnapshot): void {
 }
 
 /** Puts a snapshot's keyed state and timers back into freshly built operators (matched by uid). */
-export function restoreOperators(ops: readonly Operator[], snapshots: readonly OperatorSnapshot[]): void {
+export function restoreOperators(ops: readonly Operator[], snapshots: readonly OperatorSnapshot[], maxParallelism: number): void {
   const byUid = new Map(snapshots.map((s) => [s.uid, s]));
   for (const op of ops) {
     if (!(op instanceof KeyedOperator) || op.node.uid === undefined) continue;
     const snap = byUid.get(op.node.uid);
-    if (snap) restoreKeyed(op, snap);
+    if (snap) restoreKeyed(op, snap, maxParallelism);
   }
 }
 
