@@ -11,6 +11,8 @@ export interface ControlServerOptions {
   readonly name: string;
   readonly version: string;
   readonly jobFile?: string;
+  /** Where the job writes savepoints when a trigger names no directory (absolute), announced in its entry. */
+  readonly savepointDir?: string;
   /** Command name → handler, e.g. status, savepoint, stop. */
   readonly handlers: Readonly<Record<string, ControlHandler>>;
 }
@@ -21,18 +23,26 @@ export interface ControlServer {
 }
 
 /**
+ * Refuses a name a live job already has. `pitlane run` asks before it touches Kafka:
+ * the name is also its transactional id, and opening that would fence the running job.
+ */
+export function assertNameFree(dir: string, name: string): void {
+  const existing = readEntry(dir, name);
+  if (existing && isAlive(existing.pid)) {
+    throw new PitlaneError('JOB_ALREADY_RUNNING', `A job named "${name}" is already running (pid ${existing.pid}).`, {
+      hint: `Stop it first (\`pitlane stop ${name} --savepoint-dir DIR\`), or run this one under another name (--name).`,
+    });
+  }
+}
+
+/**
  * The local control channel of one running job: HTTP over a Unix socket in the jobs
  * directory (only local users with access to that directory can reach it; nothing
  * listens on the network). POST /<command> with a JSON body calls the handler; the
  * answer is `{ ok: true, result }` or `{ ok: false, error }` with the error's code and hint.
  */
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
-  const existing = readEntry(options.dir, options.name);
-  if (existing && isAlive(existing.pid)) {
-    throw new PitlaneError('JOB_ALREADY_RUNNING', `A job named "${options.name}" is already running (pid ${existing.pid}).`, {
-      hint: `Stop it first (\`pitlane stop ${options.name} --savepoint-dir DIR\`), or run this one under another name.`,
-    });
-  }
+  assertNameFree(options.dir, options.name);
   mkdirSync(options.dir, { recursive: true });
   const socket = socketFile(options.dir, options.name);
   if (existsSync(socket)) rmSync(socket, { force: true });
@@ -79,6 +89,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     socket,
     startedAt: new Date().toISOString(),
     ...(options.jobFile ? { jobFile: options.jobFile } : {}),
+    ...(options.savepointDir ? { savepointDir: options.savepointDir } : {}),
   });
   let closed = false;
   return {

@@ -15,6 +15,8 @@ export interface JobEntry {
   readonly socket: string;
   readonly startedAt: string;
   readonly jobFile?: string;
+  /** Absolute base directory for savepoints the job takes when a trigger names none. */
+  readonly savepointDir?: string;
 }
 
 export function defaultJobsDir(env: NodeJS.ProcessEnv = process.env): string {

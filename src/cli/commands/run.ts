@@ -15,10 +15,11 @@ import type { JobSnapshot } from '../../engine/snapshot/model.ts';
 import { prepareRestore, type PreparedRestore } from '../../engine/runtime/restore-source.ts';
 import { recoverCheckpoints, type Delivery, type Recovery } from '../../engine/checkpoint/coordinator.ts';
 import { writeSavepoint } from '../../engine/savepoint/write.ts';
-import { startControlServer } from '../../server/control-server.ts';
+import { assertNameFree, startControlServer } from '../../server/control-server.ts';
 import { defaultJobsDir } from '../../server/job-directory.ts';
 import type { CliContext } from '../context.ts';
 import { parseDuration, parseCount } from './run-options.ts';
+import { DEFAULT_SAVEPOINT_BASE, savepointPath } from './savepoint-path.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
@@ -62,12 +63,6 @@ function parseParams(list: readonly string[]): Record<string, string> {
   return out;
 }
 
-/** A fresh savepoint directory name under `base`: never an existing one (the writer refuses those). */
-export function savepointPath(base: string, name: string, now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[:.]/g, '-');
-  return resolve(base, `savepoint-${name.replace(/[^A-Za-z0-9_-]/g, '_')}-${stamp}`);
-}
-
 async function saveTo(dir: string, snap: JobSnapshot): Promise<{ path: string; bytes: number; sourceOffsets: JobSnapshot['sourceOffsets'] }> {
   const written = await writeSavepoint(dir, { ...snap, type: 'savepoint' });
   return { path: written.dir, bytes: written.bytes, sourceOffsets: snap.sourceOffsets };
@@ -101,7 +96,7 @@ export function registerRun(program: Command, run: Run): void {
     .option('--checkpoint-interval <duration>', 'time between checkpoints, e.g. 10s, 500ms', '10s')
     .option('--checkpoints-retained <n>', 'committed checkpoints to keep', '3')
     .option('--delivery <mode>', 'exactly-once (transactions committed at checkpoints; the default with --checkpoint-dir) or at-least-once')
-    .option('--savepoint-dir <dir>', 'where `pitlane savepoint trigger NAME` writes when it names no directory', 'savepoints')
+    .option('--savepoint-dir <dir>', 'where `pitlane savepoint trigger NAME` writes when it names no directory', DEFAULT_SAVEPOINT_BASE)
     .option('--status-interval <seconds>', 'print the job status every N seconds')
     .option('--dlq-topic <topic>', "dead-letter topic (default: the job's, else <name>.dlq)")
     .option('--json', 'status lines as JSON')
@@ -114,6 +109,9 @@ export function registerRun(program: Command, run: Run): void {
         const { kafka, registry } = ctx.kafka();
         const description = describeJob(job, params);
         const origin = o.fromSavepoint === undefined ? undefined : resolve(o.fromSavepoint);
+        const jobsDir = defaultJobsDir();
+        // Before anything opens the transactional id pitlane.<name>: that would fence a job running under this name.
+        assertNameFree(jobsDir, name);
 
         let recovery: Recovery | undefined;
         if (o.checkpointDir !== undefined) {
@@ -164,7 +162,6 @@ export function registerRun(program: Command, run: Run): void {
         });
 
         let stopRequest: Promise<unknown> | undefined;
-        const jobsDir = defaultJobsDir();
         // The socket is bound before the directory entry is written, so the directory must exist first.
         await mkdir(jobsDir, { recursive: true });
         const control = await startControlServer({
@@ -172,6 +169,7 @@ export function registerRun(program: Command, run: Run): void {
           name,
           version: job.version,
           jobFile: resolve(file),
+          savepointDir: resolve(o.savepointDir),
           handlers: {
             status: () => Promise.resolve(running.status()),
             savepoint: async (body) => saveTo(typeof body.dir === 'string' ? resolve(body.dir) : savepointPath(o.savepointDir, name, Date.now()), await running.snapshot('savepoint')),

@@ -10,10 +10,11 @@ import type { JobDescription } from '../../engine/snapshot/model.ts';
 import { disposeSavepoint, inspectSavepoint, readSavepointMetadata, readStateLines, type SavepointSummary } from '../../engine/savepoint/index.ts';
 import { planRestore, type RestorePlan } from '../../engine/restore/plan.ts';
 import { callJob } from '../../server/control-client.ts';
-import { defaultJobsDir } from '../../server/job-directory.ts';
+import { defaultJobsDir, readEntry } from '../../server/job-directory.ts';
 import { EXIT } from '../exit-codes.ts';
 import { emit, table } from '../output.ts';
 import type { CliContext } from '../context.ts';
+import { DEFAULT_SAVEPOINT_BASE, savepointPath } from './savepoint-path.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
@@ -179,12 +180,17 @@ export function registerSavepoint(program: Command, run: Run): void {
   sp.command('trigger')
     .description('take a savepoint of a running job (it keeps running); prints the savepoint path')
     .argument('<name>', 'the job name as `pitlane jobs` lists it')
-    .option('--dir <dir>', "the savepoint directory (new); default: under the job's --savepoint-dir")
+    .option('--dir <dir>', `the savepoint directory (new); default: savepoint-<name>-<time> under the job's --savepoint-dir, else under ./${DEFAULT_SAVEPOINT_BASE}`)
     .option('--json', 'print the result as JSON')
     .action((name: string, o: { dir?: string; json?: boolean }) =>
       run(async () => {
-        const r = (await callJob(defaultJobsDir(), name, 'savepoint', o.dir ? { dir: resolve(o.dir) } : {})) as { path?: string; location?: string };
-        emit(r, o, () => r.path ?? r.location ?? '');
+        const jobsDir = defaultJobsDir();
+        // The directory is always named here: a job hosted by the orchestrator has no default of its own.
+        const dir = o.dir !== undefined ? resolve(o.dir) : savepointPath(readEntry(jobsDir, name)?.savepointDir ?? DEFAULT_SAVEPOINT_BASE, name, Date.now());
+        const r = (await callJob(jobsDir, name, 'savepoint', { dir })) as { path?: string; location?: string } & Record<string, unknown>;
+        const { path, location, ...details } = r;
+        const result = { job: name, path: path ?? location ?? dir, ...details };
+        emit(result, o, () => result.path);
       }),
     );
 

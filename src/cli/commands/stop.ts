@@ -6,12 +6,21 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { PitlaneError } from '../../errors.ts';
 import { callJob } from '../../server/control-client.ts';
 import { defaultJobsDir } from '../../server/job-directory.ts';
 import { emit } from '../output.ts';
 import type { CliContext } from '../context.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
+
+/** What a job answers to `stop`: `pitlane run` names the savepoint `path`, a job the orchestrator hosts `savepoint.location`. */
+interface StopAnswer {
+  readonly path?: string;
+  readonly sourceOffsets?: unknown;
+  readonly savepoint?: { readonly location?: string; readonly sourceOffsets?: unknown };
+  readonly metrics?: unknown;
+}
 
 export function registerStop(program: Command, run: Run): void {
   program
@@ -25,8 +34,22 @@ export function registerStop(program: Command, run: Run): void {
       run(async () => {
         // `dir` too: jobs hosted by the canary orchestrator name the savepoint directory so.
         const dir = o.savepointDir ? resolve(o.savepointDir) : undefined;
-        const result = (await callJob(defaultJobsDir(), name, 'stop', { ...(dir ? { savepointDir: dir, dir } : {}), drain: o.drain === true })) as { path?: string; savepoint?: { location?: string } };
-        const path = result.path ?? result.savepoint?.location;
+        const answer = (await callJob(defaultJobsDir(), name, 'stop', { ...(dir ? { savepointDir: dir, dir } : {}), drain: o.drain === true })) as StopAnswer;
+        const path = answer.path ?? answer.savepoint?.location;
+        if (dir && !path) {
+          throw new PitlaneError('STOP_NO_SAVEPOINT', `Job "${name}" stopped, but wrote no savepoint to ${dir}: it was already stopping (Ctrl-C, or another stop) when this request came.`, {
+            hint: 'Restart it from its latest checkpoint (the same `pitlane run` command) and stop it again with --savepoint-dir.',
+          });
+        }
+        const sourceOffsets = answer.sourceOffsets ?? answer.savepoint?.sourceOffsets;
+        const result = {
+          job: name,
+          stopped: true,
+          drained: o.drain === true,
+          savepoint: path ?? null,
+          ...(sourceOffsets !== undefined ? { sourceOffsets } : {}),
+          ...(answer.metrics !== undefined ? { metrics: answer.metrics } : {}),
+        };
         emit(result, o, () => (path ? `stopped ${name}; savepoint ${path}` : `stopped ${name}`));
       }),
     );
