@@ -26,6 +26,13 @@ export const ConnectionSchema = z.object({
     .optional(),
   connectionTimeoutMs: z.number().int().positive().default(3000),
   requestTimeoutMs: z.number().int().positive().default(30000),
+  /**
+   * How long requests keep being retried while the broker cannot be reached.
+   * Absent: a few seconds, so a command against a broker that is down fails
+   * fast. Long-running processes (job hosts, shadow supervisors) set it to ride
+   * through a broker restart instead of failing.
+   */
+  outageToleranceMs: z.number().int().positive().optional(),
 });
 
 export type ConnectionConfig = z.output<typeof ConnectionSchema>;

@@ -65,3 +65,25 @@ export function toKafkaError(e: unknown, action: string, brokers: readonly strin
   const retriable = errs.some((x) => x.retriable === true);
   return new KafkaError('KAFKA_ERROR', `Kafka failed while trying to ${action}: ${detail}`, { retriable, cause: e });
 }
+
+const FENCED = /INVALID_PRODUCER_EPOCH|PRODUCER_FENCED|TRANSACTIONAL_ID_AUTHORIZATION_FAILED|INVALID_TXN_STATE/;
+const OUTAGE_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSBrokerNotFound', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded']);
+const OUTAGE_TYPES = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP', 'GROUP_LOAD_IN_PROGRESS', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION']);
+
+/**
+ * Is this the broker being away (worth waiting for), rather than this producer
+ * being fenced or a request being wrong? Fencing always wins: a newer writer
+ * with the same id must never be overridden.
+ */
+export function isOutage(e: unknown): boolean {
+  const chain: { name?: string; type?: string; code?: string; message?: string }[] = [];
+  let cur: unknown = e;
+  for (let i = 0; i < 8 && cur && typeof cur === 'object'; i++) {
+    const x = cur as { name?: string; type?: string; code?: string; message?: string; cause?: unknown; originalError?: unknown };
+    chain.push(x);
+    cur = x.originalError ?? x.cause;
+  }
+  const text = chain.map((x) => `${x.name ?? ''} ${x.type ?? ''} ${x.message ?? ''}`).join(' ');
+  if (FENCED.test(text) || chain.some((x) => x.code === 'KAFKA_PRODUCER_FENCED')) return false;
+  return chain.some((x) => OUTAGE_NAMES.has(x.name ?? '') || OUTAGE_TYPES.has(x.type ?? '') || x.code === 'KAFKA_UNREACHABLE' || x.code === 'ECONNREFUSED') || /ECONNREFUSED|Connection error|Closed connection|find group coordinator/i.test(text);
+}

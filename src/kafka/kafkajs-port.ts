@@ -1,9 +1,10 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Producer, type KafkaConfig, type Message, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type Producer, type ProducerConfig, type KafkaConfig, type Message, type LogEntry } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import type { ConnectionConfig } from '../config/connection.ts';
 import { KafkaError } from '../errors.ts';
 import { toKafkaError } from './kafka-errors.ts';
 import { openKafkaJsReader } from './kafkajs-reader.ts';
+import { openRecoverableProducer } from './kafkajs-transactions.ts';
 import type {
   GroupDescription,
   KafkaPort,
@@ -35,7 +36,7 @@ export function kafkaJsConfig(conn: ConnectionConfig, logger: Logger): KafkaConf
       : {}),
     connectionTimeout: conn.connectionTimeoutMs,
     requestTimeout: conn.requestTimeoutMs,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+    retry: retryPolicy(conn.outageToleranceMs),
     // kafkajs logs through pino; its chatty INFO lines (group joins) are debug for us.
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
@@ -47,6 +48,19 @@ export function kafkaJsConfig(conn: ConnectionConfig, logger: Logger): KafkaConf
       logger[level]({ kafkajs: entry.namespace, ...rest }, message);
     },
   };
+}
+
+/**
+ * kafkajs' retry policy. By default about 3 s of retries (100 ms doubling to
+ * 2 s, 5 times). With an outage tolerance, retries go on at up to 2 s apart
+ * until the tolerance is spent, so a broker restart delays requests instead of
+ * failing them.
+ */
+export function retryPolicy(outageToleranceMs: number | undefined): NonNullable<KafkaConfig['retry']> {
+  const base = { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 };
+  if (outageToleranceMs === undefined) return base;
+  // The first five retries take ~3 s together; each further one waits up to maxRetryTime.
+  return { ...base, retries: base.retries + Math.max(0, Math.ceil((outageToleranceMs - 3000) / base.maxRetryTime)) };
 }
 
 function toMessage(r: OutgoingRecord): Message {
@@ -120,13 +134,16 @@ export class KafkaJsPort implements KafkaPort {
 
   async createProducer(options: ProducerOptions = {}): Promise<ProducerHandle> {
     this.assertOpen();
-    const producer = this.kafka.producer({
+    const config: ProducerConfig = {
       idempotent: options.transactionalId !== undefined || (options.idempotent ?? true),
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
       ...(options.transactionalId ? { transactionalId: options.transactionalId, transactionTimeout: 60000 } : {}),
-    });
+    };
+    const tolerance = this.conn.outageToleranceMs;
+    if (options.transactionalId && options.replayOnOutage && tolerance !== undefined) return this.recoverableProducer(config, tolerance);
+    const producer = this.kafka.producer(config);
     try {
       await producer.connect();
     } catch (e) {
@@ -176,6 +193,27 @@ export class KafkaJsPort implements KafkaPort {
     return handle;
   }
 
+  /** A transactional producer that rewrites a transaction an outage interrupted (kafkajs-transactions.ts). */
+  private async recoverableProducer(config: ProducerConfig, toleranceMs: number): Promise<ProducerHandle> {
+    const handle = await openRecoverableProducer({
+      create: () => this.kafka.producer(config),
+      toMessage,
+      sendPlain: async (p, topic, records) => sendWith(p, topic, await this.withPartitions(topic, records), (e) => this.fail(e, `produce to ${topic}`)),
+      toleranceMs,
+      fail: (e, action) => this.fail(e, action),
+      committed: async (m) => {
+        const reader = this.read({ topics: [m.topic], partitions: [{ topic: m.topic, partition: m.partition }], from: { offsets: [m] }, to: { offsets: [{ ...m, offset: m.offset + 1 }] }, isolation: 'read_committed' });
+        let seen = false;
+        for await (const b of reader) seen ||= b.records.some((r) => r.offset === m.offset);
+        return seen;
+      },
+      logger: this.logger,
+      onClose: () => this.producers.delete(handle),
+    });
+    this.producers.add(handle);
+    return handle;
+  }
+
   /**
    * Assigns each record its partition up front with Kafka's default partitioner
    * (murmur2 of the key, as the Java client does), so every send can report the
@@ -205,6 +243,7 @@ export class KafkaJsPort implements KafkaPort {
       fail: (e, action) => this.fail(e, action),
       onClose: () => this.readers.delete(reader),
       logger: this.logger,
+      outageToleranceMs: this.conn.outageToleranceMs,
     });
     this.readers.add(reader);
     return reader;
@@ -212,18 +251,27 @@ export class KafkaJsPort implements KafkaPort {
 
   async createTopics(specs: readonly TopicSpec[]): Promise<void> {
     const admin = await this.admin();
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: specs.map((s) => ({
-          topic: s.topic,
-          numPartitions: s.partitions ?? 1,
-          replicationFactor: s.replicationFactor ?? 1,
-          configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
-        })),
-      });
-    } catch (e) {
-      throw this.fail(e, `create topics ${specs.map((s) => s.topic).join(', ')}`);
+    const what = `create topics ${specs.map((s) => s.topic).join(', ')}`;
+    // Waiting for leaders reads metadata right after the create; a busy broker can
+    // answer that read with "does not host this topic-partition" for a topic it has
+    // just created. Creating again is harmless (kafkajs skips existing topics).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: specs.map((s) => ({
+            topic: s.topic,
+            numPartitions: s.partitions ?? 1,
+            replicationFactor: s.replicationFactor ?? 1,
+            configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+          })),
+        });
+        return;
+      } catch (e) {
+        const err = this.fail(e, what);
+        if (err.code !== 'KAFKA_TOPIC_NOT_FOUND' || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
     }
   }
 

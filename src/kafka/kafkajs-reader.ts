@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka, Consumer, EachBatchPayload } from 'kafkajs';
+import type { Admin, Kafka, Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../logger.ts';
-import type { KafkaError } from '../errors.ts';
+import { describeUnknown, type KafkaError } from '../errors.ts';
+import { isOutage } from './kafka-errors.ts';
 import type {
   IncomingRecord,
   PartitionWatermarks,
@@ -18,9 +19,43 @@ export interface ReaderDeps {
   fail(e: unknown, action: string): KafkaError;
   onClose(): void;
   logger: Logger;
+  /**
+   * With a tolerance, a consumer that crashed because the broker went away is
+   * replaced, for that long, by a new one at the exact positions reached —
+   * instead of ending the read with an error.
+   */
+  outageToleranceMs?: number | undefined;
 }
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+const NO_HEADERS: Readonly<Record<string, Buffer>> = Object.freeze({});
+
+/**
+ * kafkajs decodes each record's headers into a fresh object whose values are
+ * Buffers, except for a repeated header name (an array) — so the object is
+ * handed on as is unless it has one of those, which keeps its first value.
+ */
+function headersOf(h: IHeaders | undefined): Readonly<Record<string, Buffer>> {
+  if (!h) return NO_HEADERS;
+  for (const k in h) if (!Buffer.isBuffer(h[k])) return copyHeaders(h);
+  return h as Record<string, Buffer>;
+}
+
+function copyHeaders(h: IHeaders): Record<string, Buffer> {
+  const headers: Record<string, Buffer> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    headers[k] = Buffer.isBuffer(v) ? v : Array.isArray(v) ? Buffer.from(String(v[0])) : Buffer.from(String(v));
+  }
+  return headers;
+}
+
+/** kafkajs keeps the record batch's attributes on each message, untyped; 1 is LogAppendTime. */
+function timestampTypeOf(m: KafkaMessage | undefined): RecordBatch['timestampType'] {
+  const t = (m as { batchContext?: { timestampType?: number } } | undefined)?.batchContext?.timestampType;
+  return t === 1 ? 'LogAppendTime' : 'CreateTime';
+}
 
 interface PartitionPlan {
   topic: string;
@@ -47,8 +82,11 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
   let finished = false;
   let failure: unknown;
   let consumer: Consumer | undefined;
-  let groupId: string | undefined;
+  /** Every throwaway group this read used (one per consumer), deleted on close. */
+  const groupIds: string[] = [];
   let closing: Promise<void> | undefined;
+  /** When the current run of outage-caused crashes began. */
+  let outageSince: number | undefined;
 
   const signal = () => {
     const w = wake;
@@ -110,16 +148,12 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     const plan = plans.get(tpKey(batch.topic, batch.partition));
     if (!plan || plan.done || finished) return;
     const records: IncomingRecord[] = [];
+    const { topic, partition } = batch;
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       if (offset < plan.next) continue; // fetched before our seek took effect
       if (plan.end !== undefined && offset >= plan.end) break;
-      const headers: Record<string, Buffer> = {};
-      for (const [k, v] of Object.entries(m.headers ?? {})) {
-        if (v === undefined) continue;
-        headers[k] = Buffer.isBuffer(v) ? v : Array.isArray(v) ? Buffer.from(String(v[0])) : Buffer.from(String(v));
-      }
-      records.push({ topic: batch.topic, partition: batch.partition, offset, key: m.key ?? null, value: m.value ?? null, headers, timestamp: Number(m.timestamp) });
+      records.push({ topic, partition, offset, key: m.key ?? null, value: m.value ?? null, headers: headersOf(m.headers), timestamp: Number(m.timestamp) });
     }
     if (records.length > 0) {
       while (queue.length >= limit && !finished && isRunning() && !isStale()) {
@@ -131,18 +165,47 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
         await heartbeat();
       }
       if (finished) return;
-      queue.push({ topic: batch.topic, partition: batch.partition, records, highWatermark: Number(batch.highWatermark) });
+      queue.push({ topic, partition, records, highWatermark: Number(batch.highWatermark), timestampType: timestampTypeOf(batch.messages[0]) });
       signal();
       advance(batch.topic, batch.partition, records[records.length - 1]!.offset + 1);
     }
     maybeComplete();
   }
 
+  /**
+   * A crash the broker's absence caused, within the tolerance: a new consumer takes
+   * over at the positions reached (kafkajs' own restart would rejoin without our
+   * seeks). Anything else ends the read with the error.
+   */
+  async function crashed(err: unknown, c: Consumer): Promise<void> {
+    if (finished) return;
+    const tolerance = deps.outageToleranceMs;
+    const now = Date.now();
+    // A replacement whose group never came up (the broker still away) fails its seeks
+    // with "not initialized": that is the same outage, not a new kind of failure.
+    const stillAway = outageSince !== undefined && /consumer#run must be called first|not initialized/i.test(describeUnknown(err));
+    outageSince ??= now;
+    if (tolerance === undefined || !(isOutage(err) || stillAway) || now - outageSince > tolerance) {
+      finish(deps.fail(err, `read ${options.topics.join(', ')}`));
+      return;
+    }
+    deps.logger.warn({ err: describeUnknown(err), topics: options.topics }, 'reader lost the broker; resuming at its positions');
+    await c.disconnect().catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    if (finished) return;
+    await runConsumer().catch((e: unknown) => crashed(e, consumer ?? c));
+  }
+
   async function start(): Promise<void> {
     await plan();
     maybeComplete();
     if (finished) return;
-    groupId = `pitlane-reader-${randomUUID()}`;
+    await runConsumer();
+  }
+
+  async function runConsumer(): Promise<void> {
+    const groupId = `pitlane-reader-${randomUUID()}`;
+    groupIds.push(groupId);
     const c = kafka.consumer({
       groupId,
       readUncommitted: options.isolation === 'read_uncommitted',
@@ -150,10 +213,15 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
       maxWaitTimeInMs: 250,
       sessionTimeout: 30000,
       heartbeatInterval: 3000,
-      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000 },
+      // Never kafkajs' own restart: it would rejoin without our seeks (crashed() does it).
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2000, restartOnFailure: async () => false },
     });
     consumer = c;
-    const { END_BATCH_PROCESS, CRASH } = c.events;
+    const { END_BATCH_PROCESS, CRASH, GROUP_JOIN } = c.events;
+    // Joined: the broker is back, so a later outage gets the whole tolerance again.
+    c.on(GROUP_JOIN, () => {
+      if (consumer === c) outageSince = undefined;
+    });
     // kafkajs never calls eachBatch for a batch of only control records (transaction
     // markers) or aborted messages, but reports its last offset here: that moves the
     // position too, or a bounded read of a transactional topic would never reach its end.
@@ -166,13 +234,14 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
       maybeComplete();
     });
     c.on(CRASH, (e) => {
-      const err = (e.payload as { error: unknown }).error;
-      finish(deps.fail(err, `read ${options.topics.join(', ')}`));
+      if (consumer !== c) return; // a replaced consumer's last words
+      void crashed((e.payload as { error: unknown }).error, c);
     });
     await c.connect();
     await c.subscribe({ topics: [...options.topics], fromBeginning: true });
     await c.run({ autoCommit: false, eachBatchAutoResolve: true, partitionsConsumedConcurrently: 1, eachBatch });
-    for (const p of plans.values()) c.seek({ topic: p.topic, partition: p.partition, offset: String(p.start) });
+    // `next` is where the read stands: the start on the first consumer, the position reached on a replacement.
+    for (const p of plans.values()) c.seek({ topic: p.topic, partition: p.partition, offset: String(p.next) });
     const idle = [...plans.values()].filter((p) => p.done).map((p) => ({ topic: p.topic, partitions: [p.partition] }));
     const marked = new Set(plans.keys());
     if (idle.length > 0) c.pause(idle);
@@ -184,7 +253,7 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     }
   }
 
-  const started = start().catch((e: unknown) => finish(deps.fail(e, `read ${options.topics.join(', ')}`)));
+  const started = start().catch((e: unknown) => (consumer ? crashed(e, consumer) : finish(deps.fail(e, `read ${options.topics.join(', ')}`))));
 
   async function close(): Promise<void> {
     if (closing) return closing;
@@ -193,9 +262,9 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
       await started;
       if (consumer) {
         await consumer.disconnect().catch(() => undefined);
-        if (groupId) {
+        if (groupIds.length > 0) {
           const admin = await deps.admin().catch(() => undefined);
-          await admin?.deleteGroups([groupId]).catch(() => undefined);
+          await admin?.deleteGroups(groupIds).catch(() => undefined);
         }
       }
       deps.onClose();

@@ -79,6 +79,8 @@ export interface RecordBatch {
   readonly records: readonly IncomingRecord[];
   /** The partition's high watermark as of this fetch. */
   readonly highWatermark: number;
+  /** What the record timestamps mean: the producer's (CreateTime) or the broker's append time (LogAppendTime). */
+  readonly timestampType?: 'CreateTime' | 'LogAppendTime';
 }
 
 /**
@@ -97,6 +99,13 @@ export interface ProducerOptions {
   readonly transactionalId?: string;
   /** Idempotent delivery; implied by transactionalId. Default true. */
   readonly idempotent?: boolean;
+  /**
+   * Transactional only, and only for a writer that owns its transactional id
+   * alone (a job's output): when the broker is away (a restart) mid-transaction,
+   * wait for it (the connection's outageToleranceMs), then write the interrupted
+   * transaction again unless it had committed — instead of failing.
+   */
+  readonly replayOnOutage?: boolean;
 }
 
 export interface Transaction {
