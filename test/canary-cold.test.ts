@@ -1,13 +1,19 @@
 /**
  * End to end through the CLI: pass → COLD savepoint handoff. The shadow candidate
- * is cancelled, the authoritative job stops with a savepoint, and a new job of the
- * candidate version restores it and takes over the authoritative topic (the Flink
- * way). Read back read_committed: one alert per qualifying payment, v1's rule
- * before the savepoint's offsets and v2's from them on.
+ * is cancelled, a standby of the candidate version is pre-started beside the
+ * authoritative job, then the authoritative job stops with a savepoint and the
+ * standby restores it and takes over the authoritative topic (the Flink way).
+ * Every job writes exactly-once (the default). Read back read_committed: one
+ * alert per qualifying payment, v1's rule before the savepoint's offsets and v2's
+ * from them on.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { canaryHarness, amountOf } from './canary-harness.ts';
+import { waitFor } from './support/kafka.ts';
+import { isAlive } from '../src/dev/processes.ts';
+import { readEntry } from '../src/server/job-directory.ts';
 import { verifyHandoff } from '../src/orchestrator/demo/verify.ts';
 
 test('pass → cold handoff: restored from the stop savepoint, no alert lost or duplicated', { timeout: 240_000 }, async (t) => {
@@ -24,7 +30,9 @@ test('pass → cold handoff: restored from the stop savepoint, no alert lost or 
   const s = await h.status();
   const d = s.deployment;
   assert.equal(d.phase, 'Promoted');
-  assert.deepEqual(d.promotion?.steps.map((x) => x.type), ['stopAnalysis', 'cancelJob', 'stopWithSavepoint', 'startJob']);
+  assert.deepEqual(d.promotion?.steps.map((x) => x.type), ['stopAnalysis', 'cancelJob', 'prepareStandby', 'coldHandoff']);
+  const handoff = d.promotion!.steps.find((x) => x.type === 'coldHandoff')!.result;
+  assert.equal(handoff.standby, true, 'the pre-started standby took over');
   assert.equal(d.jobs.live, `${h.name}.promoted`);
   assert.ok(d.promotion?.pitStop?.outputGapMs !== undefined, 'the pit stop was measured');
   const states = new Map(s.jobs.map((j) => [j.jobId, j.state]));
@@ -33,8 +41,44 @@ test('pass → cold handoff: restored from the stop savepoint, no alert lost or 
   await new Promise((r) => setTimeout(r, 1500));
   await h.stopTraffic();
   await h.caughtUp(d.jobs.live);
-  const cut = d.promotion!.steps.find((x) => x.type === 'stopWithSavepoint')!.result.savepoint!.sourceOffsets;
+  const cut = handoff.savepoint!.sourceOffsets;
   const v = await verifyHandoff(h.k.kafka, { input: h.input, output: h.output, cut, until: await h.highs(h.input), before: (x) => amountOf(x) > 100, after: (x) => amountOf(x) > 500 });
+  assert.ok(v.expected > 100, `enough alerts to judge (${v.expected})`);
+  assert.deepEqual({ missing: v.missing, duplicates: v.duplicates, unexpected: v.unexpected }, { missing: 0, duplicates: 0, unexpected: 0 }, v.examples.join('; '));
+});
+
+test('kill -9 of the orchestrator after the standby came up, and the standby gone too: resume starts the job anew, no gap or duplicate', { timeout: 240_000 }, async (t) => {
+  const h = await canaryHarness(t, 'cold-crash');
+  h.startTraffic(1000);
+  await h.launch(4);
+  assert.equal((await h.cli(['canary', 'start', h.spec({ promotion: '{ strategy: savepoint-handoff, mode: cold }' })])).code, 0);
+  assert.equal((await h.cli(['canary', 'gate', h.name, '--wait', '--timeout', '120s'])).code, 0);
+
+  // The orchestrator dies right after starting the standby, before recording it.
+  const crashed = await h.cli(['canary', 'promote', h.name], { PITLANE_CRASH_AFTER_EFFECT: 'prepareStandby' });
+  assert.equal(crashed.signal, 'SIGKILL', `the promote process was killed (${crashed.code} ${crashed.err})`);
+  const mid = await h.status();
+  assert.equal(mid.deployment.phase, 'Promoting');
+  assert.equal(mid.deployment.pending[0]?.effect.type, 'prepareStandby');
+  assert.equal(mid.jobs.find((j) => j.jobId === h.name)?.state, 'running', 'the old job still writes');
+  const promoted = `${h.name}.promoted`;
+  const standby = readEntry(join(h.dir, 'state', 'jobs'), promoted);
+  assert.ok(standby && isAlive(standby.pid), 'the standby is up');
+  // …and then the standby dies as well: the handoff must not depend on it.
+  process.kill(standby.pid, 'SIGKILL');
+  await waitFor(() => !isAlive(standby.pid));
+
+  const resume = await h.cli(['canary', 'resume', h.name]);
+  assert.equal(resume.code, 0, resume.err);
+  const d = (await h.status()).deployment;
+  assert.equal(d.phase, 'Promoted');
+  const handoff = d.promotion!.steps.find((x) => x.type === 'coldHandoff')!.result;
+  assert.equal(handoff.standby, false, 'no standby was left: the job started in a new process');
+
+  await new Promise((r) => setTimeout(r, 1500));
+  await h.stopTraffic();
+  await h.caughtUp(d.jobs.live);
+  const v = await verifyHandoff(h.k.kafka, { input: h.input, output: h.output, cut: handoff.savepoint!.sourceOffsets, until: await h.highs(h.input), before: (x) => amountOf(x) > 100, after: (x) => amountOf(x) > 500 });
   assert.ok(v.expected > 100, `enough alerts to judge (${v.expected})`);
   assert.deepEqual({ missing: v.missing, duplicates: v.duplicates, unexpected: v.unexpected }, { missing: 0, duplicates: 0, unexpected: 0 }, v.examples.join('; '));
 });

@@ -20,6 +20,22 @@ export type EngineKind = 'embedded' | 'flink';
 /** Where a job's sources start when it is not restored from a savepoint. */
 export type InputStart = 'earliest' | 'latest' | { readonly timestamp: number };
 
+/**
+ * How a job's output reaches `read_committed` readers. `exactly-once` (the
+ * default): one Kafka transaction per job (transactional id = the job's
+ * identity), committed at every commit point — each `commitIntervalMs`, at hold,
+ * runUntil, switchSink, savepoint and stop, and at once after the first output
+ * to a new topic. Output is visible when committed. `at-least-once`: an
+ * idempotent producer, output visible when written.
+ */
+export interface Delivery {
+  readonly mode: 'exactly-once' | 'at-least-once';
+  /** Time between periodic commits (exactly-once). */
+  readonly commitIntervalMs?: number;
+}
+
+export const DEFAULT_DELIVERY: Required<Delivery> = { mode: 'exactly-once', commitIntervalMs: 500 };
+
 export interface StartJobRequest {
   readonly requestId: string;
   /** The id the orchestrator gives the job; starting an id that already runs is a no-op returning it. */
@@ -40,8 +56,19 @@ export interface StartJobRequest {
    * the authoritative job.
    */
   readonly identity: string;
-  /** Start, restore, then hold before reading any input (used by cold handoff to measure the pit stop). */
+  /** Start, restore, then hold before reading any input (a `runUntil` follows and sets the limit). */
   readonly holdAtStart?: boolean;
+  /** Output guarantee; DEFAULT_DELIVERY when absent. */
+  readonly delivery?: Delivery;
+}
+
+/** A job to pre-start as a standby: everything of a start except where its state comes from. */
+export type StandbyRequest = Omit<StartJobRequest, 'from' | 'holdAtStart'>;
+
+export interface StartJobResult {
+  readonly jobId: string;
+  /** True when a waiting standby of this job id was activated instead of starting a new process. */
+  readonly standby?: boolean;
 }
 
 export interface SavepointRequest {
@@ -67,7 +94,8 @@ export interface SavepointResult {
   readonly watermark?: number;
 }
 
-export type JobState = 'starting' | 'running' | 'holding' | 'stopping' | 'finished' | 'cancelled' | 'failed' | 'unknown';
+/** `standby`: started ahead of time by `prepareStandby`, waiting for the state to start from. */
+export type JobState = 'starting' | 'standby' | 'running' | 'holding' | 'stopping' | 'finished' | 'cancelled' | 'failed' | 'unknown';
 
 export interface JobStatus {
   readonly jobId: string;
@@ -126,8 +154,23 @@ export interface PreflightReport {
 export interface EngineAdapter {
   readonly engine: EngineKind;
 
-  /** Starts a job (from a savepoint or from a position of its input). Resolves once it runs (or holds). */
-  start(request: StartJobRequest): Promise<{ readonly jobId: string }>;
+  /**
+   * Starts a job (from a savepoint or from a position of its input). Resolves once
+   * it runs (or holds). If a standby of `jobId` is waiting (`prepareStandby`), it
+   * is activated with `from` instead of starting anew; if the standby is gone, the
+   * job starts the ordinary way — slower, never wrong.
+   */
+  start(request: StartJobRequest): Promise<StartJobResult>;
+
+  /**
+   * Pre-starts a job so that a later `start` of the same id costs only the restore:
+   * its process is up, its module loaded, its Kafka clients connected and (exactly-
+   * once) its transactional producer initialised. A standby reads and writes
+   * nothing until `start`, so it can wait beside the job it will replace without
+   * ever being a second writer. A standby (or job) of that id already up is a no-op.
+   * `cancel` removes one that is no longer wanted.
+   */
+  prepareStandby(request: StandbyRequest): Promise<{ readonly jobId: string }>;
 
   /** Takes a savepoint of a running job; the job keeps running. */
   savepoint(jobId: string, request: SavepointRequest): Promise<SavepointResult>;

@@ -41,6 +41,9 @@ export interface Orchestrator {
   close(): Promise<void>;
 }
 
+/** How long a managed job or supervisor keeps retrying an unreachable broker before it fails. */
+export const MANAGED_OUTAGE_TOLERANCE_MS = 60_000;
+
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.PITLANE_STATE_DIR ?? join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'pitlane', 'orchestrator');
 }
@@ -57,8 +60,11 @@ export function createOrchestrator(o: OrchestratorOptions): Orchestrator {
   const stateDir = resolve(o.stateDir ?? defaultStateDir());
   const storeSpec = o.store ?? process.env.PITLANE_STORE ?? 'kafka';
   const store = openStore(storeSpec, o.kafka);
-  const engine = new EmbeddedAdapter({ stateDir, connection: o.connection, logger: o.logger });
-  const analysis = new SupervisorAnalysis({ stateDir, storeSpec, connection: o.connection, logger: o.logger });
+  // Job hosts and shadow supervisors outlive this process and must ride through a
+  // broker restart; the connection they are given says so (commands still fail fast).
+  const managed = { ...o.connection, outageToleranceMs: o.connection.outageToleranceMs ?? MANAGED_OUTAGE_TOLERANCE_MS };
+  const engine = new EmbeddedAdapter({ stateDir, connection: managed, logger: o.logger });
+  const analysis = new SupervisorAnalysis({ stateDir, storeSpec, connection: managed, logger: o.logger });
   const cutover = new KafkaCutover(o.kafka, clock, o.logger);
   // PITLANE_CRASH_AFTER_EFFECT=<effect type>: kill -9 this process right after
   // performing that effect, before recording it (the crash tests' seam).

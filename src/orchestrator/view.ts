@@ -1,5 +1,7 @@
 /** How a deployment reads to people (`pitlane canary status`), and its gate exit status. Pure. */
 import type { Deployment } from './lifecycle/model.ts';
+import { noiseReplicaOf } from './lifecycle/model.ts';
+import type { JobStatus } from '../engines/adapter.ts';
 
 export type GateOutcome = 'pass' | 'fail' | 'inconclusive' | 'error' | 'pending';
 
@@ -11,6 +13,56 @@ export function gateOutcome(d: Deployment): GateOutcome {
   return 'pending';
 }
 
+/** What runs for a deployment right now, as `canary status` sees it. */
+export interface LiveView {
+  readonly supervisorRunning: boolean;
+  readonly authoritative: Pick<JobStatus, 'state' | 'failure'> | undefined;
+}
+
+/**
+ * The line of a job's failure worth showing: job hosts log JSON lines, so the
+ * last one's error (or message) rather than the whole line.
+ */
+export function failureSummary(failure: string): string {
+  const lines = failure.split('\n').filter((l) => l.trim() !== '');
+  for (const line of lines.reverse()) {
+    try {
+      const j = JSON.parse(line) as { err?: unknown; msg?: unknown; level?: unknown };
+      if (typeof j.err === 'string') return j.err;
+      if (typeof j.level === 'number' && j.level >= 50 && typeof j.msg === 'string') return j.msg;
+    } catch {
+      return line;
+    }
+  }
+  return lines[0] ?? failure;
+}
+
+const AWAITING_VERDICT = new Set(['Shadowing', 'Analyzing', 'Inconclusive']);
+const DOWN = new Set(['failed', 'unknown', 'cancelled', 'finished']);
+
+/**
+ * Why a deployment that waits for a verdict cannot get one, or undefined. A
+ * dead candidate is not a stall: the supervisor turns it into a fail verdict.
+ */
+export function stallOf(d: Deployment, live: LiveView): { readonly reason: string; readonly hint: string } | undefined {
+  if (!AWAITING_VERDICT.has(d.phase)) return undefined;
+  const a = live.authoritative;
+  if (a && DOWN.has(a.state)) {
+    const why = a.failure ? `: ${failureSummary(a.failure)}` : '';
+    return {
+      reason: `${d.name} cannot be judged: the authoritative job ${d.jobs.authoritative} is ${a.state}${why}. Without its output the comparison cannot progress.`,
+      hint: `See its log (\`pitlane canary status ${d.name}\`). Start it again from its last savepoint, or abort the deployment (\`pitlane canary abort ${d.name} --reason ...\`).`,
+    };
+  }
+  if (!live.supervisorRunning) {
+    return {
+      reason: `${d.name} is ${d.phase} but its shadow supervisor is not running, so no verdict can come.`,
+      hint: `Restart it with \`pitlane canary resume ${d.name}\`; its log is in the deployment's state directory (supervisor.log).`,
+    };
+  }
+  return undefined;
+}
+
 const ms = (n: number | undefined) => (n === undefined ? '-' : `${n} ms`);
 
 export function describeDeployment(d: Deployment): string {
@@ -20,6 +72,8 @@ export function describeDeployment(d: Deployment): string {
     `  candidate      ${d.spec.candidate.job}${d.spec.candidate.version ? ` (${d.spec.candidate.version})` : ''} → ${d.spec.candidate.canary}   job ${d.jobs.candidate}, parallelism ${d.spec.candidate.parallelism}`,
     `  live job       ${d.jobs.live}; downstream reads ${d.activeTopic}`,
   ];
+  const noise = noiseReplicaOf(d);
+  if (noise) lines.splice(3, 0, `  noise replica  ${d.spec.authoritative.job} (${d.spec.authoritative.version}) → ${noise.topic}   job ${noise.jobId}`);
   if (d.fork) lines.push(`  forked from    ${d.fork.savepoint.location} at ${d.fork.savepoint.sourceOffsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`).join(' ')}`);
   if (d.preflight) {
     lines.push(`  preflight      ${d.preflight.compatible ? 'compatible' : 'REFUSED'}`);

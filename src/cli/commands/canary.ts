@@ -6,13 +6,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError, KafkaError, PromotionError } from '../../errors.ts';
 import { loadDeploymentSpec } from '../../orchestrator/spec/load.ts';
 import { compareConfigOf } from '../../orchestrator/analysis/compare-config.ts';
 import { createOrchestrator, deploymentDir, type Orchestrator } from '../../orchestrator/create.ts';
-import { describeDeployment, gateOutcome } from '../../orchestrator/view.ts';
+import { describeDeployment, failureSummary, gateOutcome, stallOf } from '../../orchestrator/view.ts';
 import { parseDuration } from '../../orchestrator/spec/duration.ts';
-import type { Deployment } from '../../orchestrator/lifecycle/model.ts';
+import { noiseReplicaOf, type Deployment } from '../../orchestrator/lifecycle/model.ts';
+import { ensureNoiseTopic } from '../../orchestrator/analysis/noise-topic.ts';
 import { EXIT } from '../exit-codes.ts';
 import { emit, table } from '../output.ts';
 import type { CliContext } from '../context.ts';
@@ -49,11 +50,11 @@ async function mustLoad(orch: Orchestrator, name: string): Promise<Deployment> {
   return d;
 }
 
-function reportSummary(orch: Orchestrator, name: string): { verdict: string; reason: string; windows: number; a: number; b: number } | undefined {
+function reportSummary(orch: Orchestrator, name: string): { verdict: string; reason: string; windows: number; a: number; b: number; noise?: number } | undefined {
   const f = join(deploymentDir(orch.stateDir, name), 'report.json');
   if (!existsSync(f)) return undefined;
-  const r = JSON.parse(readFileSync(f, 'utf8')) as { verdict: string; reason: string; windows: unknown[]; sides: { a: { records: number }; b: { records: number } } };
-  return { verdict: r.verdict, reason: r.reason, windows: r.windows.length, a: r.sides.a.records, b: r.sides.b.records };
+  const r = JSON.parse(readFileSync(f, 'utf8')) as { verdict: string; reason: string; windows: unknown[]; sides: { a: { records: number }; b: { records: number }; noise?: { records: number } } };
+  return { verdict: r.verdict, reason: r.reason, windows: r.windows.length, a: r.sides.a.records, b: r.sides.b.records, ...(r.sides.noise ? { noise: r.sides.noise.records } : {}) };
 }
 
 function duration(text: string | undefined, what: string, fallback: number): number {
@@ -71,6 +72,15 @@ export function registerCanary(program: Command, run: Run): void {
       withOrchestrator(ctx, o, async (orch) => {
         const spec = await loadDeploymentSpec(file);
         compareConfigOf(spec, `${file} (analysis)`); // checks are validated before anything is forked
+        const kafka = ctx.kafka().kafka;
+        // Managed jobs retry an unreachable topic for a while (they ride through broker
+        // restarts), so a missing canary topic is caught here, before anything is forked.
+        if (!(await kafka.listTopics()).includes(spec.candidate.canary)) {
+          throw new ConfigError('CANARY_TOPIC_NOT_FOUND', `The canary topic ${spec.candidate.canary} (candidate.canary in ${file}) does not exist.`, {
+            hint: `Create it like the authoritative output: \`pitlane topic create ${spec.candidate.canary} --partitions ${await kafka.partitionCount(spec.authoritative.output).catch(() => 'N')}\`.`,
+          });
+        }
+        if (spec.analysis.noiseTopic !== undefined) await ensureNoiseTopic(kafka, spec.analysis.noiseTopic, spec.authoritative.output, ctx.logger);
         await orch.controller.create(spec);
         const d = await orch.controller.dispatch(spec.name, { type: 'start' });
         emit(d, o, () => `${describeDeployment(d)}\n${d.phase === 'Aborted' ? '\nnothing was stopped: the authoritative job keeps running.' : `\nfollow it: pitlane canary status ${d.name}   gate: pitlane canary gate ${d.name} --wait`}`);
@@ -83,16 +93,20 @@ export function registerCanary(program: Command, run: Run): void {
     run((ctx) =>
       withOrchestrator(ctx, o, async (orch) => {
         const d = await mustLoad(orch, name);
-        const jobs = await Promise.all([...new Set([d.jobs.authoritative, d.jobs.candidate, d.jobs.live])].map(async (j) => ({ ...(await orch.engine.status(j)), metrics: await orch.engine.metrics(j).catch(() => undefined) })));
+        const noise = noiseReplicaOf(d);
+        const jobs = await Promise.all([...new Set([d.jobs.authoritative, d.jobs.candidate, d.jobs.live, ...(noise ? [noise.jobId] : [])])].map(async (j) => ({ ...(await orch.engine.status(j)), metrics: await orch.engine.metrics(j).catch(() => undefined) })));
         const report = reportSummary(orch, name);
         const supervisor = orch.analysis.pidOf(name);
-        emit({ deployment: d, jobs, report, supervisor: supervisor ?? null }, o, () =>
+        const stall = stallOf(d, { supervisorRunning: supervisor !== undefined, authoritative: jobs.find((j) => j.jobId === d.jobs.authoritative) });
+        emit({ deployment: d, jobs, report, supervisor: supervisor ?? null, stall: stall ?? null }, o, () =>
           [
             describeDeployment(d),
             '',
             table([['JOB', 'STATE', 'SINK', 'IN', 'OUT', 'LAG'], ...jobs.map((j) => [j.jobId, j.state, j.sinkTopic || '-', String(j.metrics?.recordsIn ?? '-'), String(j.metrics?.recordsOut ?? '-'), String(j.metrics?.inputLag ?? '-')])]),
-            report ? `\nanalysis: ${report.verdict} after ${report.windows} window(s), ${report.a} vs ${report.b} records — ${report.reason}` : '',
+            report ? `\nanalysis: ${report.verdict} after ${report.windows} window(s), ${report.a} vs ${report.b} records${report.noise !== undefined ? ` (noise replica: ${report.noise})` : ''} — ${report.reason}` : '',
             supervisor ? `shadow supervisor: pid ${supervisor}` : '',
+            ...jobs.filter((j) => j.state === 'failed' && j.failure).map((j) => `✗ ${j.jobId} failed: ${failureSummary(j.failure!)}`),
+            stall ? `✗ ${stall.reason}\n  → ${stall.hint}` : '',
           ].filter((l) => l !== '').join('\n'),
         );
       }),
@@ -116,9 +130,26 @@ export function registerCanary(program: Command, run: Run): void {
           let d = await mustLoad(orch, name);
           // An inconclusive verdict can still be settled by more data: --wait waits for a decisive one.
           const undecided = (x: Deployment) => ['pending', 'inconclusive'].includes(gateOutcome(x)) && !['Aborted', 'RolledBack'].includes(x.phase);
+          // A wait that cannot end (no supervisor, or the authoritative job down) is an
+          // error that says why, not a silent timeout; seen twice, so a restart in
+          // between (`canary resume`) does not count.
+          let stalls = 0;
+          let lastCheck = 0;
           while (o.wait && undecided(d) && Date.now() < deadline) {
             await new Promise((r) => setTimeout(r, 500));
-            d = await mustLoad(orch, name);
+            try {
+              d = await mustLoad(orch, name);
+            } catch (e) {
+              // The store is a Kafka topic: a broker restart interrupts reading it, not the wait.
+              if (!(e instanceof KafkaError && e.retriable)) throw e;
+              ctx.logger.warn({ err: e.message }, 'cannot read the deployment store; still waiting');
+              continue;
+            }
+            if (Date.now() - lastCheck < 2000) continue;
+            lastCheck = Date.now();
+            const stall = stallOf(d, { supervisorRunning: orch.analysis.pidOf(name) !== undefined, authoritative: await orch.engine.status(d.jobs.authoritative).catch(() => undefined) });
+            stalls = stall ? stalls + 1 : 0;
+            if (stall && stalls >= 2) throw new PromotionError('DEPLOYMENT_STALLED', stall.reason, { hint: stall.hint, data: { name, phase: d.phase } });
           }
           const outcome = gateOutcome(d);
           emit({ name, outcome, phase: d.phase, verdict: d.verdict ?? null, abort: d.abort ?? null }, o, () => `${name}: ${outcome}${d.verdict?.reason ? ` — ${d.verdict.reason}` : ''}${d.abort ? ` (aborted by ${d.abort.by}: ${d.abort.reason})` : ''} [${d.phase}]`);
@@ -177,7 +208,7 @@ export function registerCanary(program: Command, run: Run): void {
           if (o.from !== 'earliest' && o.from !== 'latest') throw new ConfigError('CLI_BAD_FROM', `--from ${o.from} is not earliest or latest.`);
           const a = spec.authoritative;
           const jobId = a.jobId;
-          await orch.engine.start({ requestId: `launch/${jobId}/${Date.now()}`, jobId, job: a.job, parallelism: Number(o.parallelism), inputs: spec.inputs, from: { input: o.from }, sinkTopic: a.output, identity: `pitlane.${spec.name}.${jobId}` });
+          await orch.engine.start({ requestId: `launch/${jobId}/${Date.now()}`, jobId, job: a.job, parallelism: Number(o.parallelism), inputs: spec.inputs, from: { input: o.from }, sinkTopic: a.output, identity: `pitlane.${spec.name}.${jobId}`, delivery: { mode: spec.delivery.mode, commitIntervalMs: spec.delivery.commitInterval } });
           const s = await orch.engine.status(jobId);
           emit(s, o, () => `${jobId} ${s.state}: ${a.job} → ${a.output} (log ${orch.engine.logFile(jobId)})`);
         }),

@@ -26,25 +26,37 @@ export function jsonCodec<T>(): StateCodec<T> {
 export function avroCodec<T>(schema: object): StateCodec<T> {
   const type = avro.Type.forSchema(schema as avro.Schema);
   type Resolver = ReturnType<avro.Type['createResolver']>;
-  const resolvers = new Map<string, Resolver>();
+  const own = JSON.stringify(schema);
+  // null: the writer schema is this codec's own, no resolution needed.
+  const resolvers = new Map<string, Resolver | null>();
+  // A restore decodes every value of a state with the same writer spec object: looking
+  // it up by identity spares a JSON.stringify of the schema per value (a million of
+  // them in a large restore).
+  const byWriter = new WeakMap<StateCodecSpec, Resolver | null>();
+  const resolverFor = (writer: StateCodecSpec & { type: 'avro' }): Resolver | null => {
+    const known = byWriter.get(writer);
+    if (known !== undefined) return known;
+    const id = JSON.stringify(writer.schema);
+    let resolver = id === own ? null : resolvers.get(id);
+    if (resolver === undefined) {
+      try {
+        resolver = type.createResolver(avro.Type.forSchema(writer.schema as avro.Schema));
+      } catch (e) {
+        throw new SavepointFormatError('STATE_SCHEMA_UNRESOLVABLE', `State written with an incompatible Avro schema: ${describeUnknown(e)}`, {
+          hint: 'Give new fields a default, or restore with --allow-non-restored-state and rebuild this state.',
+        });
+      }
+      resolvers.set(id, resolver);
+    }
+    byWriter.set(writer, resolver);
+    return resolver;
+  };
   return {
     spec: { type: 'avro', schema },
     encode: (value) => type.toBuffer(value),
     decode(bytes, writer) {
-      if (!writer || writer.type !== 'avro' || JSON.stringify(writer.schema) === JSON.stringify(schema)) return type.fromBuffer(bytes) as T;
-      const id = JSON.stringify(writer.schema);
-      let resolver = resolvers.get(id);
-      if (!resolver) {
-        try {
-          resolver = type.createResolver(avro.Type.forSchema(writer.schema as avro.Schema));
-        } catch (e) {
-          throw new SavepointFormatError('STATE_SCHEMA_UNRESOLVABLE', `State written with an incompatible Avro schema: ${describeUnknown(e)}`, {
-            hint: 'Give new fields a default, or restore with --allow-non-restored-state and rebuild this state.',
-          });
-        }
-        resolvers.set(id, resolver);
-      }
-      return type.fromBuffer(bytes, resolver) as T;
+      const resolver = writer && writer.type === 'avro' ? resolverFor(writer) : null;
+      return (resolver ? type.fromBuffer(bytes, resolver) : type.fromBuffer(bytes)) as T;
     },
   };
 }

@@ -6,7 +6,8 @@
 import { resolve } from 'node:path';
 import { RestoreIncompatibleError } from '../../errors.ts';
 import type { KeyGroupBlock } from '../snapshot/model.ts';
-import { codecs } from '../savepoint/codecs.ts';
+import type { BlockIndexEntry } from '../savepoint/metadata.ts';
+import { codecs, type SavepointCodec } from '../savepoint/codecs.ts';
 import type { SavepointMetadata } from '../savepoint/metadata.ts';
 import { readChecksummedFile } from '../savepoint/read.ts';
 import type { RestorePlan } from './plan-types.ts';
@@ -16,6 +17,31 @@ export interface RestoredOperator {
   /** Index = new subtask; each holds the blocks of that subtask's key-group range. */
   readonly subtasks: readonly (readonly KeyGroupBlock[])[];
   readonly operatorState?: Buffer;
+}
+
+/**
+ * A block decoded when it is used, not when the file is read: a restore walks the
+ * blocks once, so each block's entries are garbage as soon as they are applied,
+ * instead of all of a large state's entries (millions of small objects) living
+ * through the whole restore and being copied by every garbage collection. The
+ * bytes are checked (size, sha256, header) before any block is handed out; a
+ * framing error surfaces when the block is read, as the same SavepointFormatError.
+ * Reading `timers` after `entries` (the order a restore uses) decodes once.
+ */
+function lazyBlock(codec: SavepointCodec, bytes: Buffer, index: BlockIndexEntry, stateNames: readonly string[], ctx: { path: string; uid: string }): KeyGroupBlock {
+  let decoded: KeyGroupBlock | undefined;
+  const decode = () => (decoded ??= codec.decodeBlock(bytes, index, stateNames, ctx));
+  return {
+    keyGroup: index.keyGroup,
+    get entries() {
+      return decode().entries;
+    },
+    get timers() {
+      const { timers } = decode();
+      decoded = undefined; // both read: let the entries go
+      return timers;
+    },
+  };
 }
 
 /** Reads the state a compatible plan assigns. Refuses an incompatible plan (check `plan.compatible` first). */
@@ -48,7 +74,7 @@ export async function loadRestoredState(dir: string, meta: SavepointMetadata, pl
           codec.checkDataFileHeader(bytes, { path: ref.path, uid: op.uid });
           files.set(read.path, bytes);
         }
-        for (const b of read.blocks) blocks.push(codec.decodeBlock(bytes, b, stateNames, { path: ref.path, uid: op.uid }));
+        for (const b of read.blocks) blocks.push(lazyBlock(codec, bytes, b, stateNames, { path: ref.path, uid: op.uid }));
       }
       subtasks.push(blocks);
     }

@@ -26,7 +26,7 @@ import { readEntry } from '../../server/job-directory.ts';
 import { readSavepointMetadata } from '../../engine/savepoint/index.ts';
 import { describeJob } from '../../engine/index.ts';
 import { planRestore } from '../../engine/restore/plan.ts';
-import type { EngineAdapter, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StartJobRequest, SwitchSinkResult } from '../adapter.ts';
+import type { EngineAdapter, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult } from '../adapter.ts';
 import { loadJobModule } from './load-job.ts';
 import type { HostConfig, HostMetrics, HostStatus } from './protocol.ts';
 
@@ -97,49 +97,84 @@ export class EmbeddedAdapter implements EngineAdapter {
     return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as FinalRecord) : undefined;
   }
 
-  async start(r: StartJobRequest): Promise<{ readonly jobId: string }> {
+  async start(r: StartJobRequest): Promise<StartJobResult> {
     return this.once(r.requestId, async () => {
-      if (this.isRunning(r.jobId)) return { jobId: r.jobId };
-      const config: HostConfig = {
-        jobId: r.jobId,
-        job: resolve(r.job),
-        parallelism: r.parallelism,
-        inputs: r.inputs,
-        sinkTopic: r.sinkTopic,
-        identity: r.identity,
-        from: 'savepoint' in r.from ? { ...r.from, savepoint: resolve(r.from.savepoint) } : r.from,
-        holdAtStart: r.holdAtStart,
-        jobsDir: this.jobsDir,
-        connection: this.o.connection,
-        logLevel: this.o.hostLogLevel ?? 'info',
-      };
-      const cfgFile = join(this.dir('hosts'), `${safe(r.jobId)}.json`);
-      writeFileSync(cfgFile, JSON.stringify(config, null, 2));
-      const log = this.logFile(r.jobId);
-      const fd = openSync(log, 'a');
-      // Detached, own process group, no pipes to us: the job outlives the orchestrator.
-      const child = spawn(process.execPath, ['--import', TSX, HOST_MAIN, cfgFile], { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(), env: process.env });
-      closeSync(fd);
-      child.unref();
-      let exited: number | null | undefined;
-      child.once('exit', (code) => (exited = code));
-      const deadline = Date.now() + (this.o.startTimeoutMs ?? 60_000);
-      for (;;) {
-        if (exited !== undefined || (child.pid !== undefined && !isAlive(child.pid))) {
-          throw new PromotionError('ENGINE_JOB_START_FAILED', `Job ${r.jobId} (${r.job}) exited while starting (code ${String(exited)}):\n${tailFile(log, 15).join('\n')}`, {
-            hint: `The job crashed at start; its log is ${log}.`,
-          });
+      const from = 'savepoint' in r.from ? { ...r.from, savepoint: resolve(r.from.savepoint) } : r.from;
+      if (this.isRunning(r.jobId)) {
+        const s = await this.call<HostStatus>(r.jobId, 'status').catch(() => undefined);
+        // A standby waiting for its state (prepareStandby): only the restore is left.
+        if (s?.state === 'standby' || s?.state === 'starting') {
+          await this.call(r.jobId, 'activate', { from });
+          this.o.logger.info({ jobId: r.jobId, job: r.job, sink: r.sinkTopic }, 'standby activated');
+          return { jobId: r.jobId, standby: true };
         }
-        if (this.isRunning(r.jobId)) {
-          const s = await this.call<HostStatus>(r.jobId, 'status').catch(() => undefined);
-          if (s && s.state !== 'starting') break;
-        }
-        if (Date.now() > deadline) throw new PromotionError('ENGINE_JOB_START_TIMEOUT', `Job ${r.jobId} did not come up within ${this.o.startTimeoutMs ?? 60_000} ms.`, { retriable: true, hint: `See its log: ${log}.` });
-        await sleep(50);
+        if (s) return { jobId: r.jobId };
+        // A host that is alive but does not answer is not one we can use or replace safely.
+        throw new PromotionError('ENGINE_JOB_UNRESPONSIVE', `Job ${r.jobId} has a live process that does not answer its control channel.`, { retriable: true, hint: `Retry; if it persists, see ${this.logFile(r.jobId)} and stop that process.` });
       }
-      this.o.logger.info({ jobId: r.jobId, job: r.job, pid: child.pid, sink: r.sinkTopic }, 'job started');
+      // No process (none was prepared, or the standby is gone): start one; `standby` stays unset.
+      await this.spawnHost({ ...this.hostConfig(r), from, holdAtStart: r.holdAtStart });
       return { jobId: r.jobId };
     });
+  }
+
+  async prepareStandby(r: StandbyRequest): Promise<{ readonly jobId: string }> {
+    return this.once(r.requestId, async () => {
+      if (this.isRunning(r.jobId)) return { jobId: r.jobId };
+      await this.spawnHost({ ...this.hostConfig(r), standby: true });
+      return { jobId: r.jobId };
+    });
+  }
+
+  private configFile(jobId: string): string {
+    return join(this.dir('hosts'), `${safe(jobId)}.json`);
+  }
+
+  private hostConfig(r: StandbyRequest): HostConfig {
+    return {
+      jobId: r.jobId,
+      job: resolve(r.job),
+      parallelism: r.parallelism,
+      inputs: r.inputs,
+      sinkTopic: r.sinkTopic,
+      identity: r.identity,
+      delivery: r.delivery,
+      jobsDir: this.jobsDir,
+      connection: this.o.connection,
+      logLevel: this.o.hostLogLevel ?? 'info',
+    };
+  }
+
+  /** Spawns a detached job host and waits until it answers (running, holding, or a waiting standby). */
+  private async spawnHost(config: HostConfig): Promise<void> {
+    const cfgFile = this.configFile(config.jobId);
+    writeFileSync(cfgFile, JSON.stringify(config, null, 2));
+    const log = this.logFile(config.jobId);
+    const fd = openSync(log, 'a');
+    // Detached, own process group, no pipes to us: the job outlives the orchestrator.
+    // A larger young generation: snapshots and restores of a large state allocate
+    // millions of short-lived buffers, and the default one makes them GC-bound.
+    const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', TSX, HOST_MAIN, cfgFile], { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(), env: process.env });
+    closeSync(fd);
+    child.unref();
+    let exited: number | null | undefined;
+    child.once('exit', (code) => (exited = code));
+    const timeoutMs = this.o.startTimeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (exited !== undefined || (child.pid !== undefined && !isAlive(child.pid))) {
+        throw new PromotionError('ENGINE_JOB_START_FAILED', `Job ${config.jobId} (${config.job}) exited while starting (code ${String(exited)}):\n${tailFile(log, 15).join('\n')}`, {
+          hint: `The job crashed at start; its log is ${log}.`,
+        });
+      }
+      if (this.isRunning(config.jobId)) {
+        const s = await this.call<HostStatus>(config.jobId, 'status').catch(() => undefined);
+        if (s && s.state !== 'starting') break;
+      }
+      if (Date.now() > deadline) throw new PromotionError('ENGINE_JOB_START_TIMEOUT', `Job ${config.jobId} did not come up within ${timeoutMs} ms.`, { retriable: true, hint: `See its log: ${log}.` });
+      await sleep(20);
+    }
+    this.o.logger.info({ jobId: config.jobId, job: config.job, pid: child.pid, sink: config.sinkTopic, standby: config.standby === true }, config.standby ? 'standby started' : 'job started');
   }
 
   async savepoint(jobId: string, request: { readonly requestId: string; readonly targetDir?: string }): Promise<SavepointResult> {
@@ -208,7 +243,15 @@ export class EmbeddedAdapter implements EngineAdapter {
   }
 
   async metrics(jobId: string): Promise<JobMetrics> {
-    if (this.isRunning(jobId)) return this.call<HostMetrics>(jobId, 'metrics');
+    if (this.isRunning(jobId)) {
+      // A job that has just answered `stop` closes its channel while its process exits:
+      // its final record (written at the stop) has the answer.
+      const live = await this.call<HostMetrics>(jobId, 'metrics').catch((e: unknown) => ({ error: e }));
+      if (!('error' in live)) return live;
+      const f = this.finalOf(jobId);
+      if (f) return f.metrics;
+      throw live.error;
+    }
     const f = this.finalOf(jobId);
     if (f) return f.metrics;
     throw new PromotionError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running and left no final record.`, { hint: 'Check `pitlane canary status` and the job logs.' });

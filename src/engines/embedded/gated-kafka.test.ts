@@ -62,3 +62,39 @@ test('output observation records first and last write per topic', async () => {
   await p.send('b', []);
   assert.deepEqual([out.first.get('a'), out.last.get('a'), out.records, out.first.has('b')], [100, 200, 3, false]);
 });
+
+test('a backlog kept during a hold is released in bounded batches, in order', async () => {
+  const gate = new InputGate();
+  const port = gatedKafka(fakePort([batch(0, 0, 1200)]), gate, { first: new Map(), last: new Map(), records: 0 }, () => 0);
+  gate.runUntil([{ topic: 't', partition: 0, offset: 0 }]);
+  const it = port.read({ topics: ['t'], from: { offsets: [{ topic: 't', partition: 0, offset: 0 }] } })[Symbol.asyncIterator]();
+  const first = it.next();
+  await new Promise((r) => setTimeout(r, 10));
+  gate.release();
+  const sizes: number[] = [];
+  const seen: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const b = (await (i === 0 ? first : it.next())).value as RecordBatch;
+    sizes.push(b.records.length);
+    seen.push(...b.records.map((r) => r.offset));
+  }
+  assert.deepEqual(sizes, [500, 500, 200]);
+  assert.deepEqual(seen, Array.from({ length: 1200 }, (_, i) => i));
+});
+
+test('transactional output is visible at its commit; the first send per topic is announced', async () => {
+  const out: OutputTimes = { first: new Map(), last: new Map(), sent: new Map(), records: 0 };
+  const announced: string[] = [];
+  out.onFirstSend = (topic) => announced.push(topic);
+  let now = 100;
+  const tx = { send: async () => undefined, sendOffsets: async () => undefined, commit: async () => undefined, abort: async () => undefined };
+  const inner = { createProducer: async () => ({ send: async () => [], transaction: async () => tx, close: async () => undefined }) } as unknown as KafkaPort;
+  const p = await gatedKafka(inner, new InputGate(), out, () => now).createProducer({ transactionalId: 'x' });
+  const t = await p.transaction();
+  await t.send('a', [{ value: 'x' }]);
+  await t.send('a', [{ value: 'y' }]);
+  assert.deepEqual([out.sent?.get('a'), out.first.has('a'), announced], [100, false, ['a']], 'sent, not yet visible');
+  now = 150;
+  await t.commit();
+  assert.deepEqual([out.first.get('a'), out.last.get('a'), out.records], [150, 150, 2]);
+});

@@ -25,9 +25,17 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 const pid = (topic: string, partition: number) => `${topic}/${partition}`;
 
 export interface OutputTimes {
-  /** Epoch ms of the first and last completed send per topic. */
+  /**
+   * Epoch ms of the first and last output per topic that a read_committed reader
+   * can see: a completed send, or for a transactional producer the commit of the
+   * transaction that carried it.
+   */
   readonly first: Map<string, number>;
   readonly last: Map<string, number>;
+  /** Epoch ms of the first send per topic into a transaction, committed or not (when to commit early). */
+  readonly sent?: Map<string, number>;
+  /** Called once per topic, at its first send into a transaction. */
+  onFirstSend?: (topic: string) => void;
   records: number;
 }
 
@@ -125,6 +133,10 @@ export function gatedKafka(inner: KafkaPort, gate: InputGate, out: OutputTimes, 
           send: async (topic, records) => {
             await tx.send(topic, records);
             sent.push([topic, records.length]);
+            if (records.length > 0 && out.sent && !out.sent.has(topic)) {
+              out.sent.set(topic, now());
+              out.onFirstSend?.(topic);
+            }
           },
           sendOffsets: (g, o) => tx.sendOffsets(g, o),
           commit: async () => {
@@ -145,6 +157,14 @@ export function gatedKafka(inner: KafkaPort, gate: InputGate, out: OutputTimes, 
   return wrapper;
 }
 
+/**
+ * At most this many kept records go to the engine in one batch. A job released
+ * after a hold has a backlog; the engine flushes (and the host commits) its output
+ * per batch, so one huge first batch would delay the first visible output — the end
+ * of a warm handoff's pit stop — by all of its processing.
+ */
+const MAX_RELEASED_BATCH = 500;
+
 /** Splits batches at the gate's limits; records past a limit wait, in order, per partition. */
 function gatedReader(inner: RecordReader, gate: InputGate): RecordReader {
   const kept = new Map<string, { topic: string; partition: number; highWatermark: number; records: IncomingRecord[] }>();
@@ -157,7 +177,7 @@ function gatedReader(inner: RecordReader, gate: InputGate): RecordReader {
     for (const [id, k] of kept) {
       const limit = gate.limitOf(k.topic, k.partition);
       let n = 0;
-      while (n < k.records.length && k.records[n]!.offset < limit) n++;
+      while (n < k.records.length && n < MAX_RELEASED_BATCH && k.records[n]!.offset < limit) n++;
       if (n === 0) continue;
       const records = k.records.splice(0, n);
       if (k.records.length === 0) kept.delete(id);

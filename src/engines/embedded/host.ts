@@ -6,23 +6,34 @@
  * of the orchestrator never takes the jobs down: a restarted orchestrator finds
  * them by name and continues.
  *
- * Controls: status, metrics, watermark, savepoint (job keeps running), hold (stop
- * taking input right where it is), runUntil (take input up to given offsets, then
- * hold), switchSink (move the sink to another topic, then release the hold),
- * resume, stop (optionally with a final savepoint; then the process exits).
+ * A host either starts its job at once (`config.from`), or comes up as a
+ * **standby** (`config.standby`): module loaded, Kafka clients connected,
+ * exactly-once producer initialised, and nothing read or written until `activate`
+ * names the state to start from. A cold handoff pre-starts the new version this
+ * way beside the old one, so only the restore is left between the old job's stop
+ * and the new job's first output.
+ *
+ * Output: exactly-once by default — one transaction for all of the job's output,
+ * committed at the engine's commit points (every `commitIntervalMs`, and at every
+ * control that promises committed output), and at once when the first output
+ * reaches a topic, so a new writer becomes visible without waiting for the interval.
+ *
+ * Controls (host-job.ts once running): status, metrics, savepoint, hold, runUntil,
+ * switchSink, resume, firstOutput, stop; before that: status, activate, stop.
  */
-import { existsSync } from 'node:fs';
-import { PromotionError } from '../../errors.ts';
+import { PromotionError, describeUnknown } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
 import type { SchemaRegistryPort } from '../../kafka/registry.ts';
-import { buildJob, startJob, type JobDefinition, type RunningJob } from '../../engine/index.ts';
+import { buildJob, startJob, type JobDefinition } from '../../engine/index.ts';
 import type { JobSnapshot } from '../../engine/snapshot/model.ts';
-import { readSavepoint, readSavepointMetadata, writeSavepoint } from '../../engine/savepoint/index.ts';
+import { prepareRestore } from '../../engine/runtime/restore-source.ts';
+import { openExactlyOnceOutput, type OutputChannel } from '../../engine/runtime/output.ts';
 import { startControlServer, type ControlServer } from '../../server/control-server.ts';
+import { DEFAULT_DELIVERY } from '../adapter.ts';
 import { gatedKafka, InputGate, type OutputTimes } from './gated-kafka.ts';
-import type { HostConfig, HostStatus, HostMetrics } from './protocol.ts';
-import type { SavepointResult } from '../adapter.ts';
+import { hostedJobHandlers, type Handler } from './host-job.ts';
+import type { HostConfig, HostStart, HostStatus } from './protocol.ts';
 
 export interface HostDeps {
   readonly kafka: KafkaPort;
@@ -37,178 +48,156 @@ export interface Host {
   close(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The snapshot a job starts from: a savepoint, or empty state at a position of the input. */
-async function startSnapshot(config: HostConfig, def: JobDefinition, kafka: KafkaPort, now: number): Promise<JobSnapshot | undefined> {
-  const from = config.from;
-  if ('savepoint' in from) return readSavepoint(from.savepoint);
-  if (from.input === 'earliest') return undefined; // the engine's own default
+/** The state a job starts from: a savepoint (planned and loaded), or empty state at a position of the input. */
+async function startState(config: HostConfig, from: HostStart, def: JobDefinition, kafka: KafkaPort, params: Record<string, string>, now: number): Promise<{ restore?: JobSnapshot; parallelism?: number | undefined }> {
+  if ('savepoint' in from) {
+    // The restore plan runs again here: a refusal names the operator, state and fix before anything runs.
+    const p = await prepareRestore(def, kafka, { dir: from.savepoint, params, ...(config.parallelism !== undefined ? { parallelism: config.parallelism } : {}), allowNonRestoredState: from.allowNonRestoredState === true });
+    return { restore: p.snapshot, parallelism: p.parallelism };
+  }
+  if (from.input === 'earliest') return { parallelism: config.parallelism }; // the engine's own default
   const sourceOffsets: TopicPartitionOffset[] = [];
   for (const topic of config.inputs) {
     if (from.input === 'latest') for (const w of await kafka.watermarks(topic)) sourceOffsets.push({ topic, partition: w.partition, offset: w.high });
     else sourceOffsets.push(...(await kafka.offsetsForTimestamp(topic, from.input.timestamp)));
   }
   // No operator state: only the positions. Restore matches operators by uid, so none are touched.
-  return { job: { name: def.name, version: def.version }, maxParallelism: def.maxParallelism, operators: [], sourceOffsets, watermarks: [], createdAt: now, type: 'savepoint' };
+  return { restore: { job: { name: def.name, version: def.version }, maxParallelism: def.maxParallelism, operators: [], sourceOffsets, watermarks: [], createdAt: now, type: 'savepoint' }, parallelism: config.parallelism };
 }
+
+const sameStart = (a: HostStart, b: HostStart) => JSON.stringify(a) === JSON.stringify(b);
 
 export async function runJobHost(config: HostConfig, deps: HostDeps): Promise<Host> {
   const now = deps.now ?? (() => Date.now());
+  const log = deps.logger.child({ job: config.jobId });
   const def = await deps.loadJob(config.job);
   const params = { input: config.inputs.join(','), output: config.sinkTopic, ...(config.params ?? {}) };
+  const delivery = { ...DEFAULT_DELIVERY, ...config.delivery };
   const gate = new InputGate();
-  const out: OutputTimes = { first: new Map(), last: new Map(), records: 0 };
+  const out: OutputTimes = { first: new Map(), last: new Map(), sent: new Map(), records: 0 };
   const kafka = gatedKafka(deps.kafka, gate, out, now);
-  const restore = await startSnapshot(config, def, deps.kafka, now());
-  if (config.holdAtStart) gate.runUntil(restore?.sourceOffsets ?? []);
+  // Built once up front: a job that does not build fails here, before it is anyone's standby.
   const sinkUids = buildJob(def, params).graph.nodes.flatMap((n) => (n.kind === 'sink' && n.sink.type === 'kafka' && n.uid !== undefined ? [{ uid: n.uid, topic: n.sink.topic }] : []));
-  const job: RunningJob = await startJob(def, { kafka, registry: deps.registry, logger: deps.logger }, { parallelism: config.parallelism, params, ...(restore ? { restore } : {}) });
-  let sinkTopic = config.sinkTopic;
-  const log = deps.logger.child({ job: config.jobId });
+  // Exactly-once: the transactional id is the job's identity (a candidate's differs
+  // from the authoritative job's). Initialising it fences an earlier producer of
+  // the same identity and settles the transaction it left open.
+  let output: OutputChannel | undefined = delivery.mode === 'exactly-once' ? await openExactlyOnceOutput(kafka, config.identity) : undefined;
+  // Connections and metadata the start will need, paid now (a standby's whole point).
+  for (const topic of config.inputs) await deps.kafka.watermarks(topic);
+  await deps.kafka.partitionCount(config.sinkTopic).catch(() => undefined);
 
-  const positions = (): TopicPartitionOffset[] =>
-    job.status().operators.flatMap((o) => (o.partitions ?? []).filter((p) => !p.topic.startsWith('items:')).map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset })));
-
-  /** Waits until the engine has consumed up to `target` and flushed the output it caused. */
-  async function settle(target: readonly TopicPartitionOffset[], timeoutMs = 120_000): Promise<void> {
-    const deadline = now() + timeoutMs;
-    for (;;) {
-      const pos = new Map(positions().map((p) => [`${p.topic}/${p.partition}`, p.offset]));
-      if (target.every((t) => (pos.get(`${t.topic}/${t.partition}`) ?? 0) >= t.offset)) break;
-      if (job.status().state === 'failed') throw new PromotionError('ENGINE_JOB_FAILED', `Job ${config.jobId} failed while running to its hold offsets.`, { hint: 'See the job log in the orchestrator state directory.' });
-      if (now() > deadline) throw new PromotionError('ENGINE_HOLD_TIMEOUT', `Job ${config.jobId} did not reach ${JSON.stringify(target)} within ${timeoutMs} ms.`, { retriable: true, hint: 'The job may be slow or its input unavailable; retry the step.' });
-      await sleep(5);
-    }
-    // The tick runs under the engine's batch lock and flushes the sinks: once it
-    // returns, every output of the records below the hold is written.
-    await job.tick();
-  }
-
-  const status = (): HostStatus => {
-    const s = job.status();
-    return { jobId: config.jobId, state: s.state === 'running' && gate.held ? 'holding' : s.state === 'stopped' ? 'finished' : s.state, positions: positions(), sinkTopic, held: gate.held, job: s.job };
-  };
-
-  async function metrics(): Promise<HostMetrics> {
-    const s = job.status();
-    const src = s.operators.filter((o) => o.kind === 'source');
-    const sink = s.operators.filter((o) => o.kind === 'sink');
-    let inputLag = 0;
-    const pos = new Map(positions().map((p) => [`${p.topic}/${p.partition}`, p.offset]));
-    for (const topic of config.inputs) {
-      for (const w of await deps.kafka.watermarks(topic)) inputLag += Math.max(0, w.high - (pos.get(`${topic}/${w.partition}`) ?? w.low));
-    }
-    const lastOutputAt = out.last.get(sinkTopic);
-    const firstOutputAt = out.first.get(sinkTopic);
-    return {
-      recordsIn: src.reduce((a, o) => a + o.recordsIn, 0),
-      recordsOut: sink.reduce((a, o) => a + o.recordsIn, 0),
-      inputLag,
-      inRate: 0,
-      ...(lastOutputAt !== undefined ? { lastOutputAt } : {}),
-      ...(firstOutputAt !== undefined ? { firstOutputAt } : {}),
-      watermark: Math.min(...src.map((o) => o.watermark ?? Number.NEGATIVE_INFINITY)),
-    };
-  }
-
-  async function savepointTo(dir: string): Promise<SavepointResult> {
-    if (existsSync(dir)) {
-      // Same request again: the savepoint is already there; answer with it.
-      const meta = await readSavepointMetadata(dir);
-      return { location: dir, sourceOffsets: meta.sourceOffsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })), completedAt: meta.createdAt };
-    }
-    // Hold the input for the instant of the snapshot, so the sink topic's end
-    // offsets read now are exactly the output of the input before the savepoint.
-    const wasHeld = gate.held;
-    let snap: JobSnapshot;
-    let outputOffsets: TopicPartitionOffset[];
-    try {
-      if (!wasHeld) await settle(gate.holdHere());
-      snap = await job.snapshot('savepoint');
-      outputOffsets = (await deps.kafka.watermarks(sinkTopic)).map((w) => ({ topic: sinkTopic, partition: w.partition, offset: w.high }));
-    } finally {
-      if (!wasHeld) gate.release();
-    }
-    await writeSavepoint(dir, snap);
-    const marks = snap.watermarks.map((w) => w.watermark).filter((w) => Number.isFinite(w));
-    return { location: dir, sourceOffsets: snap.sourceOffsets.map((o) => ({ ...o })), completedAt: now(), outputOffsets, ...(marks.length > 0 ? { watermark: Math.max(...marks) } : {}) };
-  }
-
-  let stopping: Promise<unknown> | undefined;
-  const handlers: Record<string, (b: Record<string, unknown>) => Promise<unknown>> = {
-    status: async () => status(),
-    metrics: async () => metrics(),
-    savepoint: async (b) => savepointTo(String(b.dir)),
-    hold: async () => {
-      const at = gate.holdHere();
-      await settle(at);
-      return { positions: at, ...(out.last.has(sinkTopic) ? { lastOutputAt: out.last.get(sinkTopic) } : {}) };
-    },
-    runUntil: async (b) => {
-      const offsets = b.offsets as TopicPartitionOffset[];
-      const past = gate.pastOf(offsets);
-      if (past.length > 0) {
-        throw new PromotionError('ENGINE_PAST_OFFSETS', `Job ${config.jobId} has already consumed past ${past.map((p) => `${p.topic}/${p.partition}@${p.offset}`).join(', ')}.`, { hint: 'Choose hold offsets at or beyond every job\'s position (hold the jobs first, then take the furthest).' });
-      }
-      gate.runUntil(offsets);
-      await settle(offsets);
-      return { positions: offsets, ...(out.last.has(sinkTopic) ? { lastOutputAt: out.last.get(sinkTopic) } : {}) };
-    },
-    switchSink: async (b) => {
-      const to = String(b.to);
-      const from = sinkTopic;
-      if (from !== to) {
-        for (const s of sinkUids) if (s.topic === config.sinkTopic || s.topic === from) job.redirectSink(s.uid, to);
-        sinkTopic = to;
-      }
-      if (b.keepHold === true) return { from, to };
-      gate.release();
-      const waitMs = Number(b.waitFirstOutputMs ?? 10_000);
-      const deadline = now() + waitMs;
-      while (!out.first.has(to) && now() < deadline) await sleep(1);
-      const first = out.first.get(to);
-      return { from, to, ...(first !== undefined ? { firstOutputAt: first } : {}) };
-    },
-    resume: async () => {
-      gate.release();
-      return {};
-    },
-    firstOutput: async (b) => {
-      const topic = String(b.topic ?? sinkTopic);
-      const deadline = now() + Number(b.waitMs ?? 10_000);
-      while (!out.first.has(topic) && now() < deadline) await sleep(1);
-      return { firstOutputAt: out.first.get(topic) ?? null };
-    },
-    stop: async (b) => {
-      stopping ??= (async () => {
-        // Sources stop where they are; what was read is applied and flushed; the
-        // savepoint is taken of exactly that; no output follows it.
-        const at = gate.holdHere();
-        await settle(at);
-        const sp = typeof b.dir === 'string' ? await savepointTo(b.dir) : undefined;
-        const m = await metrics();
-        // Held and flushed, the job writes nothing more; closing its clients is
-        // teardown, done after answering so it stays off a handoff's critical path.
-        log.info({ savepoint: sp?.location }, 'job stopped');
-        setTimeout(() => void shutdown(), 0);
-        return { savepoint: sp, metrics: { ...m, lastOutputAt: out.last.get(sinkTopic) } };
-      })();
-      return stopping;
-    },
-  };
-
-  const server: ControlServer = await startControlServer({ dir: config.jobsDir, name: config.jobId, version: def.version, jobFile: config.job, handlers });
+  let handlers: Record<string, Handler> | undefined;
+  let commit: (() => Promise<void>) | undefined;
+  let activation: { from: HostStart; done: Promise<unknown> } | undefined;
   let closed = false;
+  let server: ControlServer | undefined;
+  let settleFinished!: () => void;
+  const hostDone = new Promise<void>((r) => (settleFinished = r));
+
+  // The first output to a topic is committed at once (the pit stop ends when it is visible).
+  // Called inside a send, under the engine's batch lock: the commit queues behind the batch.
+  out.onFirstSend = (topic) => {
+    const sentAt = now();
+    setImmediate(() =>
+      void commit?.().then(
+        () => log.info({ topic, sentAt, visibleAt: out.first.get(topic) }, 'first output committed'),
+        () => undefined,
+      ),
+    );
+  };
+
   async function shutdown(): Promise<void> {
     if (closed) return;
     closed = true;
-    await job.stop().catch(() => undefined);
+    await stopJob?.().catch(() => undefined);
+    await output?.abort().catch(() => undefined); // only if no job took it over
     // The control server waits for idle keep-alive connections of a long-lived
     // client (a supervisor, a benchmark); a job that has stopped must not.
-    await Promise.race([server.close(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    if (server) await Promise.race([server.close(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    settleFinished();
   }
-  const finished = job.finished.finally(() => shutdown());
-  log.info({ job: def.name, version: def.version, sink: sinkTopic, from: config.from }, 'job host running');
-  return { finished, close: shutdown };
+  let stopJob: (() => Promise<unknown>) | undefined;
+
+  async function launch(from: HostStart): Promise<void> {
+    const t0 = now();
+    const state = await startState(config, from, def, deps.kafka, params, now());
+    const t1 = now();
+    if (config.holdAtStart) gate.runUntil(state.restore?.sourceOffsets ?? []);
+    const channel = output;
+    const job = await startJob(def, { kafka, registry: deps.registry, logger: deps.logger }, {
+      ...(state.parallelism !== undefined ? { parallelism: state.parallelism } : {}),
+      params,
+      ...(state.restore ? { restore: state.restore } : {}),
+      ...(channel ? { output: channel, checkpointIntervalMs: delivery.commitIntervalMs } : {}),
+    });
+    output = undefined; // the job owns it now, and closes it when it stops
+    stopJob = () => job.stop();
+    commit = () => job.commit();
+    handlers = hostedJobHandlers({ config, job, gate, out, kafka: deps.kafka, sinkUids, now, log, shutdown });
+    void job.finished.then(
+      () => shutdown(),
+      (e: unknown) => {
+        log.error({ err: describeUnknown(e) }, 'job failed');
+        process.exitCode = 1;
+        return shutdown();
+      },
+    );
+    // Where a start's time goes (read + plan + decode the savepoint, then the engine's
+    // restore and source start); the bench's cold-handoff breakdown reads these.
+    log.info({ job: def.name, version: def.version, sink: config.sinkTopic, from, delivery: delivery.mode, standby: config.standby === true, activatedAt: t0, readMs: t1 - t0, startJobMs: now() - t1 }, 'job host running');
+  }
+
+  function activate(from: HostStart): Promise<unknown> {
+    if (activation) {
+      if (!sameStart(activation.from, from)) {
+        return Promise.reject(new PromotionError('ENGINE_STANDBY_ALREADY_ACTIVATED', `Job ${config.jobId} was already started from ${JSON.stringify(activation.from)}, not ${JSON.stringify(from)}.`, { hint: 'A standby is activated once; cancel the job to start it from elsewhere.' }));
+      }
+      return activation.done;
+    }
+    const done = launch(from).then(
+      () => ({ activated: true }),
+      (e: unknown) => {
+        // A standby that failed to start is no use to anyone: it goes away, so a
+        // retried start begins a fresh process (and reports the cause again).
+        log.error({ err: describeUnknown(e) }, 'job failed to start');
+        process.exitCode = 1;
+        setTimeout(() => void shutdown(), 0);
+        throw e;
+      },
+    );
+    activation = { from, done };
+    return done;
+  }
+
+  const waiting = (): HostStatus => ({ jobId: config.jobId, state: activation ? 'starting' : 'standby', positions: [], sinkTopic: config.sinkTopic, held: false, job: { name: def.name, version: def.version } });
+  const notRunning = (command: string) => () =>
+    Promise.reject(new PromotionError('ENGINE_JOB_NOT_STARTED', `Job ${config.jobId} is a standby that has not been started, so it cannot ${command}.`, { hint: 'Start it (the adapter\'s start with a savepoint activates a standby), or cancel it.' }));
+  const dispatch = (command: string): Handler => async (body) => {
+    // A command that needs the job waits for an activation in flight; status does not.
+    if (!handlers && activation && command !== 'status' && command !== 'metrics') await activation.done.catch(() => undefined);
+    if (handlers?.[command]) return handlers[command](body);
+    if (command === 'status') return Promise.resolve(waiting());
+    if (command === 'metrics') return Promise.resolve({ recordsIn: 0, recordsOut: 0, inputLag: 0, inRate: 0, watermark: Number.NEGATIVE_INFINITY });
+    if (command === 'stop' && typeof body.dir !== 'string') {
+      setTimeout(() => void shutdown(), 0);
+      return Promise.resolve({ metrics: { recordsIn: 0, recordsOut: 0, inputLag: 0, inRate: 0, watermark: Number.NEGATIVE_INFINITY } });
+    }
+    return notRunning(command)();
+  };
+  const commands = ['status', 'metrics', 'savepoint', 'hold', 'runUntil', 'switchSink', 'resume', 'firstOutput', 'stop'];
+  const table: Record<string, Handler> = Object.fromEntries(commands.map((c) => [c, dispatch(c)]));
+  table.activate = (b) => activate(b.from as HostStart);
+
+  try {
+    if (!config.standby) {
+      if (!config.from) throw new PromotionError('ENGINE_NO_START', `Job ${config.jobId} has no start position and is not a standby.`, { hint: 'This is an adapter bug: a host config names `from` unless it is a standby.' });
+      await activate(config.from);
+    }
+    server = await startControlServer({ dir: config.jobsDir, name: config.jobId, version: def.version, jobFile: config.job, handlers: table });
+  } catch (e) {
+    await shutdown();
+    throw e;
+  }
+  log.info({ job: def.name, version: def.version, standby: config.standby === true }, config.standby ? 'standby host waiting' : 'job host up');
+  return { finished: hostDone, close: shutdown };
 }

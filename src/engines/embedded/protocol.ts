@@ -1,7 +1,9 @@
 /** What the embedded adapter and its job hosts exchange: the host's start config and its answers. */
 import type { ConnectionConfig } from '../../config/connection.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
-import type { InputStart, JobState, JobMetrics } from '../adapter.ts';
+import type { Delivery, InputStart, JobState, JobMetrics } from '../adapter.ts';
+
+export type HostStart = { readonly savepoint: string; readonly allowNonRestoredState?: boolean | undefined } | { readonly input: InputStart };
 
 export interface HostConfig {
   readonly jobId: string;
@@ -10,8 +12,13 @@ export interface HostConfig {
   readonly inputs: readonly string[];
   readonly sinkTopic: string;
   readonly identity: string;
-  readonly from: { readonly savepoint: string; readonly allowNonRestoredState?: boolean | undefined } | { readonly input: InputStart };
+  /** Absent for a standby: it waits for `activate` to say where its state comes from. */
+  readonly from?: HostStart | undefined;
   readonly holdAtStart?: boolean | undefined;
+  /** Start as a standby: load, connect, (exactly-once) initialise the producer, then wait for `activate`. */
+  readonly standby?: boolean | undefined;
+  /** Absent: DEFAULT_DELIVERY. */
+  readonly delivery?: Delivery | undefined;
   /** Extra job parameters (`env.param`); `input` and `output` are set from inputs and sinkTopic. */
   readonly params?: Readonly<Record<string, string>> | undefined;
   /** Where the host announces itself (src/server job directory). */

@@ -16,9 +16,12 @@ import { LINEAGE_HEADERS } from '../../engine/index.ts';
 import type { SchemaRegistryPort } from '../../kafka/registry.ts';
 import { createComparison, renderHtml, renderJson, renderTerminal, type Comparison, type ComparisonReport } from '../../compare/index.ts';
 import type { Deployment, DeploymentEvent, VerdictStatus } from '../lifecycle/model.ts';
+import { noiseReplicaOf } from '../lifecycle/model.ts';
+import type { JobStatus } from '../../engines/adapter.ts';
 import type { Orchestrator } from '../create.ts';
 import { deploymentDir } from '../create.ts';
 import { compareConfigOf } from './compare-config.ts';
+import { failureSummary } from '../view.ts';
 
 export interface ShadowDeps {
   readonly kafka: KafkaPort;
@@ -120,6 +123,12 @@ export function nextEvent(d: Deployment, report: ComparisonReport, now: number, 
   return undefined;
 }
 
+/** Why a job the analysis needs is not running, or undefined while it runs. */
+function whyDown(s: JobStatus | undefined): string | undefined {
+  if (!s || (s.state !== 'failed' && s.state !== 'unknown' && s.state !== 'cancelled')) return undefined;
+  return `${s.state}${s.failure ? `: ${failureSummary(s.failure)}` : ''}`;
+}
+
 export async function runShadow(orch: Orchestrator, name: string, deps: ShadowDeps, signal: AbortSignal): Promise<void> {
   const log = deps.logger.child({ deployment: name });
   let d = await orch.store.load(name);
@@ -127,14 +136,20 @@ export async function runShadow(orch: Orchestrator, name: string, deps: ShadowDe
   const config = compareConfigOf(d.spec);
   const dir = deploymentDir(orch.stateDir, name);
   let comparison: Comparison | undefined;
+  const noise = noiseReplicaOf(d);
+  /** Why the noise side was dropped (its replica stopped); the comparison then runs on a and b alone. */
+  let noiseLost: string | undefined;
   const open = (dep: Deployment) => {
     const from = comparisonStarts(dep);
+    // The replica starts where the candidate does, so its topic is read like the canary's.
+    const withNoise = noise && noiseLost === undefined ? { noise: { topic: noise.topic, from: from.b, to: 'follow' as const } } : {};
     return createComparison(
-      { a: { topic: dep.spec.authoritative.output, from: from.a, to: 'follow' }, b: { topic: dep.spec.candidate.canary, from: from.b, to: 'follow' }, config },
+      { a: { topic: dep.spec.authoritative.output, from: from.a, to: 'follow' }, b: { topic: dep.spec.candidate.canary, from: from.b, to: 'follow' }, ...withNoise, config },
       { kafka: withEventTimeFloor(deps.kafka, eventTimeFloor(dep)), registry: deps.registry, logger: deps.logger, clock: deps.now },
     );
   };
   let lastEval = 0;
+  let authWasDown: string | undefined;
   while (!signal.aborted && WATCHED.has(d.phase)) {
     try {
       comparison ??= open(d);
@@ -152,17 +167,38 @@ export async function runShadow(orch: Orchestrator, name: string, deps: ShadowDe
     lastEval = deps.now();
     const report = comparison.report();
     writeReports(dir, report);
-    d = (await orch.store.load(name)) ?? d;
-    const cand = await orch.engine.status(d.jobs.candidate).catch(() => undefined);
-    const down = cand && (cand.state === 'failed' || cand.state === 'unknown' || cand.state === 'cancelled') ? `${cand.state}${cand.failure ? `: ${cand.failure.split('\n').at(-1)}` : ''}` : undefined;
+    try {
+      d = (await orch.store.load(name)) ?? d;
+    } catch (e) {
+      // The store is a Kafka topic: during a broker outage it cannot be read. The
+      // comparison keeps its place; the lifecycle is fed again once it can be.
+      log.warn({ err: describeUnknown(e) }, 'cannot read the deployment store; retrying');
+      continue;
+    }
+    const down = whyDown(await orch.engine.status(d.jobs.candidate).catch(() => undefined));
+    if (noise && noiseLost === undefined) {
+      // A stopped replica would hold the comparison back (it paces every side):
+      // judge without the noise floor rather than not at all — stricter, never laxer.
+      noiseLost = whyDown(await orch.engine.status(noise.jobId).catch(() => undefined));
+      if (noiseLost !== undefined) {
+        log.warn({ replica: noise.jobId, why: noiseLost }, 'noise replica is not running; comparing without the noise floor');
+        await comparison.close().catch(() => undefined);
+        comparison = undefined;
+        continue;
+      }
+    }
+    const authDown = whyDown(await orch.engine.status(d.jobs.authoritative).catch(() => undefined));
+    if (authDown && authDown !== authWasDown) log.error({ job: d.jobs.authoritative, why: authDown }, 'the authoritative job is not running: the analysis cannot progress until it runs again');
+    authWasDown = authDown;
     const event = nextEvent(d, report, deps.now(), down);
     if (!event || signal.aborted) continue;
     try {
       d = await orch.controller.dispatch(name, event);
       log.info({ event: event.type, phase: d.phase }, 'analysis event applied');
     } catch (e) {
-      log.warn({ event: event.type, err: describeUnknown(e), code: isPitlaneError(e) ? e.code : undefined }, 'analysis event refused');
-      d = (await orch.store.load(name)) ?? d;
+      // Refused (another controller moved first) or the store is unreachable: the
+      // next evaluation reloads and asks again, so nothing is lost either way.
+      log.warn({ event: event.type, err: describeUnknown(e), code: isPitlaneError(e) ? e.code : undefined }, 'analysis event not applied');
     }
   }
   if (comparison) {

@@ -43,8 +43,15 @@ class FakeEngine implements EngineAdapter {
     return { location: `/sp/${jobId}/${++this.spCount}`, sourceOffsets: [{ topic: 'payments', partition: 0, offset: this.jobs.get(jobId)?.pos ?? 0 }], completedAt: 1000 + this.spCount };
   }
   async start(r: Parameters<EngineAdapter['start']>[0]) {
-    return this.once(r.requestId, `start ${r.jobId}→${r.sinkTopic}`, () => {
+    const standby = this.jobs.get(r.jobId)?.state === 'standby';
+    return this.once(r.requestId, `start ${r.jobId}→${r.sinkTopic}${standby ? ' (standby)' : ''}`, () => {
       this.jobs.set(r.jobId, { sink: r.sinkTopic, state: 'running', pos: 90 });
+      return { jobId: r.jobId, ...(standby ? { standby: true } : {}) };
+    });
+  }
+  async prepareStandby(r: Parameters<EngineAdapter['prepareStandby']>[0]) {
+    return this.once(r.requestId, `standby ${r.jobId}`, () => {
+      if (!this.jobs.has(r.jobId)) this.jobs.set(r.jobId, { sink: r.sinkTopic, state: 'standby', pos: 0 });
       return { jobId: r.jobId };
     });
   }
@@ -71,7 +78,7 @@ class FakeEngine implements EngineAdapter {
     return { watermark: 0, perPartition: [] };
   }
   async metrics() {
-    return { recordsIn: 0, recordsOut: 0, inputLag: 0, inRate: 0, lastOutputAt: 500 };
+    return { recordsIn: 0, recordsOut: 0, inputLag: 0, inRate: 0, lastOutputAt: 500, firstOutputAt: 700 };
   }
   async runUntilOffsets(jobId: string, offsets: readonly TopicPartitionOffset[], r: { requestId: string }) {
     return this.once(r.requestId, `hold ${jobId}@${offsets.map((o) => o.offset).join(',')}`, () => {
@@ -264,6 +271,59 @@ test('a failing promotion step stays pending; resume retries it once the cause i
   const d = await s.controller().resume('fraud');
   assert.equal(d.phase, 'Promoted');
   assert.equal(d.lastError, undefined);
+});
+
+test('cold handoff: the standby comes up first, then stop and start are one step; rollback savepoint kept', async () => {
+  const s = setup('promotion: { mode: cold }');
+  await toPassed(s);
+  const d = await s.controller().dispatch('fraud', { type: 'promote' });
+  assert.equal(d.phase, 'Promoted');
+  assert.deepEqual(d.promotion?.steps.map((x) => x.type), ['stopAnalysis', 'cancelJob', 'prepareStandby', 'coldHandoff']);
+  assert.deepEqual(s.engine.actions.slice(-4), ['cancel fraud.candidate', 'standby fraud.promoted', 'stop fraud', 'start fraud.promoted→alerts (standby)']);
+  const cold = d.promotion?.steps.at(-1)?.result;
+  assert.equal(cold?.standby, true);
+  assert.equal(d.promotion?.rollbackSavepoint?.location, cold?.savepoint?.location);
+  assert.equal(d.jobs.live, 'fraud.promoted');
+});
+
+test('cold handoff resumed after a crash: neither the stop nor the start is repeated; a gone standby means a plain start', async (t) => {
+  await t.test('crash after the handoff, before its append', async () => {
+    const s = setup('promotion: { mode: cold }');
+    await toPassed(s);
+    s.store.crash = (e) => (e.event.type === 'effectDone' && e.record.promotion?.steps.at(-1)?.type === 'coldHandoff' ? 'before' : undefined);
+    await assert.rejects(s.controller().dispatch('fraud', { type: 'promote' }), Crash);
+    s.store.crash = undefined;
+    const d = await s.controller().resume('fraud');
+    assert.equal(d.phase, 'Promoted');
+    assert.equal(s.engine.actions.filter((a) => a === 'stop fraud').length, 1);
+    assert.equal(s.engine.actions.filter((a) => a.startsWith('start fraud.promoted')).length, 1);
+  });
+  await t.test('the standby is gone by the time of the handoff', async () => {
+    const s = setup('promotion: { mode: cold }');
+    await toPassed(s);
+    s.store.crash = (e) => (e.event.type === 'effectDone' && e.record.promotion?.steps.at(-1)?.type === 'prepareStandby' ? 'after' : undefined);
+    await assert.rejects(s.controller().dispatch('fraud', { type: 'promote' }), Crash);
+    s.store.crash = undefined;
+    s.engine.jobs.delete('fraud.promoted');
+    const d = await s.controller().resume('fraud');
+    assert.equal(d.phase, 'Promoted');
+    assert.equal(d.promotion?.steps.at(-1)?.result.standby, false);
+    assert.ok(s.engine.actions.includes('start fraud.promoted→alerts'));
+  });
+});
+
+test('cold handoff: a start that fails after the old job stopped says so, stays pending, and resumes without a second stop', async () => {
+  const s = setup('promotion: { mode: cold }');
+  await toPassed(s);
+  s.engine.failNext.start = new PromotionError('ENGINE_JOB_START_FAILED', 'restore ran out of memory');
+  await assert.rejects(s.controller().dispatch('fraud', { type: 'promote' }), (e: unknown) => e instanceof PromotionError && e.code === 'DEPLOYMENT_STEP_FAILED' && /stopped with savepoint .*no job writes alerts now.*out of memory/.test(e.message));
+  const stuck = await s.store.load('fraud');
+  assert.equal(stuck?.phase, 'Promoting');
+  assert.equal(stuck?.lastError?.code, 'PROMOTION_COLD_START_FAILED');
+  assert.equal(s.engine.jobs.get('fraud')?.state, 'finished');
+  const d = await s.controller().resume('fraud');
+  assert.equal(d.phase, 'Promoted');
+  assert.equal(s.engine.actions.filter((a) => a === 'stop fraud').length, 1, 'the old job stopped once');
 });
 
 test('two controllers racing on one deployment: promoted once', async () => {

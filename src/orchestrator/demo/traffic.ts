@@ -1,7 +1,8 @@
 /**
  * Live traffic for the demo and the end-to-end tests: fraud transactions at a
- * steady rate, event time = the wall clock at production (so event-time windows
- * close as time passes), keyed by user. Amounts follow the fraud example's
+ * steady rate, event time = when each was due at that rate (the wall clock while
+ * production keeps up, so event-time windows close as time passes), keyed by
+ * user. Amounts follow the fraud example's
  * distribution: 20% above 100 (v1 flags them), 5% above 500 (v2 flags them).
  */
 import type { KafkaPort } from '../../kafka/port.ts';
@@ -39,7 +40,10 @@ export function startTraffic(kafka: KafkaPort, o: TrafficOptions, now: () => num
         const r = rnd();
         const amount = Math.round((r < 0.8 ? rnd() * 100 : r < 0.95 ? 100 + rnd() * 400 : 500 + rnd() * 1500) * 100) / 100;
         const userId = `user-${Math.floor(rnd() * users)}`;
-        const ts = now();
+        // The time the transaction was due at the rate: the wall clock while the
+        // producer keeps up, and no bunching of a backlog into one instant after a
+        // stall (a broker restart), which would leave the stalled windows nearly empty.
+        const ts = t0 + Math.floor((n * 1000) / o.rate);
         batch.push({ key: userId, value: JSON.stringify({ txId: `tx-${n}`, userId, amount, ts }), timestamp: ts });
       }
       // A transient broker error (a just-created topic without a leader yet, a

@@ -35,6 +35,11 @@ export type Effect =
   /** `keep`: why the savepoint is kept — for a rollback, or for debugging an aborted candidate. */
   | { readonly type: 'stopWithSavepoint'; readonly jobId: string; readonly keep: 'rollback' | 'debug' }
   | { readonly type: 'cancelJob'; readonly jobId: string }
+  /**
+   * Stops the noise replica (a no-op if it is not running). Its own type, not a
+   * cancelJob, so a promotion's or rollback's plan can tell it from its own steps.
+   */
+  | { readonly type: 'stopNoiseReplica'; readonly jobId: string }
   /** Bring every listed job to the same input offsets (the furthest position of any), then hold them. */
   | { readonly type: 'alignJobs'; readonly jobIds: readonly string[] }
   /** Run one job up to the offsets where another stopped, then hold (rollback catch-up). */
@@ -49,6 +54,23 @@ export type Effect =
    * idempotent by its own requestId, so a resumed step repeats none of them.
    */
   | { readonly type: 'warmHandoff'; readonly from: string; readonly to: string; readonly jobId: string; readonly fence: string }
+  /**
+   * Pre-starts the job a cold handoff will start: process up, module loaded, Kafka
+   * clients connected, producer initialised — reading and writing nothing — while
+   * the old job still runs, so the pit stop is left with only the restore.
+   */
+  | { readonly type: 'prepareStandby'; readonly jobId: string; readonly job: string; readonly parallelism?: number; readonly sinkTopic: string; readonly identity: string }
+  /**
+   * The cold handoff as ONE step (for the reason warmHandoff is one): stop the old
+   * job with a savepoint (kept for rollback), then start \`start.jobId\` from it —
+   * activating its standby if one waits, else starting it anew. The new job is
+   * started only after the old one has stopped, so there is never a second writer.
+   */
+  | {
+      readonly type: 'coldHandoff';
+      readonly from: string;
+      readonly start: { readonly jobId: string; readonly job: string; readonly parallelism?: number; readonly sinkTopic: string; readonly identity: string; readonly allowNonRestoredState: boolean };
+    }
   | {
       readonly type: 'cutoverGroups';
       readonly groups: readonly string[];
@@ -76,6 +98,8 @@ export interface EffectResult {
   readonly firstOutputAt?: number;
   /** Warm handoff: when the old job's sink was fenced off the authoritative topic. */
   readonly fencedAt?: number;
+  /** Cold handoff: whether a pre-started standby took over (false: it was gone, a new process started). */
+  readonly standby?: boolean;
   readonly groups?: readonly GroupCutover[];
   /** Epoch ms when the effect completed (controller clock). */
   readonly at?: number;
@@ -179,6 +203,17 @@ export function newDeployment(spec: DeploymentSpec, now: number, previous?: Depl
     activeTopic: spec.authoritative.output,
     pending: [],
   };
+}
+
+/**
+ * The noise replica of a deployment, if its spec asks for one: a second copy of
+ * the authoritative version, forked like the candidate, writing its own topic.
+ * Derived from the spec (not stored), so every controller agrees on its job id.
+ */
+export function noiseReplicaOf(d: Pick<Deployment, 'name' | 'spec'>): { readonly jobId: string; readonly topic: string } | undefined {
+  const a = d.spec.analysis;
+  if (!a.noiseReplica || a.noiseTopic === undefined) return undefined;
+  return { jobId: `${d.name}.noise`, topic: a.noiseTopic };
 }
 
 /** The consumer/transactional identity of a job the orchestrator starts. */

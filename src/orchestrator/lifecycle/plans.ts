@@ -5,13 +5,33 @@
  * returns the next effect, or null when the sequence is complete. Pure.
  */
 import type { Deployment, Effect, PitStop, StepRecord } from './model.ts';
-import { identityOf } from './model.ts';
+import { identityOf, noiseReplicaOf } from './model.ts';
 
 function stepResult(steps: readonly StepRecord[], type: Effect['type']) {
   return steps.find((s) => s.type === type)?.result;
 }
 
+/**
+ * Adds the noise replica's stop to a plan: once `due` (the plan's own steps say
+ * the replica is no longer needed) or when the plan has nothing left, whichever
+ * comes first. The plan itself sees only its own steps, so its indices hold.
+ */
+function withNoiseStop(d: Deployment, steps: readonly StepRecord[], plan: (own: readonly StepRecord[]) => Effect | null, due: (own: readonly StepRecord[]) => boolean): Effect | null {
+  const noise = noiseReplicaOf(d);
+  const own = steps.filter((s) => s.type !== 'stopNoiseReplica');
+  const next = plan(own);
+  if (noise && own.length === steps.length && (due(own) || next === null)) return { type: 'stopNoiseReplica', jobId: noise.jobId };
+  return next;
+}
+
+/** The next step of a promotion; the noise replica (if any) stops right after the analysis. */
 export function nextPromotionStep(d: Deployment): Effect | null {
+  const p = d.promotion;
+  if (!p) return null;
+  return withNoiseStop(d, p.steps, (steps) => promotionStep({ ...d, promotion: { ...p, steps } }), (own) => own.some((s) => s.type === 'stopAnalysis'));
+}
+
+function promotionStep(d: Deployment): Effect | null {
   const p = d.promotion;
   if (!p) return null;
   const s = d.spec;
@@ -29,20 +49,22 @@ export function nextPromotionStep(d: Deployment): Effect | null {
     return seq[i]?.() ?? null;
   }
   if (p.mode === 'cold') {
-    // The shadow candidate goes first: it is off the critical path of the pit stop.
+    const promoted = promotedJobId(d);
+    const target = { jobId: promoted, job: s.candidate.job, parallelism: s.candidate.parallelism, sinkTopic: s.authoritative.output, identity: identityOf(d.name, promoted) };
+    const stopped = stepResult(p.steps, 'stopWithSavepoint');
+    if (stopped) {
+      // A promotion recorded by an earlier version of this plan (stop, then start as two steps).
+      return stepResult(p.steps, 'startJob') ? null : { type: 'startJob', ...target, from: { savepoint: stopped.savepoint?.location ?? '', allowNonRestoredState: s.candidate.allowNonRestoredState } };
+    }
+    // The shadow candidate goes first: it is off the critical path of the pit stop,
+    // and its CPU is better spent on the standby. The standby comes up while the old
+    // job still writes; the handoff (stop with savepoint → restore in the standby)
+    // is one step, so no store round trip lies inside the pit stop.
     const seq: (() => Effect)[] = [
       () => ({ type: 'stopAnalysis' }),
       () => ({ type: 'cancelJob', jobId: cand }),
-      () => ({ type: 'stopWithSavepoint', jobId: auth, keep: 'rollback' }),
-      () => ({
-        type: 'startJob',
-        jobId: promotedJobId(d),
-        job: s.candidate.job,
-        parallelism: s.candidate.parallelism,
-        from: { savepoint: stepResult(p.steps, 'stopWithSavepoint')?.savepoint?.location ?? '', allowNonRestoredState: s.candidate.allowNonRestoredState },
-        sinkTopic: s.authoritative.output,
-        identity: identityOf(d.name, promotedJobId(d)),
-      }),
+      () => ({ type: 'prepareStandby', ...target }),
+      () => ({ type: 'coldHandoff', from: auth, start: { ...target, allowNonRestoredState: s.candidate.allowNonRestoredState } }),
     ];
     return seq[i]?.() ?? null;
   }
@@ -63,20 +85,33 @@ export function promotedJobId(d: Deployment): string {
 /** The pit stop from the recorded step results; fields are absent when the engine did not report the times. */
 export function pitStopOf(steps: readonly StepRecord[]): PitStop {
   const warm = stepResult(steps, 'warmHandoff');
-  const stop = warm ?? stepResult(steps, 'stopWithSavepoint');
+  const cold = stepResult(steps, 'coldHandoff');
+  const stop = warm ?? cold ?? stepResult(steps, 'stopWithSavepoint');
   const align = warm ?? stepResult(steps, 'alignJobs');
-  const first = warm ?? stepResult(steps, 'switchSink') ?? stepResult(steps, 'startJob');
+  const first = warm ?? cold ?? stepResult(steps, 'switchSink') ?? stepResult(steps, 'startJob');
   const lastOutputAt = align?.lastOutputAt ?? stop?.lastOutputAt;
   const stoppedAt = stop?.savepoint?.completedAt;
   return {
     ...(first?.firstOutputAt !== undefined && lastOutputAt !== undefined ? { outputGapMs: first.firstOutputAt - lastOutputAt } : {}),
     ...(warm
       ? warm.firstOutputAt !== undefined && warm.fencedAt !== undefined ? { noWriterMs: Math.max(0, warm.firstOutputAt - warm.fencedAt) } : {}
+      : cold ? cold.firstOutputAt !== undefined && stoppedAt !== undefined ? { noWriterMs: Math.max(0, cold.firstOutputAt - stoppedAt) } : {}
       : first?.at !== undefined && stoppedAt !== undefined ? { noWriterMs: Math.max(0, first.at - stoppedAt) } : {}),
   };
 }
 
+/**
+ * The next step of a rollback. With a noise replica, the first step makes sure it
+ * is stopped: the promotion stopped it, so this is a no-op unless someone
+ * restarted it — a rollback must leave only the old version running.
+ */
 export function nextRollbackStep(d: Deployment): Effect | null {
+  const r = d.rollback;
+  if (!r) return null;
+  return withNoiseStop(d, r.steps, (steps) => rollbackStep({ ...d, rollback: { ...r, steps } }), () => true);
+}
+
+function rollbackStep(d: Deployment): Effect | null {
   const r = d.rollback;
   const p = d.promotion;
   if (!r || !p?.rollbackSavepoint) return null;

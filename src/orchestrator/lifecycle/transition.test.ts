@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { transition } from './transition.ts';
-import { newDeployment, PHASES, type Deployment, type DeploymentEvent, type Phase, type TransitionResult } from './model.ts';
+import { nextPromotionStep } from './plans.ts';
+import { newDeployment, PHASES, type Deployment, type DeploymentEvent, type Effect, type Phase, type TransitionResult } from './model.ts';
 import { parseDeploymentSpec } from '../spec/load.ts';
 
 const SPEC = (extra = '') =>
@@ -199,7 +200,7 @@ test('completions are accepted only for the head pending effect (no double advan
 test('promotion sequences per strategy, pit stop, active topic and live job', async (t) => {
   const cases: [string, string, string[], Partial<Deployment>][] = [
     ['warm handoff', '', ['stopAnalysis', 'warmHandoff'], { activeTopic: 'alerts' }],
-    ['cold handoff', 'promotion: { mode: cold }', ['stopAnalysis', 'cancelJob', 'stopWithSavepoint', 'startJob'], { activeTopic: 'alerts' }],
+    ['cold handoff', 'promotion: { mode: cold }', ['stopAnalysis', 'cancelJob', 'prepareStandby', 'coldHandoff'], { activeTopic: 'alerts' }],
     ['cutover', 'promotion: { strategy: cutover, downstreamGroups: [billing] }', ['stopAnalysis', 'cutoverGroups', 'stopWithSavepoint'], { activeTopic: 'alerts-canary' }],
   ];
   for (const [label, extra, steps, want] of cases) {
@@ -212,6 +213,7 @@ test('promotion sequences per strategy, pit stop, active topic and live job', as
         switchSink: { firstOutputAt: 1040, at: 1030 },
         warmHandoff: { positions: SP.sourceOffsets, lastOutputAt: 1000, fencedAt: 1020, savepoint: { ...SP, completedAt: 1060 }, firstOutputAt: 1040, at: 1065 },
         startJob: { firstOutputAt: 2500, at: 2400 },
+        coldHandoff: { savepoint: { ...SP, completedAt: 1010 }, lastOutputAt: 1000, firstOutputAt: 2500, standby: true, at: 2510 },
         cutoverGroups: { groups: [{ groupId: 'billing', offsets: [], forced: false }] },
       });
       assert.deepEqual(done, steps);
@@ -220,10 +222,9 @@ test('promotion sequences per strategy, pit stop, active topic and live job', as
       assert.deepEqual(d.promotion?.rollbackSavepoint?.location, '/sp/1', 'the old job savepoint is kept for rollback');
       if (label === 'warm handoff') assert.deepEqual(d.promotion?.pitStop, { outputGapMs: 40, noWriterMs: 20 });
       if (label === 'cold handoff') {
-        assert.deepEqual(d.promotion?.pitStop, { outputGapMs: 1500, noWriterMs: 1390 });
+        assert.deepEqual(d.promotion?.pitStop, { outputGapMs: 1500, noWriterMs: 1490 });
         assert.equal(d.jobs.live, 'fraud.promoted');
-        const start = d.promotion?.steps.find((s) => s.type === 'startJob');
-        assert.ok(start);
+        assert.equal(d.promotion?.steps.find((s) => s.type === 'coldHandoff')?.result.standby, true);
       }
       if (label === 'warm handoff') assert.equal(d.jobs.live, 'fraud.candidate');
       // Never twice.
@@ -232,17 +233,39 @@ test('promotion sequences per strategy, pit stop, active topic and live job', as
   }
 });
 
-test('cold handoff restores the candidate from the savepoint the stop took', () => {
+test('cold handoff: the standby is the job the handoff starts, on the authoritative topic, with its own identity', () => {
   const p = transition(inPhase('Passed', 'promotion: { mode: cold }'), EVENTS.promote!, 1);
   assert.ok(p.ok);
   let d = p.next;
-  for (const result of [{}, {}, { savepoint: { ...SP, location: '/sp/final' } }]) {
-    const r = transition(d, { type: 'effectDone', id: d.pending[0]!.id, result }, 2);
+  const seen: Effect[] = [];
+  for (let i = 0; i < 4; i++) {
+    seen.push(d.pending[0]!.effect);
+    const r = transition(d, { type: 'effectDone', id: d.pending[0]!.id, result: i === 3 ? { savepoint: { ...SP, location: '/sp/final' } } : {} }, 2);
     assert.ok(r.ok);
     d = r.next;
   }
-  const start = d.pending[0]!.effect;
-  assert.ok(start.type === 'startJob' && 'savepoint' in start.from && start.from.savepoint === '/sp/final' && start.sinkTopic === 'alerts');
+  const [, cancel, standby, handoff] = seen;
+  assert.ok(cancel?.type === 'cancelJob' && cancel.jobId === 'fraud.candidate', 'the shadow candidate stops first');
+  assert.ok(standby?.type === 'prepareStandby' && handoff?.type === 'coldHandoff');
+  const { type: _, ...prepared } = standby;
+  assert.deepEqual({ ...handoff.start, allowNonRestoredState: false }, { ...prepared, allowNonRestoredState: false }, 'the standby is exactly the job the handoff starts');
+  assert.equal(handoff.from, 'fraud');
+  assert.equal(standby.sinkTopic, 'alerts');
+  assert.notEqual(standby.identity, 'pitlane.fraud.fraud', 'never the old job\'s transactional identity');
+  assert.equal(d.promotion?.rollbackSavepoint?.location, '/sp/final');
+});
+
+test('a cold promotion recorded by the two-step plan (stop, then start) still finishes', () => {
+  const base = inPhase('Passed', 'promotion: { mode: cold }');
+  const steps = [
+    { id: 'a', type: 'stopAnalysis' as const, result: {} },
+    { id: 'b', type: 'cancelJob' as const, result: {} },
+    { id: 'c', type: 'stopWithSavepoint' as const, result: { savepoint: { ...SP, location: '/sp/old' } } },
+  ];
+  const d = { ...base, phase: 'Promoting' as const, promotion: { strategy: 'savepoint-handoff' as const, mode: 'cold' as const, auto: false, startedAt: 1, steps } };
+  const next = nextPromotionStep(d);
+  assert.ok(next?.type === 'startJob' && 'savepoint' in next.from && next.from.savepoint === '/sp/old');
+  assert.equal(nextPromotionStep({ ...d, promotion: { ...d.promotion, steps: [...steps, { id: 'd', type: 'startJob' as const, result: {} }] } }), null);
 });
 
 test('rollback sequences: handoff replays to the stop offsets before taking the topic; cutover moves groups back', () => {

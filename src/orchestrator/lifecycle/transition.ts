@@ -14,7 +14,7 @@
  *   pending list, so a duplicate report after a restart cannot advance twice.
  */
 import type { Deployment, DeploymentEvent, Effect, EffectResult, Phase, Refusal, StepRecord, TransitionResult } from './model.ts';
-import { identityOf } from './model.ts';
+import { identityOf, noiseReplicaOf } from './model.ts';
 import { nextPromotionStep, nextRollbackStep, pitStopOf, promotedJobId } from './plans.ts';
 
 const refuse = (code: string, reason: string, hint: string): Refusal => ({ ok: false, code, reason, hint });
@@ -66,6 +66,24 @@ function startCandidate(d: Deployment, from: Extract<Effect, { type: 'startJob' 
   return { type: 'startJob', jobId: d.jobs.candidate, job: s.candidate.job, parallelism: s.candidate.parallelism, from, sinkTopic: s.candidate.canary, identity: identityOf(d.name, d.jobs.candidate) };
 }
 
+/**
+ * The noise replica starts where the candidate did (the fork savepoint, or the
+ * same input position), as the authoritative version, on its own topic and
+ * consumer identity: a vs. replica shows what two copies of one version differ by.
+ */
+function startNoiseReplica(d: Deployment, candidateFrom: Extract<Effect, { type: 'startJob' }>['from']): Effect | undefined {
+  const noise = noiseReplicaOf(d);
+  if (!noise) return undefined;
+  const from = 'savepoint' in candidateFrom ? { savepoint: candidateFrom.savepoint } : candidateFrom;
+  return { type: 'startJob', jobId: noise.jobId, job: d.spec.authoritative.job, from, sinkTopic: noise.topic, identity: identityOf(d.name, noise.jobId) };
+}
+
+/** Stops the noise replica, if the spec runs one. */
+function stopNoiseReplica(d: Deployment): Effect[] {
+  const noise = noiseReplicaOf(d);
+  return noise ? [{ type: 'stopNoiseReplica', jobId: noise.jobId }] : [];
+}
+
 function effectDone(d: Deployment, id: string, result: EffectResult, now: number): TransitionResult {
   const head = d.pending[0];
   if (!head || head.id !== id) {
@@ -78,7 +96,7 @@ function effectDone(d: Deployment, id: string, result: EffectResult, now: number
 
   if (d.phase === 'Promoting' && d.promotion) {
     const steps = [...d.promotion.steps, step];
-    const keepsRollback = (effect.type === 'stopWithSavepoint' && effect.keep === 'rollback') || effect.type === 'warmHandoff';
+    const keepsRollback = (effect.type === 'stopWithSavepoint' && effect.keep === 'rollback') || effect.type === 'warmHandoff' || effect.type === 'coldHandoff';
     const rollbackSavepoint = keepsRollback ? result.savepoint : d.promotion.rollbackSavepoint;
     const activeTopic = effect.type === 'cutoverGroups' ? effect.to : d.activeTopic;
     const promotion = { ...d.promotion, steps, ...(rollbackSavepoint ? { rollbackSavepoint } : {}) };
@@ -117,8 +135,12 @@ function effectDone(d: Deployment, id: string, result: EffectResult, now: number
         }
         return ok(d, { ...base, preflight: report }, [startCandidate(d, { savepoint: d.fork?.savepoint.location ?? '', allowNonRestoredState: d.spec.candidate.allowNonRestoredState })], now, rest);
       }
-      case 'startJob':
+      case 'startJob': {
+        // Candidate first, then the noise replica (if any); shadowing begins once both run.
+        const replica = effect.jobId === d.jobs.candidate ? startNoiseReplica(d, effect.from) : undefined;
+        if (replica) return ok(d, base, [replica], now, rest);
         return ok(d, { ...base, phase: 'Shadowing' }, [{ type: 'startAnalysis' }], now, rest);
+      }
       default:
         break;
     }
@@ -137,7 +159,7 @@ function effectFailed(d: Deployment, id: string, error: { code: string; message:
     // A fork that fails (savepoint, preflight I/O, or a candidate that crashes at
     // start) ends the deployment; the authoritative job was never touched. The
     // candidate is cancelled in case it half-started (a no-op if it never ran).
-    return ok(d, { phase: 'Aborted', lastError, abort: { at: now, by: 'error', reason: `${head.effect.type} failed: ${error.message}` } }, [{ type: 'cancelJob', jobId: d.jobs.candidate }], now, []);
+    return ok(d, { phase: 'Aborted', lastError, abort: { at: now, by: 'error', reason: `${head.effect.type} failed: ${error.message}` } }, [{ type: 'cancelJob', jobId: d.jobs.candidate }, ...stopNoiseReplica(d)], now, []);
   }
   // Elsewhere the effect stays pending: steps are idempotent, so `resume` retries
   // it; a promotion is never silently skipped or half-undone.
@@ -215,10 +237,11 @@ function abort(d: Deployment, reason: string, by: 'user' | 'auto', now: number):
   const candidateRan = d.phase !== 'Pending' && d.phase !== 'Forking';
   // A running candidate stops with a savepoint kept for debugging; in Forking it
   // may have half-started, so it is cancelled (a no-op if it never ran).
+  // The noise replica has nothing worth keeping (its output is on its topic): it is cancelled.
   const effects: Effect[] =
     d.phase === 'Pending' ? []
-    : candidateRan ? [{ type: 'stopAnalysis' }, { type: 'stopWithSavepoint', jobId: d.jobs.candidate, keep: 'debug' }]
-    : [{ type: 'cancelJob', jobId: d.jobs.candidate }];
+    : candidateRan ? [{ type: 'stopAnalysis' }, { type: 'stopWithSavepoint', jobId: d.jobs.candidate, keep: 'debug' }, ...stopNoiseReplica(d)]
+    : [{ type: 'cancelJob', jobId: d.jobs.candidate }, ...stopNoiseReplica(d)];
   return ok(d, { phase: 'Aborted', verdict: d.verdict, abort: { at: now, reason, by } }, effects, now, []);
 }
 

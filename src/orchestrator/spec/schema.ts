@@ -68,8 +68,14 @@ const analysisSchema = z.strictObject({
    */
   checks: z.array(z.record(z.string(), z.unknown())).prefault([]),
   expected: z.array(z.record(z.string(), z.unknown())).prefault([]),
-  /** Run a second copy of the authoritative job to measure the noise floor. */
+  /**
+   * Run a second copy of the authoritative job (forked like the candidate) to
+   * measure the noise floor: a difference is reported only when it is larger
+   * than two copies of the same version show.
+   */
   noiseReplica: z.boolean().prefault(false),
+  /** Where the noise replica writes; default `<candidate.canary>.noise`, created at `canary start` if missing. */
+  noiseTopic: topicName.optional(),
 });
 
 const promotionSchema = z.strictObject({
@@ -84,6 +90,22 @@ const promotionSchema = z.strictObject({
   /** cutover only: apply offsets to a group that still has members (it will see a rebalance). */
   force: z.boolean().prefault(false),
 });
+
+/**
+ * The output guarantee of every job the deployment runs (authoritative via
+ * `canary launch`, candidate, promoted, rollback). `delivery: at-least-once` is
+ * shorthand for `{ mode: at-least-once }`.
+ */
+const deliverySchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { mode: v } : v),
+  z.strictObject({
+    mode: z.enum(['exactly-once', 'at-least-once'], { error: 'delivery.mode must be "exactly-once" (default) or "at-least-once"' }).prefault('exactly-once'),
+    /** exactly-once: output becomes visible at each commit; a transaction may stay open at most ~60 s. */
+    commitInterval: duration('delivery.commitInterval')
+      .refine((ms) => ms >= 10 && ms <= 30_000, 'delivery.commitInterval must be from 10ms to 30s (a transaction stays open until its commit; Kafka aborts one open longer than 60s)')
+      .prefault('500ms'),
+  }),
+);
 
 export const deploymentSpecSchema = z
   .strictObject({
@@ -110,6 +132,7 @@ export const deploymentSpecSchema = z
     analysis: analysisSchema.prefault({}),
     promotion: promotionSchema.prefault({}),
     rollback: z.strictObject({ keepSavepoint: z.boolean().prefault(true) }).prefault({}),
+    delivery: deliverySchema.prefault({}),
   })
   .superRefine((spec, ctx) => {
     // Rules across keys; each issue points at the key that has to change.
@@ -121,6 +144,13 @@ export const deploymentSpecSchema = z
     }
     if (new Set(spec.inputs).size !== spec.inputs.length) {
       ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'an input topic is listed twice' });
+    }
+    if (spec.analysis.noiseTopic !== undefined && !spec.analysis.noiseReplica) {
+      ctx.addIssue({ code: 'custom', path: ['analysis', 'noiseTopic'], message: 'noiseTopic is set but noiseReplica is false; set noiseReplica: true, or remove noiseTopic' });
+    }
+    const noise = spec.analysis.noiseReplica ? (spec.analysis.noiseTopic ?? defaultNoiseTopic(spec.candidate.canary)) : undefined;
+    if (noise !== undefined && (noise === spec.authoritative.output || noise === spec.candidate.canary || spec.inputs.includes(noise))) {
+      ctx.addIssue({ code: 'custom', path: ['analysis', 'noiseTopic'], message: 'the noise topic must differ from the inputs, the authoritative output and the canary topic: the replica would write into a stream that is read or trusted' });
     }
     const p = spec.promotion;
     if (p.strategy === 'cutover' && p.downstreamGroups.length === 0) {
@@ -140,6 +170,8 @@ export const deploymentSpecSchema = z
     ...spec,
     authoritative: { ...spec.authoritative, jobId: spec.authoritative.jobId ?? spec.name },
     candidate: { ...spec.candidate, engine: spec.candidate.engine ?? spec.authoritative.engine },
+    // The noise topic is named only when a replica runs, so `noiseTopic !== undefined` means "on".
+    analysis: { ...spec.analysis, noiseTopic: spec.analysis.noiseReplica ? (spec.analysis.noiseTopic ?? defaultNoiseTopic(spec.candidate.canary)) : undefined },
     start: spec.start.from === 'timestamp' ? { from: 'timestamp' as const, timestamp: toEpochMs(spec.start.timestamp) } : spec.start,
     promotion: {
       ...spec.promotion,
@@ -147,6 +179,11 @@ export const deploymentSpecSchema = z
       mode: spec.promotion.strategy === 'cutover' ? undefined : (spec.promotion.mode ?? defaultMode(spec.start.from)),
     },
   }));
+
+/** `<canary>.noise`, cut to Kafka's 249-character limit. */
+export function defaultNoiseTopic(canary: string): string {
+  return `${canary.slice(0, 249 - '.noise'.length)}.noise`;
+}
 
 function toEpochMs(ts: number | string): number {
   return typeof ts === 'number' ? ts : Date.parse(ts);

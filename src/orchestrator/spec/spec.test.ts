@@ -114,3 +114,21 @@ test('YAML syntax errors give line and column', () => {
     (e: unknown) => e instanceof ConfigError && e.code === 'SPEC_YAML_INVALID' && /dup\.yaml:2:1/.test(e.message),
   );
 });
+
+test('delivery: exactly-once by default, at-least-once as an option, commit interval bounded', () => {
+  const cases: [string, { mode: string; commitInterval: number } | RegExp][] = [
+    ['', { mode: 'exactly-once', commitInterval: 500 }],
+    ['delivery: at-least-once', { mode: 'at-least-once', commitInterval: 500 }],
+    ['delivery: exactly-once', { mode: 'exactly-once', commitInterval: 500 }],
+    ['delivery: { commitInterval: 2s }', { mode: 'exactly-once', commitInterval: 2000 }],
+    ['delivery: { mode: at-least-once, commitInterval: 100ms }', { mode: 'at-least-once', commitInterval: 100 }],
+    ['delivery: { mode: twice }', /delivery\.mode .*must be "exactly-once" \(default\) or "at-least-once"/],
+    ['delivery: { commitInterval: 5m }', /delivery\.commitInterval .*from 10ms to 30s/],
+    ['delivery: { commitInterval: 1ms }', /delivery\.commitInterval .*from 10ms to 30s/],
+    ['delivery: { mode: exactly-once, every: 1s }', /every/],
+  ];
+  for (const [extra, want] of cases) {
+    if (want instanceof RegExp) assert.throws(() => parseDeploymentSpec(`${MINIMAL}${extra}\n`, 'd.yaml'), (e: unknown) => e instanceof ConfigError && want.test(e.message), extra);
+    else assert.deepEqual(parseDeploymentSpec(`${MINIMAL}${extra}\n`, 'd.yaml').delivery, want, extra);
+  }
+});
