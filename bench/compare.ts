@@ -1,12 +1,19 @@
 /**
  * bench:compare — records compared per second, end to end (read + decode + window
  * + all six checks + judgment) over two topics of N records each, beside a plain
- * kafkajs read of the same two topics in the same run (the limit); the in-memory
- * rate over pre-decoded records; and peak heap at 1M and 10M distinct keys.
+ * kafkajs read of the same two topics in the same run (the limit, measured before
+ * and after each comparison; the figure is the median of BENCH_COMPARE_ROUNDS); the
+ * same comparison on one thread; the in-memory rate over pre-decoded records; and
+ * peak heap at 1M and 10M distinct keys.
+ *
+ * The default comparison uses two threads: the main thread reads Kafka (as the plain
+ * read does) and a worker decodes and checks. The plain read uses one thread. CPU
+ * seconds and the machine's load average are printed beside the rates.
  *
  * Uses KAFKA_BROKERS when set, else starts the local dev broker (and stops it).
  * Topics are kept between runs (pitlane-bench-compare-{a,b}-N) and reused when full.
- *   BENCH_COMPARE_RECORDS (default 1000000), BENCH_COMPARE_KEYS (default 10000000 for the memory run)
+ *   BENCH_COMPARE_RECORDS (default 1000000), BENCH_COMPARE_KEYS (default 10000000 for the memory run),
+ *   BENCH_COMPARE_ROUNDS (default 3: comparisons, each between two plain reads)
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { resolveConnection } from '../src/config/connection.ts';
@@ -17,9 +24,13 @@ import { createComparison, resolveCompareConfig } from '../src/compare/index.ts'
 import { WindowSet } from '../src/compare/windows.ts';
 import { LINEAGE } from '../src/compare/decode.ts';
 import type { CompareRecord, Side, Window } from '../comparators/types.ts';
+import { viewOf } from '../comparators/shared/fields.ts';
+import { keyHash53 } from '../comparators/shared/hash.ts';
+import { cpus, loadavg } from 'node:os';
 
 const N = Number(process.env.BENCH_COMPARE_RECORDS ?? 1_000_000);
 const MAX_KEYS = Number(process.env.BENCH_COMPARE_KEYS ?? 10_000_000);
+const ROUNDS = Number(process.env.BENCH_COMPARE_ROUNDS ?? 3);
 const PARTITIONS = 4;
 const KEYS = 100_000;
 const BASE = Date.UTC(2024, 0, 1);
@@ -36,7 +47,9 @@ async function ensureTopic(kafka: KafkaPort, topic: string): Promise<void> {
     if (marks.reduce((s, m) => s + m.high - m.low, 0) === N) return;
     await kafka.deleteTopics([topic]);
   }
-  await kafka.createTopics([{ topic, partitions: PARTITIONS }]);
+  // Event times are in 2024: without retention.ms=-1 the broker's time retention would
+  // delete the records soon after they are written.
+  await kafka.createTopics([{ topic, partitions: PARTITIONS, config: { 'retention.ms': '-1' } }]);
   const t0 = performance.now();
   const batch = 10_000;
   for (let i = 0; i < N; i += batch) {
@@ -51,7 +64,7 @@ async function ensureTopic(kafka: KafkaPort, topic: string): Promise<void> {
 }
 
 /** The limit: kafkajs consuming both topics from the beginning to their end, counting messages. */
-async function plainRead(brokers: string, topics: string[], kafkaPort: KafkaPort): Promise<number> {
+async function plainRead(brokers: string, topics: string[], kafkaPort: KafkaPort): Promise<{ rate: number; cpuSeconds: number }> {
   const ends = new Map<string, number>();
   for (const t of topics) for (const m of await kafkaPort.watermarks(t)) ends.set(`${t}/${m.partition}`, m.high);
   const kafka = new Kafka({ clientId: 'bench-plain', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
@@ -62,6 +75,7 @@ async function plainRead(brokers: string, topics: string[], kafkaPort: KafkaPort
   let seen = 0;
   let bytes = 0;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   await new Promise<void>((resolve) => {
     const left = new Set(ends.keys());
     void consumer.run({
@@ -76,28 +90,52 @@ async function plainRead(brokers: string, topics: string[], kafkaPort: KafkaPort
     });
   });
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await consumer.disconnect();
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteGroups([groupId]).catch(() => undefined);
   await admin.disconnect();
   if (seen < 2 * N) throw new Error(`plain read saw ${seen} of ${2 * N} (${bytes} bytes)`);
-  return seen / secs;
+  return { rate: seen / secs, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
-async function endToEnd(kafka: KafkaPort, a: string, b: string): Promise<{ rate: number; verdict: string; peakHeapMiB: number }> {
+interface E2E {
+  rate: number;
+  verdict: string;
+  peakHeapMiB: number;
+  peakRssMiB: number;
+  cpuSeconds: number;
+}
+
+/**
+ * The comparison end to end over the two topics. `worker: undefined` is the default
+ * (a bounded comparison this size decodes and checks in a worker thread while the
+ * main thread reads); `worker: false` keeps everything on one thread.
+ */
+async function endToEnd(kafka: KafkaPort, a: string, b: string, worker: boolean | undefined): Promise<E2E> {
+  globalThis.gc?.();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 100);
-  const report = await createComparison({ a: { topic: a }, b: { topic: b }, config: resolveCompareConfig(CONFIG) }, { kafka, logger: silentLogger() }).run();
+  let peakRss = 0;
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.heapUsed);
+    peakRss = Math.max(peakRss, m.rss);
+  }, 100);
+  const report = await createComparison({ a: { topic: a }, b: { topic: b }, config: resolveCompareConfig(CONFIG) }, { kafka, logger: silentLogger(), worker }).run();
   clearInterval(timer);
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const total = report.sides.a.records + report.sides.b.records;
   if (total !== 2 * N) throw new Error(`comparison saw ${total} of ${2 * N}`);
-  return { rate: total / secs, verdict: report.verdict, peakHeapMiB: peak / 2 ** 20 };
+  return { rate: total / secs, verdict: report.verdict, peakHeapMiB: peak / 2 ** 20, peakRssMiB: peakRss / 2 ** 20, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
-const rec = (i: number, key: string): CompareRecord => ({ key, value: valueOf(i), eventTime: eventTimeOf(i), timestamp: eventTimeOf(i) + 100, lineage: undefined, schemaId: undefined });
+/** A record as the decoder hands it over: value parsed, fields flattened, key hashed. */
+const decoded = (key: string, value: unknown, eventTime: number, timestamp: number): CompareRecord => ({ key, value, eventTime, timestamp, lineage: undefined, schemaId: undefined, fields: viewOf(value), keyHash: keyHash53(key) });
+const rec = (i: number, key: string): CompareRecord => decoded(key, valueOf(i), eventTimeOf(i), eventTimeOf(i) + 100);
 const ctx = (window: Window, late: Record<Side, number>) => ({ window, a: { watermark: 0, lateRecords: late.a, schemaFields: undefined }, b: { watermark: 0, lateRecords: late.b, schemaFields: undefined }, compatibility: undefined });
 
 /** All six checks over pre-decoded records, no Kafka: the comparator's own ceiling. */
@@ -123,7 +161,7 @@ function memoryAt(keys: number): number {
   let peak = before;
   const ws = new WindowSet(Number.MAX_SAFE_INTEGER / 4, 0, resolveCompareConfig(CONFIG).checks);
   for (let i = 0; i < keys; i++) {
-    const r: CompareRecord = { key: `k-${i}`, value: { amount: i % 1000, region: 'eu' }, eventTime: 1, timestamp: 2, lineage: undefined, schemaId: undefined };
+    const r = decoded(`k-${i}`, { amount: i % 1000, region: 'eu' }, 1, 2);
     ws.add('a', r, false);
     ws.add('b', r, false);
     if (i % 100_000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
@@ -151,10 +189,34 @@ await withBroker(async (brokers) => {
     const b = `pitlane-bench-compare-b-${N}`;
     await ensureTopic(kafka, a);
     await ensureTopic(kafka, b);
-    const plain = await plainRead(brokers, [a, b], kafka);
-    console.log(`plain kafkajs read (limit): ${Math.round(plain).toLocaleString('en')} records/s`);
-    const e2e = await endToEnd(kafka, a, b);
-    console.log(`end to end compare:         ${Math.round(e2e.rate).toLocaleString('en')} records/s (${((e2e.rate / plain) * 100).toFixed(1)} % of the plain read; target ≥ 70 %), verdict ${e2e.verdict}, peak heap ${e2e.peakHeapMiB.toFixed(0)} MiB`);
+    const load0 = loadavg()[0]!;
+    // Interleaved: plain, comparison, plain, comparison, …, plain. Each comparison is set
+    // against the mean of the plain reads just before and after it, so a change of the
+    // machine's load during the run weighs on both; the figure is the median of ROUNDS.
+    const fmt = (r: number) => Math.round(r).toLocaleString('en');
+    const plains = [await plainRead(brokers, [a, b], kafka)];
+    const runs: { e2e: E2E; ratio: number; load: number }[] = [];
+    console.log(`plain kafkajs read (limit): ${fmt(plains[0]!.rate)} records/s, ${plains[0]!.cpuSeconds.toFixed(1)} s CPU`);
+    for (let i = 0; i < ROUNDS; i++) {
+      const e2e = await endToEnd(kafka, a, b, undefined);
+      const next = await plainRead(brokers, [a, b], kafka);
+      plains.push(next);
+      const ratio = e2e.rate / ((plains[i]!.rate + next.rate) / 2);
+      runs.push({ e2e, ratio, load: loadavg()[0]! });
+      console.log(`end to end compare:         ${fmt(e2e.rate)} records/s, ${e2e.cpuSeconds.toFixed(1)} s CPU (read thread + check worker), verdict ${e2e.verdict}, peak heap ${e2e.peakHeapMiB.toFixed(0)} MiB (read thread), peak RSS ${e2e.peakRssMiB.toFixed(0)} MiB`);
+      console.log(`plain kafkajs read (limit): ${fmt(next.rate)} records/s, ${next.cpuSeconds.toFixed(1)} s CPU  → ratio ${ratio.toFixed(3)}, load average ${loadavg()[0]!.toFixed(1)}`);
+    }
+    const single = await endToEnd(kafka, a, b, false);
+    const after = await plainRead(brokers, [a, b], kafka);
+    const singleRatio = single.rate / ((plains[plains.length - 1]!.rate + after.rate) / 2);
+    console.log(`end to end, one thread:     ${fmt(single.rate)} records/s, ${single.cpuSeconds.toFixed(1)} s CPU, verdict ${single.verdict}, peak heap ${single.peakHeapMiB.toFixed(0)} MiB  → ratio ${singleRatio.toFixed(3)} (plain after: ${fmt(after.rate)})`);
+    const byRatio = [...runs].sort((x, y) => x.ratio - y.ratio);
+    const median = byRatio[byRatio.length >> 1]!;
+    const e2e = median.e2e;
+    const plain = e2e.rate / median.ratio;
+    const load1 = loadavg()[0]!;
+    const cpuPlain = plains.reduce((sum, x) => sum + x.cpuSeconds, 0) / plains.length;
+    console.log(`ratio (median of ${ROUNDS}) ${median.ratio.toFixed(3)} (target ≥ 0.70): ${runs.map((r) => r.ratio.toFixed(3)).join(', ')}; one thread ${singleRatio.toFixed(3)}; CPU seconds plain ${cpuPlain.toFixed(1)} vs compare ${e2e.cpuSeconds.toFixed(1)}; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${cpus().length} cores`);
     const mem = inMemory();
     console.log(`in memory (pre-decoded):    ${Math.round(mem).toLocaleString('en')} records/s`);
     const m1 = memoryAt(Math.min(1_000_000, MAX_KEYS));
@@ -163,9 +225,30 @@ await withBroker(async (brokers) => {
     console.log(
       JSON.stringify({
         bench: 'compare',
-        figures: { records: 2 * N, e2eRecordsPerSec: Math.round(e2e.rate), inMemoryRecordsPerSec: Math.round(mem), e2ePeakHeapMiB: Math.round(e2e.peakHeapMiB), heapMiBAt1MKeys: Math.round(m1), heapMiBAt10MKeys: Math.round(m10) },
-        peer: { plainKafkajsReadRecordsPerSec: Math.round(plain) },
-        ratio: { e2eVsPlainRead: Number((e2e.rate / plain).toFixed(3)), target: 0.7, heap10MVs1M: Number((m10 / m1).toFixed(2)) },
+        figures: {
+          records: 2 * N,
+          e2eRecordsPerSec: Math.round(e2e.rate),
+          e2eThreads: 2,
+          e2eCpuSeconds: Number(e2e.cpuSeconds.toFixed(1)),
+          e2eRuns: runs.map((r) => Math.round(r.e2e.rate)),
+          e2eOneThreadRecordsPerSec: Math.round(single.rate),
+          e2eOneThreadCpuSeconds: Number(single.cpuSeconds.toFixed(1)),
+          inMemoryRecordsPerSec: Math.round(mem),
+          e2ePeakHeapMiB: Math.round(e2e.peakHeapMiB),
+          e2ePeakRssMiB: Math.round(e2e.peakRssMiB),
+          heapMiBAt1MKeys: Math.round(m1),
+          heapMiBAt10MKeys: Math.round(m10),
+          loadAverage: [Number(load0.toFixed(1)), Number(load1.toFixed(1))],
+        },
+        peer: { plainKafkajsReadRecordsPerSec: Math.round(plain), runs: [...plains, after].map((x) => Math.round(x.rate)), plainCpuSeconds: Number(cpuPlain.toFixed(1)) },
+        ratio: {
+          e2eVsPlainRead: Number(median.ratio.toFixed(3)),
+          e2eRuns: runs.map((r) => Number(r.ratio.toFixed(3))),
+          e2eOneThreadVsPlainRead: Number(singleRatio.toFixed(3)),
+          cpuPlainVsE2e: Number((cpuPlain / e2e.cpuSeconds).toFixed(3)),
+          target: 0.7,
+          heap10MVs1M: Number((m10 / m1).toFixed(2)),
+        },
       }),
     );
   } finally {

@@ -1,3 +1,5 @@
+import type { FieldView } from './shared/fields.ts';
+
 /**
  * The one interface every check implements (design.md §5). Checks receive decoded
  * records window by window and never touch Kafka; a check that cannot measure
@@ -31,10 +33,24 @@ export interface CompareRecord {
   readonly lineage: Lineage | undefined;
   /** Avro writer schema id (Confluent wire format), when the value was Avro. */
   readonly schemaId: number | undefined;
+  /**
+   * The value flattened once, when it was decoded, and shared by every check
+   * (`fieldsOf` computes it for records built without one).
+   */
+  readonly fields?: FieldView | undefined;
+  /** keyHash53 of the key, computed once when decoded (checks compute it for records built without one). */
+  readonly keyHash?: number | undefined;
 }
 
 /** A field's type as the schema check sees it. */
 export type FieldType = 'null' | 'boolean' | 'int' | 'long' | 'float' | 'double' | 'number' | 'string' | 'bytes' | 'array' | 'record' | 'map' | 'enum' | 'unknown' | string;
+
+/**
+ * Where a side's emit times come from (the wall clock behind watermark lag): the
+ * broker's append time, the producer's record timestamp, or the time the
+ * comparator read the record (live reads only).
+ */
+export type EmitTimeSource = 'log-append-time' | 'record-timestamp' | 'read-time';
 
 /** What the driver knows about one side beyond its records (for schema and lateness). */
 export interface SideContext {
@@ -44,6 +60,10 @@ export interface SideContext {
   readonly lateRecords: number;
   /** The side's watermark (max event time seen − allowed lateness) when the window closed. */
   readonly watermark: number;
+  /** When (epoch ms, in the `emitTime` clock) the side's watermark passed the window's end; undefined when unknown. */
+  readonly watermarkPassedAt?: number | undefined;
+  /** The clock of `watermarkPassedAt`; undefined when the side has no emit times. */
+  readonly emitTime?: EmitTimeSource | undefined;
 }
 
 export interface WindowContext {

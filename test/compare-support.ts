@@ -64,7 +64,8 @@ export const INJECTIONS: readonly { name: string; check: string | null; mutate(r
   { name: 'dropped keys', check: 'key-coverage', mutate: (rows) => rows.map((r) => (Number(r.key.slice(5)) % 4 === 0 ? { ...r, key: `${r.key}-x` } : r)) },
   { name: 'nulled field', check: 'null-rate', mutate: (rows) => rows.map((r, i) => (i % 2 === 0 ? { ...r, value: { ...r.value, region: null } } : r)) },
   { name: 'shifted values', check: 'aggregate', mutate: (rows) => rows.map((r) => ({ ...r, value: { ...r.value, amount: (r.value.amount as number) * 1.25 } })) },
-  { name: 'delayed watermark', check: 'lateness', mutate: (rows) => rows.map((r) => ({ ...r, timestamp: r.timestamp + 5_000 })) },
+  // Emitted 60 s later than a: past the lateness check's default 30 s watermark lag.
+  { name: 'delayed watermark', check: 'lateness', mutate: (rows) => rows.map((r) => ({ ...r, timestamp: r.timestamp + 60_000 })) },
   { name: 'retyped field', check: 'schema', mutate: (rows) => rows.map((r) => ({ ...r, value: { ...r.value, score: String(r.value.score) } })) },
 ];
 

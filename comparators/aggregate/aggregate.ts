@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { quantileSorted } from 'simple-statistics';
 import { parseWith } from '../../src/config/validate.ts';
-import type { Check, CompareRecord, Measurement, Side, WindowAccumulator } from '../types.ts';
-import { fieldsOf } from '../shared/fields.ts';
+import type { Check, Measurement, Side, WindowAccumulator } from '../types.ts';
+import { ShapeSlots, fieldsOf } from '../shared/fields.ts';
 import { measurer, relativeChange, withinTolerance } from '../shared/measure.ts';
 import { Reservoir } from './reservoir.ts';
+import { AlignedSide } from './alignment.ts';
 
 const STATS = ['sum', 'mean', 'p50', 'p95', 'p99'] as const;
 type Stat = (typeof STATS)[number];
@@ -29,9 +30,16 @@ export const aggregateParams = z.strictObject({
 });
 type Params = z.output<typeof aggregateParams>;
 
+/** One numeric field on one side of a window. */
 interface FieldAcc {
+  /** Numeric values seen. */
+  n: number;
   sum: number;
-  reservoir: Reservoir;
+  /** Neumaier compensation: the sum barely depends on the order records arrived in. */
+  carry: number;
+  reservoir: Reservoir | undefined;
+  /** Its column among the side's held records; -1 until the first number. */
+  column: number;
 }
 
 /**
@@ -42,34 +50,42 @@ interface FieldAcc {
  */
 export function aggregateCheck(name: string, params: unknown): Check {
   const p = parseWith(aggregateParams, params ?? {}, `check ${name} (aggregate)`);
+  const wanted = p.fields ? new Set(p.fields) : undefined;
   return {
     name,
     type: 'aggregate',
     open(window): WindowAccumulator {
       const acc: Record<Side, Map<string, FieldAcc>> = { a: new Map(), b: new Map() };
+      const slotsOf = (side: Side) => new ShapeSlots<FieldAcc | null>((path) => {
+        if (wanted && !wanted.has(path)) return null;
+        let fa = acc[side].get(path);
+        if (!fa) acc[side].set(path, (fa = { n: 0, sum: 0, carry: 0, reservoir: undefined, column: -1 }));
+        return fa;
+      });
+      const slots = { a: slotsOf('a'), b: slotsOf('b') };
       const counts = { a: 0, b: 0 };
-      const aligned: Record<Side, Map<string, CompareRecord[]>> = { a: new Map(), b: new Map() };
-      const held = { a: 0, b: 0 };
+      const aligned: Record<Side, AlignedSide> = { a: new AlignedSide(p.recordLevel.maxRecords), b: new AlignedSide(p.recordLevel.maxRecords) };
       return {
         add(side, record) {
           counts[side]++;
-          const map = acc[side];
-          const fields = fieldsOf(record);
-          const wanted = p.fields ?? fields.keys();
-          for (const f of wanted) {
-            const v = fields.get(f);
+          const { shape, values } = fieldsOf(record);
+          const s = slots[side].of(shape);
+          const held = aligned[side];
+          const row = p.recordLevel.enabled ? held.hold(record) : -1;
+          for (let i = 0; i < values.length; i++) {
+            const v = values[i];
             if (typeof v !== 'number' || !Number.isFinite(v)) continue;
-            let fa = map.get(f);
-            if (!fa) map.set(f, (fa = { sum: 0, reservoir: new Reservoir(p.sampleSize) }));
-            fa.sum += v;
-            fa.reservoir.add(v);
-          }
-          if (p.recordLevel.enabled && held[side] < p.recordLevel.maxRecords) {
-            held[side]++;
-            const k = alignKey(record);
-            const list = aligned[side].get(k);
-            if (list) list.push(record);
-            else aligned[side].set(k, [record]);
+            const fa = s[i];
+            if (!fa) continue;
+            fa.n++;
+            const t = fa.sum + v;
+            fa.carry += Math.abs(fa.sum) >= Math.abs(v) ? fa.sum - t + v : v - t + fa.sum;
+            fa.sum = t;
+            (fa.reservoir ??= new Reservoir(p.sampleSize)).add(v);
+            if (row >= 0) {
+              if (fa.column < 0) fa.column = held.addColumn();
+              held.columns[fa.column]![row] = v;
+            }
           }
         },
         finish() {
@@ -78,11 +94,15 @@ export function aggregateCheck(name: string, params: unknown): Check {
           if (counts.a === 0 || counts.b === 0) {
             return [m({ metric: '*', status: 'Inconclusive', observed: null, expected: 0, threshold: p.relative, records, detail: { reason: `no records on side ${counts.a === 0 ? 'a' : 'b'}` } })];
           }
-          const fields = p.fields ?? [...acc.a.keys()].filter((f) => acc.b.has(f)).sort();
+          const numeric = (side: Side, f: string) => {
+            const fa = acc[side].get(f);
+            return fa && fa.n > 0 ? fa : undefined;
+          };
+          const fields = p.fields ?? [...acc.a.keys()].filter((f) => numeric('a', f) && numeric('b', f)).sort();
           const out: Measurement[] = [];
           for (const f of fields) {
-            const fa = acc.a.get(f);
-            const fb = acc.b.get(f);
+            const fa = numeric('a', f);
+            const fb = numeric('b', f);
             if (!fa || !fb) {
               out.push(m({ metric: f, status: 'Error', observed: null, expected: 0, threshold: p.relative, records, detail: { error: `field ${f} has no numeric values on side ${fa ? 'b' : 'a'}` } }));
               continue;
@@ -92,10 +112,10 @@ export function aggregateCheck(name: string, params: unknown): Check {
             for (const stat of p.stats) {
               const ok = withinTolerance(sa[stat], sb[stat], p);
               const change = relativeChange(sa[stat], sb[stat]);
-              out.push(m({ metric: `${f}.${stat}`, status: ok ? 'Successful' : 'Failed', observed: Number.isFinite(change) ? change : null, expected: 0, threshold: p.relative, sides: { a: sa[stat], b: sb[stat] }, records, detail: { sampled: fa.reservoir.seen > p.sampleSize || fb.reservoir.seen > p.sampleSize } }));
+              out.push(m({ metric: `${f}.${stat}`, status: ok ? 'Successful' : 'Failed', observed: Number.isFinite(change) ? change : null, expected: 0, threshold: p.relative, sides: { a: sa[stat], b: sb[stat] }, records, detail: { sampled: fa.n > p.sampleSize || fb.n > p.sampleSize } }));
             }
           }
-          if (p.recordLevel.enabled) out.push(...recordLevel(p, fields, aligned, held, counts, m));
+          if (p.recordLevel.enabled) out.push(...recordLevel(p, fields, aligned, acc, counts, m));
           if (out.length === 0) out.push(m({ metric: '*', status: 'Inconclusive', observed: null, expected: 0, threshold: p.relative, records, detail: { reason: 'no numeric field on both sides' } }));
           return out;
         },
@@ -104,58 +124,68 @@ export function aggregateCheck(name: string, params: unknown): Check {
   };
 }
 
-function alignKey(r: CompareRecord): string {
-  return r.lineage ? `L\u0000${r.lineage.topic}\u0000${r.lineage.partition}\u0000${r.lineage.offset}\u0000${r.key ?? ''}` : `K\u0000${r.key ?? ''}\u0000${r.eventTime}`;
-}
-
 function summarize(fa: FieldAcc): Record<Stat, number> {
-  const sorted = [...fa.reservoir.values].sort((x, y) => x - y);
-  const n = fa.reservoir.seen;
-  return { sum: fa.sum, mean: fa.sum / n, p50: quantileSorted(sorted, 0.5), p95: quantileSorted(sorted, 0.95), p99: quantileSorted(sorted, 0.99) };
+  const sorted = fa.reservoir!.sorted() as unknown as number[];
+  const sum = fa.sum + fa.carry;
+  return { sum, mean: sum / fa.n, p50: quantileSorted(sorted, 0.5), p95: quantileSorted(sorted, 0.95), p99: quantileSorted(sorted, 0.99) };
 }
 
-/** Pairs records with the same alignment key in arrival order and counts value differences per field. */
+/**
+ * Pairs held records with the same alignment hash in arrival order and counts
+ * per field the pairs whose numbers differ beyond the tolerance; a number on one
+ * side and none on the other is a difference, no number on either side is not.
+ */
 function recordLevel(
   p: Params,
   fields: readonly string[],
-  aligned: Record<Side, Map<string, CompareRecord[]>>,
-  held: Record<Side, number>,
+  aligned: Record<Side, AlignedSide>,
+  acc: Record<Side, Map<string, FieldAcc>>,
   counts: Record<Side, number>,
   m: ReturnType<typeof measurer>,
 ): Measurement[] {
-  const out: Measurement[] = [];
-  const mismatches = new Map<string, { n: number; examples: unknown[] }>(fields.map((f) => [f, { n: 0, examples: [] }]));
+  const a = aligned.a;
+  const b = aligned.b;
+  // b's rows per hash as chains in arrival order: head → next → …
+  const head = new Map<number, number>();
+  const next = new Int32Array(b.held);
+  for (let j = b.held - 1; j >= 0; j--) {
+    const h = b.hashes[j]!;
+    next[j] = head.get(h) ?? -1;
+    head.set(h, j);
+  }
+  const columnOf = (side: Side, f: string) => {
+    const c = acc[side].get(f)?.column ?? -1;
+    return c >= 0 ? aligned[side].columns[c] : undefined;
+  };
+  const cols = fields.map((f) => ({ f, a: columnOf('a', f), b: columnOf('b', f), n: 0, examples: [] as unknown[] }));
   let pairs = 0;
-  for (const [k, as] of aligned.a) {
-    const bs = aligned.b.get(k);
-    if (!bs) continue;
-    const n = Math.min(as.length, bs.length);
-    for (let i = 0; i < n; i++) {
-      pairs++;
-      const fa = fieldsOf(as[i]!);
-      const fb = fieldsOf(bs[i]!);
-      for (const f of fields) {
-        const va = fa.get(f);
-        const vb = fb.get(f);
-        const same = typeof va === 'number' && typeof vb === 'number' ? withinTolerance(va, vb, p) : va === vb;
-        if (!same) {
-          const mm = mismatches.get(f)!;
-          mm.n++;
-          if (mm.examples.length < 5) mm.examples.push({ key: as[i]!.key, eventTime: as[i]!.eventTime, a: va ?? null, b: vb ?? null });
-        }
-      }
+  for (let i = 0; i < a.held; i++) {
+    const h = a.hashes[i]!;
+    const j = head.get(h);
+    if (j === undefined || j < 0) continue;
+    head.set(h, next[j]!);
+    pairs++;
+    for (const c of cols) {
+      const va = c.a ? c.a[i]! : Number.NaN;
+      const vb = c.b ? c.b[j]! : Number.NaN;
+      const na = Number.isNaN(va);
+      const nb = Number.isNaN(vb);
+      if (na && nb) continue;
+      if (!na && !nb && withinTolerance(va, vb, p)) continue;
+      c.n++;
+      if (c.examples.length < 5) c.examples.push({ key: a.keys[i], eventTime: a.eventTimes[i], a: na ? null : va, b: nb ? null : vb });
     }
   }
-  const truncated = held.a < counts.a || held.b < counts.b;
-  for (const f of fields) {
-    const metric = `${f}.records`;
+  const truncated = a.held < counts.a || b.held < counts.b;
+  const out: Measurement[] = [];
+  for (const c of cols) {
+    const metric = `${c.f}.records`;
     if (pairs === 0) {
       out.push(m({ metric, status: 'Inconclusive', observed: null, expected: 0, threshold: p.recordLevel.maxMismatchRate, records: 0, detail: { reason: 'no records aligned by lineage or by key and event time', truncated } }));
       continue;
     }
-    const mm = mismatches.get(f)!;
-    const rate = mm.n / pairs;
-    out.push(m({ metric, status: rate <= p.recordLevel.maxMismatchRate ? 'Successful' : 'Failed', observed: rate, expected: 0, threshold: p.recordLevel.maxMismatchRate, records: pairs, detail: { aligned: pairs, mismatches: mm.n, examples: mm.examples, truncated } }));
+    const rate = c.n / pairs;
+    out.push(m({ metric, status: rate <= p.recordLevel.maxMismatchRate ? 'Successful' : 'Failed', observed: rate, expected: 0, threshold: p.recordLevel.maxMismatchRate, records: pairs, detail: { aligned: pairs, mismatches: c.n, examples: c.examples, truncated } }));
   }
   return out;
 }

@@ -1,3 +1,5 @@
+import { hash32 } from '../shared/hash.ts';
+
 /**
  * HyperLogLog (Flajolet et al. 2007) with the small-range (linear counting)
  * correction. 2^p one-byte registers: p = 14 gives 16 KiB per sketch and a
@@ -51,19 +53,4 @@ export class HyperLogLog {
     if (raw <= 2.5 * m && zeros > 0) return m * Math.log(m / zeros);
     return raw;
   }
-}
-
-/** FNV-1a over UTF-16 code units, then murmur3's fmix32 to spread the bits HLL reads. */
-export function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }

@@ -3,6 +3,25 @@ import { parseWith } from '../../src/config/validate.ts';
 import type { Check, Side, WindowAccumulator } from '../types.ts';
 import { measurer } from '../shared/measure.ts';
 import { HyperLogLog } from './hyperloglog.ts';
+import { HashSet53 } from '../shared/hash-set.ts';
+import { keyHash53 } from '../shared/hash.ts';
+
+/**
+ * One side's distinct keys in a window, by 53-bit hash (two keys collide with
+ * probability about 2^-53: about once in two million windows of 100,000 keys), with
+ * each key's text kept for the examples in the report.
+ */
+class ExactKeys {
+  readonly hashes = new HashSet53();
+  readonly order: number[] = [];
+  readonly keys: string[] = [];
+
+  add(h: number, key: string): void {
+    if (!this.hashes.add(h)) return;
+    this.order.push(h);
+    this.keys.push(key);
+  }
+}
 
 export const keyCoverageParams = z.strictObject({
   /** Minimum Jaccard similarity |A∩B| / |A∪B| of the key sets. */
@@ -18,8 +37,8 @@ export const keyCoverageParams = z.strictObject({
 
 /**
  * key-coverage — keys only in a, only in b, and the Jaccard similarity per window.
- * Exact up to `exactBound` distinct keys per side; past it, estimated by merging
- * HyperLogLog sketches (|A∩B| = |A| + |B| − |A∪B|).
+ * Exact (by 53-bit key hash) up to `exactBound` distinct keys per side; past it,
+ * estimated by merging HyperLogLog sketches (|A∩B| = |A| + |B| − |A∪B|).
  */
 export function keyCoverageCheck(name: string, params: unknown): Check {
   const p = parseWith(keyCoverageParams, params ?? {}, `check ${name} (key-coverage)`);
@@ -27,27 +46,29 @@ export function keyCoverageCheck(name: string, params: unknown): Check {
     name,
     type: 'key-coverage',
     open(window): WindowAccumulator {
-      let sets: Record<Side, Set<string>> | undefined = { a: new Set(), b: new Set() };
+      let sets: Record<Side, ExactKeys> | undefined = { a: new ExactKeys(), b: new ExactKeys() };
       let sketches: Record<Side, HyperLogLog> | undefined;
       const counts = { a: 0, b: 0 };
       let nullKeys = 0;
-      const toSketches = (s: Record<Side, Set<string>>) => {
+      const toSketches = (s: Record<Side, ExactKeys>) => {
         sketches = { a: new HyperLogLog(), b: new HyperLogLog() };
-        for (const side of ['a', 'b'] as const) for (const k of s[side]) sketches[side].add(k);
+        for (const side of ['a', 'b'] as const) for (const h of s[side].hashes.values()) sketches[side].addHash(h >>> 0);
         sets = undefined;
       };
       return {
         add(side, record) {
           counts[side]++;
-          if (record.key === null) {
+          const key = record.key;
+          if (key === null) {
             nullKeys++;
             return;
           }
+          const h = record.keyHash ?? keyHash53(key);
           if (sets) {
             const s = sets[side];
-            s.add(record.key);
-            if (s.size > p.exactBound) toSketches(sets);
-          } else sketches![side].add(record.key);
+            s.add(h, key);
+            if (s.hashes.size > p.exactBound) toSketches(sets);
+          } else sketches![side].addHash(h >>> 0);
         },
         finish() {
           const m = measurer(name, 'key-coverage', window);
@@ -58,14 +79,14 @@ export function keyCoverageCheck(name: string, params: unknown): Check {
           const examples: { onlyA: string[]; onlyB: string[] } = { onlyA: [], onlyB: [] };
           if (sets) {
             const { a, b } = sets;
-            sizeA = a.size;
-            sizeB = b.size;
+            sizeA = a.hashes.size;
+            sizeB = b.hashes.size;
             let inter = 0;
-            for (const k of a) {
-              if (b.has(k)) inter++;
-              else if (examples.onlyA.length < p.examples) examples.onlyA.push(k);
+            for (let i = 0; i < a.order.length; i++) {
+              if (b.hashes.has(a.order[i]!)) inter++;
+              else if (examples.onlyA.length < p.examples) examples.onlyA.push(a.keys[i]!);
             }
-            for (const k of b) if (!a.has(k) && examples.onlyB.length < p.examples) examples.onlyB.push(k);
+            for (let i = 0; i < b.order.length && examples.onlyB.length < p.examples; i++) if (!a.hashes.has(b.order[i]!)) examples.onlyB.push(b.keys[i]!);
             union = sizeA + sizeB - inter;
             onlyA = sizeA - inter;
             onlyB = sizeB - inter;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseWith } from '../../src/config/validate.ts';
 import type { Check, Measurement, Side, WindowAccumulator } from '../types.ts';
-import { fieldsOf } from '../shared/fields.ts';
+import { ShapeSlots, fieldsOf } from '../shared/fields.ts';
 import { measurer } from '../shared/measure.ts';
 
 export const nullRateParams = z.strictObject({
@@ -22,14 +22,23 @@ export function nullRateCheck(name: string, params: unknown): Check {
     name,
     type: 'null-rate',
     open(window): WindowAccumulator {
-      const present: Record<Side, Map<string, number>> = { a: new Map(), b: new Map() };
+      const present: Record<Side, Map<string, { present: number }>> = { a: new Map(), b: new Map() };
+      const slotsOf = (side: Side) => new ShapeSlots((path) => {
+        let c = present[side].get(path);
+        if (!c) present[side].set(path, (c = { present: 0 }));
+        return c;
+      });
+      const slots = { a: slotsOf('a'), b: slotsOf('b') };
       const counts = { a: 0, b: 0 };
       return {
         add(side, record) {
           counts[side]++;
-          const map = present[side];
-          for (const [f, v] of fieldsOf(record)) if (v !== null && v !== undefined) map.set(f, (map.get(f) ?? 0) + 1);
-            else if (!map.has(f)) map.set(f, 0);
+          const { shape, values } = fieldsOf(record);
+          const s = slots[side].of(shape);
+          for (let i = 0; i < values.length; i++) {
+            const v = values[i];
+            if (v !== null && v !== undefined) s[i]!.present++;
+          }
         },
         finish() {
           const m = measurer(name, 'null-rate', window);
@@ -41,8 +50,8 @@ export function nullRateCheck(name: string, params: unknown): Check {
           const oneSided = p.fields ? [] : [...new Set([...present.a.keys(), ...present.b.keys()])].filter((f) => !(present.a.has(f) && present.b.has(f)));
           const out: Measurement[] = [];
           for (const f of fields) {
-            const ra = 1 - (present.a.get(f) ?? 0) / counts.a;
-            const rb = 1 - (present.b.get(f) ?? 0) / counts.b;
+            const ra = 1 - (present.a.get(f)?.present ?? 0) / counts.a;
+            const rb = 1 - (present.b.get(f)?.present ?? 0) / counts.b;
             const diff = rb - ra;
             out.push(m({ metric: f, status: Math.abs(diff) <= p.tolerance ? 'Successful' : 'Failed', observed: diff, expected: 0, threshold: p.tolerance, sides: { a: ra, b: rb }, records, detail: oneSided.length ? { skippedOneSided: oneSided } : {} }));
           }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseWith } from '../../src/config/validate.ts';
 import type { Check, FieldType, Side, WindowAccumulator } from '../types.ts';
-import { fieldsOf, inferType } from '../shared/fields.ts';
+import { ShapeSlots, fieldsOf } from '../shared/fields.ts';
 import { measurer } from '../shared/measure.ts';
 
 export const schemaParams = z.strictObject({
@@ -44,17 +44,20 @@ export function schemaCheck(name: string, params: unknown): Check {
     name,
     type: 'schema',
     open(window): WindowAccumulator {
-      const seen: Record<Side, Map<string, Set<FieldType>>> = { a: new Map(), b: new Map() };
+      const seen: Record<Side, Map<string, { types: number }>> = { a: new Map(), b: new Map() };
+      const slotsOf = (side: Side) => new ShapeSlots((path) => {
+        let t = seen[side].get(path);
+        if (!t) seen[side].set(path, (t = { types: 0 }));
+        return t;
+      });
+      const slots = { a: slotsOf('a'), b: slotsOf('b') };
       const counts = { a: 0, b: 0 };
       return {
         add(side, record) {
           counts[side]++;
-          const types = seen[side];
-          for (const [f, v] of fieldsOf(record)) {
-            let s = types.get(f);
-            if (!s) types.set(f, (s = new Set()));
-            if (s.size < 4) s.add(inferType(v));
-          }
+          const { shape, values } = fieldsOf(record);
+          const s = slots[side].of(shape);
+          for (let i = 0; i < values.length; i++) s[i]!.types |= typeBit(values[i]);
         },
         finish(ctx) {
           const m = measurer(name, 'schema', window);
@@ -88,11 +91,32 @@ export function schemaCheck(name: string, params: unknown): Check {
   };
 }
 
+/** Type bits, in the order of TYPE_NAMES. */
+const TYPE_NAMES: readonly FieldType[] = ['null', 'boolean', 'number', 'string', 'bytes', 'array', 'record'];
+
+function typeBit(v: unknown): number {
+  switch (typeof v) {
+    case 'number':
+    case 'bigint':
+      return 4;
+    case 'string':
+      return 8;
+    case 'boolean':
+      return 2;
+    case 'undefined':
+      return 1;
+    default:
+      if (v === null) return 1;
+      if (Buffer.isBuffer(v)) return 16;
+      return Array.isArray(v) ? 32 : 64;
+  }
+}
+
 /** One type per field: nulls drop out; several non-null types read as a union (`number|string`). */
-function collapse(types: Map<string, Set<FieldType>>): Record<string, FieldType> {
+function collapse(types: Map<string, { types: number }>): Record<string, FieldType> {
   const out: Record<string, FieldType> = {};
-  for (const [f, s] of types) {
-    const nonNull = [...s].filter((t) => t !== 'null').sort();
+  for (const [f, { types: bits }] of types) {
+    const nonNull = TYPE_NAMES.filter((_, i) => i > 0 && bits & (1 << i)).sort();
     out[f] = nonNull.length === 0 ? 'null' : nonNull.join('|');
   }
   return out;

@@ -3,46 +3,136 @@ import type { CompareRecord, FieldType } from '../types.ts';
 /** Nested records are flattened to dotted paths down to this depth; deeper values count as one field. */
 const MAX_DEPTH = 3;
 
-const cache = new WeakMap<CompareRecord, ReadonlyMap<string, unknown>>();
+/**
+ * The field paths of a record value, in order. Records of one producer share a
+ * few shapes, so shapes are interned: checks look up their per-field state once
+ * per shape and then work by position, instead of by name on every record.
+ */
+export interface Shape {
+  readonly id: number;
+  readonly paths: readonly string[];
+}
+
+/** A record value flattened to dotted paths (`order.amount`): its shape and the values by position. */
+export interface FieldView {
+  readonly shape: Shape;
+  readonly values: readonly unknown[];
+}
+
+/** Interned shapes are bounded; past this, new shapes are still correct but no longer shared. */
+const MAX_SHAPES = 4096;
+const shapes = new Map<string, Shape>();
+let lastShape: Shape = { id: 0, paths: [] };
+let nextId = 1;
+const scratch: string[] = [];
+
+/** Child path names per parent path, so nested paths are not concatenated on every record. */
+const childPaths = new Map<string, Map<string, string>>();
+
+const EMPTY: FieldView = { shape: { id: 0, paths: [] }, values: [] };
+const cache = new WeakMap<CompareRecord, FieldView>();
 
 /**
- * The record value's fields as dotted paths (`order.amount`). Several checks read
- * the same record, so the flattened view is computed once per record and shared;
- * the cache is weak, so it goes when the record does.
+ * The flattened view of a record: the one computed when the record was decoded,
+ * or (for records built by hand) computed once and kept while the record lives.
  */
-export function fieldsOf(record: CompareRecord): ReadonlyMap<string, unknown> {
+export function fieldsOf(record: CompareRecord): FieldView {
+  if (record.fields) return record.fields;
   let f = cache.get(record);
-  if (!f) {
-    const out = new Map<string, unknown>();
-    if (isPlainObject(record.value)) flatten(record.value, '', out, 1);
-    f = out;
-    cache.set(record, f);
-  }
+  if (!f) cache.set(record, (f = viewOf(record.value)));
   return f;
 }
 
-function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, unknown>, depth: number): void {
-  for (const k of Object.keys(obj)) {
+/** Flattens a decoded value once; every check reads the same view. */
+export function viewOf(value: unknown): FieldView {
+  if (!isPlainObject(value)) return EMPTY;
+  scratch.length = 0;
+  const values: unknown[] = [];
+  flatten(value, '', values, 1);
+  return { shape: intern(scratch), values };
+}
+
+/** Whether for-in over an object whose prototype is Object.prototype sees only its own properties. */
+const cleanPrototype = (() => {
+  for (const _ in {}) return false;
+  return true;
+})();
+
+function flatten(obj: Record<string, unknown>, prefix: string, values: unknown[], depth: number): void {
+  const names = prefix ? childNames(prefix) : undefined;
+  // Decoded JSON is plain; Avro records are class instances with enumerable methods.
+  const ownOnly = cleanPrototype && Object.getPrototypeOf(obj) === Object.prototype;
+  for (const k in obj) {
+    if (!ownOnly && !Object.hasOwn(obj, k)) continue;
     const v = obj[k];
-    const path = prefix ? `${prefix}.${k}` : k;
-    if (depth < MAX_DEPTH && isPlainObject(v)) flatten(v, path, out, depth + 1);
-    else out.set(path, v);
+    let path = k;
+    if (names) {
+      const known = names.get(k);
+      if (known === undefined) names.set(k, (path = `${prefix}.${k}`));
+      else path = known;
+    }
+    if (depth < MAX_DEPTH && isPlainObject(v)) flatten(v, path, values, depth + 1);
+    else {
+      scratch.push(path);
+      values.push(v);
+    }
+  }
+}
+
+function childNames(prefix: string): Map<string, string> {
+  let m = childPaths.get(prefix);
+  if (!m) {
+    m = new Map();
+    if (childPaths.size < MAX_SHAPES) childPaths.set(prefix, m);
+  }
+  return m;
+}
+
+function intern(paths: readonly string[]): Shape {
+  const last = lastShape.paths;
+  if (last.length === paths.length) {
+    let same = true;
+    for (let i = 0; i < paths.length; i++) {
+      if (last[i] !== paths[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return lastShape;
+  }
+  const id = paths.join('\u0000');
+  let s = shapes.get(id);
+  if (!s) {
+    s = { id: nextId++, paths: [...paths] };
+    if (shapes.size < MAX_SHAPES) shapes.set(id, s);
+  }
+  lastShape = s;
+  return s;
+}
+
+/**
+ * Per-shape slots of one check and window: slot i holds the check's state for
+ * path i of the shape. `resolve` builds the slots of a shape once.
+ */
+export class ShapeSlots<T> {
+  private lastShape: Shape | undefined;
+  private lastSlots: T[] = [];
+  private readonly byShape = new Map<Shape, T[]>();
+
+  constructor(private readonly resolve: (path: string) => T) {}
+
+  of(shape: Shape): T[] {
+    if (shape === this.lastShape) return this.lastSlots;
+    let slots = this.byShape.get(shape);
+    if (!slots) this.byShape.set(shape, (slots = shape.paths.map(this.resolve)));
+    this.lastShape = shape;
+    this.lastSlots = slots;
+    return slots;
   }
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-}
-
-/** A JSON value's type; integers and fractions are both `number`, because JSON cannot tell them apart. */
-export function inferType(v: unknown): FieldType {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'boolean') return 'boolean';
-  if (typeof v === 'number' || typeof v === 'bigint') return 'number';
-  if (typeof v === 'string') return 'string';
-  if (Buffer.isBuffer(v)) return 'bytes';
-  if (Array.isArray(v)) return 'array';
-  return 'record';
 }
 
 /** Field name → type for the top level of an Avro record schema (unions of null and T read as T?). */

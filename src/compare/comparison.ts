@@ -2,15 +2,16 @@ import { ComparisonError } from '../errors.ts';
 import type { KafkaPort } from '../kafka/port.ts';
 import type { SchemaRegistryPort } from '../kafka/registry.ts';
 import type { Logger } from '../logger.ts';
-import type { Measurement, Side, Window, WindowContext } from '../../comparators/types.ts';
-import { avroFields } from '../../comparators/shared/fields.ts';
 import { assess } from '../analysis/assess.ts';
 import { applyExpected } from '../analysis/expected.ts';
 import { applyNoiseFloor } from '../analysis/noise-floor.ts';
 import type { CompareConfig } from './config.ts';
+import type { SideLabel } from './core.ts';
+import { localProcessor, type Processor, type ProcessorSetup } from './processor.ts';
+import { workerProcessor, workerEligible } from './worker-processor.ts';
 import { ComparisonSide, type ReaderSpec } from './side.ts';
-import { WindowSet } from './windows.ts';
 import { REPORT_SCHEMA, type ComparisonReport, type SideReport } from './report/model.ts';
+import { lagSummary } from './report/lag.ts';
 
 export interface ComparisonSpec {
   /** The authoritative output. */
@@ -26,8 +27,14 @@ export interface ComparisonDeps {
   readonly kafka: KafkaPort;
   readonly registry?: SchemaRegistryPort | undefined;
   readonly logger: Logger;
-  /** Epoch ms: for idle partitions in live mode and the report's generatedAt. */
+  /** Epoch ms: for idle partitions and read times in live mode, and the report's generatedAt. */
   readonly clock?: (() => number) | undefined;
+  /**
+   * Decode and check in a worker thread while this thread reads Kafka (JSON sides
+   * only: Avro decodes through this thread's registry client). Default: for bounded
+   * comparisons of at least WORKER_MIN_RECORDS records, where it pays for starting it.
+   */
+  readonly worker?: boolean | undefined;
 }
 
 export interface StepOptions {
@@ -40,7 +47,7 @@ export interface Comparison {
   step(options?: StepOptions): Promise<boolean>;
   /** Steps until both bounded reads end (or `signal` aborts a live one); returns the final report. */
   run(signal?: AbortSignal): Promise<ComparisonReport>;
-  /** A snapshot of the report so far. */
+  /** A snapshot of the report so far (with a worker: as of the batches it has finished). */
   report(): ComparisonReport;
   close(): Promise<void>;
 }
@@ -52,84 +59,72 @@ export interface Comparison {
  */
 const MAX_OPEN_WINDOWS = 16;
 
+/** Records (all sides) from which a bounded comparison runs its checks in a worker thread by default. */
+export const WORKER_MIN_RECORDS = 100_000;
+
 /**
  * The comparison driver: two (or three, with the noise copy) sides read over the
- * KafkaPort, records aligned into event-time windows, windows judged by the checks
- * once every side's watermark has passed their end plus the grace. Reading is paced
- * by the slowest side, so open windows — and memory — stay bounded.
+ * KafkaPort; their batches go to a processor (this thread, or a worker thread)
+ * that decodes them, aligns records into event-time windows and judges windows
+ * once every side's watermark has passed their end plus the grace. Reading is
+ * paced by the slowest side, so open windows — and memory — stay bounded.
  */
 export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Comparison {
   const c = spec.config;
   const clock = deps.clock ?? Date.now;
-  const mk = (label: string, r: ReaderSpec, s: CompareConfig['a']) => new ComparisonSide(label, r, s, c.allowedLateness, c.maxUndecodable, deps.kafka, deps.registry, clock, c.idleTimeout);
+  const mk = (label: SideLabel, r: ReaderSpec, s: CompareConfig['a']) => new ComparisonSide(label, r, s, deps.kafka, deps.registry !== undefined);
   const a = mk('a', spec.a, c.a);
   const b = mk('b', spec.b, c.b);
   const n = spec.noise ? mk('noise', spec.noise, c.a) : undefined;
   const sides = n ? [a, b, n] : [a, b];
-  const main = new WindowSet(c.window, c.grace, c.checks);
-  const noiseSet = n ? new WindowSet(c.window, c.grace, c.checks) : undefined;
-  const measurements: Measurement[] = [];
-  const noiseMeasurements: Measurement[] = [];
-  const windows = new Map<number, Window>();
+  let processor: Processor | undefined;
   let opened: Promise<void> | undefined;
   let finished = false;
-  let schemaInfo: Promise<SchemaInfo> | undefined;
 
-  interface SchemaInfo {
-    a?: Record<string, string> | undefined;
-    b?: Record<string, string> | undefined;
-    noise?: Record<string, string> | undefined;
-    compatibility?: WindowContext['compatibility'];
+  async function open(): Promise<void> {
+    for (const s of sides) await s.check();
+    const now = clock();
+    const sideOptions = (s: ComparisonSide) => ({
+      label: s.label,
+      topic: s.spec.topic,
+      settings: s.settings,
+      allowedLateness: c.allowedLateness,
+      maxUndecodable: c.maxUndecodable,
+      idleTimeout: c.idleTimeout,
+      windowSize: c.window,
+      live: s.live,
+      expected: s.expected,
+      openedAt: now,
+    });
+    const setup: ProcessorSetup = { config: c, a: sideOptions(a), b: sideOptions(b), noise: n ? sideOptions(n) : undefined, registry: deps.registry };
+    const big = sides.every((s) => !s.live) && sides.reduce((sum, s) => sum + s.available, 0) >= WORKER_MIN_RECORDS;
+    processor = (deps.worker ?? big) && workerEligible(setup) ? await startWorker(setup) : localProcessor(setup);
+    for (const s of sides) s.open();
   }
 
-  async function resolveSchemas(): Promise<SchemaInfo> {
-    if (!deps.registry) return {};
-    const reg = deps.registry;
-    const fields = async (s: ComparisonSide) => (s.settings.format === 'avro' && s.schemaId !== undefined ? avroFields(await reg.schemaById(s.schemaId)) : undefined);
-    const info: SchemaInfo = { a: await fields(a), b: await fields(b), ...(n ? { noise: await fields(n) } : {}) };
-    if (a.settings.format === 'avro' && b.schemaId !== undefined && b.settings.format === 'avro') {
-      const schemaB = await reg.schemaById(b.schemaId);
-      info.compatibility = await reg.checkCompatibility(a.settings.subject ?? `${a.spec.topic}-value`, schemaB);
+  /** A worker thread that cannot start (no thread support, a loader problem) leaves the work to this one. */
+  async function startWorker(setup: ProcessorSetup): Promise<Processor> {
+    try {
+      return await workerProcessor(setup);
+    } catch (e) {
+      deps.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'comparison worker did not start; comparing in one thread');
+      return localProcessor(setup);
     }
-    return info;
-  }
-
-  const contextFor = (x: ComparisonSide, y: ComparisonSide, info: SchemaInfo) => (window: Window, late: Record<Side, number>): WindowContext => ({
-    window,
-    a: { watermark: x.effectiveWatermark(), lateRecords: late.a, schemaFields: info[x.label as 'a'] },
-    b: { watermark: y.effectiveWatermark(), lateRecords: late.b, schemaFields: info[y.label as 'b' | 'noise'] },
-    compatibility: y === b ? info.compatibility : undefined,
-  });
-
-  async function judge(): Promise<void> {
-    const mainTime = Math.min(a.effectiveWatermark(), b.effectiveWatermark());
-    const noiseTime = n ? Math.min(a.effectiveWatermark(), n.effectiveWatermark()) : -Infinity;
-    if (mainTime === -Infinity && noiseTime === -Infinity) return;
-    // Schemas are looked up once, when the first window may close (ids are known by then).
-    const info = await (schemaInfo ??= resolveSchemas());
-    for (const m of main.closeUpTo(mainTime, contextFor(a, b, info))) {
-      measurements.push(m);
-      windows.set(m.window.start, m.window);
-    }
-    if (noiseSet && n) noiseMeasurements.push(...noiseSet.closeUpTo(noiseTime, contextFor(a, n, info)));
   }
 
   async function step(options: StepOptions = {}): Promise<boolean> {
     if (finished) return false;
-    opened ??= (async () => {
-      for (const s of sides) await s.check();
-      for (const s of sides) s.open();
-    })();
-    await opened;
+    await (opened ??= open());
+    const p = processor!;
     const live = sides.filter((s) => !s.done);
     if (live.length === 0) {
-      await judge();
+      await p.finish();
       finished = true;
       return false;
     }
-    const slowest = Math.min(...live.map((s) => s.effectiveWatermark()));
-    const crowded = main.openWindows > MAX_OPEN_WINDOWS || (noiseSet?.openWindows ?? 0) > MAX_OPEN_WINDOWS;
-    const due = crowded ? live.filter((s) => s.effectiveWatermark() === slowest) : live;
+    const wm = (s: ComparisonSide) => p.watermark(s.label);
+    const slowest = Math.min(...live.map(wm));
+    const due = p.openWindows > MAX_OPEN_WINDOWS ? live.filter((s) => wm(s) === slowest) : live;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), options.timeoutMs ?? 1000);
@@ -140,52 +135,45 @@ export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Co
     winner.s.consumed();
     if (winner.r.done) {
       winner.s.done = true;
-      await judge();
+      await p.end(winner.s.label);
       return true;
     }
-    const { partition, records } = await winner.s.decode(winner.r.value);
-    const now = clock();
-    for (const r of records) {
-      // Late: the partition's watermark had already passed the end of the record's
-      // window (reordering inside a window is not lateness).
-      const late = main.startOf(r.eventTime) + c.window <= winner.s.observe(partition, r.eventTime, now);
-      if (late) winner.s.stats.late++;
-      if (winner.s === a) {
-        main.add('a', r, late);
-        noiseSet?.add('a', r, late);
-      } else if (winner.s === b) main.add('b', r, late);
-      else noiseSet?.add('b', r, late);
-    }
-    winner.s.advance();
-    await judge();
+    await p.ingest(winner.s.label, winner.r.value, clock());
     return true;
   }
 
-  function sideReport(s: ComparisonSide, set: WindowSet, as: Side): SideReport {
-    const { firstUndecodable, ...rest } = s.stats;
-    return { ...rest, droppedLate: set.droppedLate[as], format: s.settings.format, firstUndecodable: firstUndecodable ?? null };
+  function sideReport(label: SideLabel): SideReport {
+    const { firstUndecodable, ...rest } = processor!.stats(label);
+    const s = label === 'a' ? a : label === 'b' ? b : n!;
+    return { ...rest, droppedLate: processor!.droppedLate(label), format: s.settings.format, firstUndecodable: firstUndecodable ?? null };
   }
 
   function report(): ComparisonReport {
-    const judged = applyExpected(noiseSet ? applyNoiseFloor(measurements, noiseMeasurements) : measurements, c.expected);
+    const view = processor?.results() ?? { measurements: [], noiseMeasurements: [], windows: [] };
+    const judged = applyExpected(n ? applyNoiseFloor(view.measurements, view.noiseMeasurements) : view.measurements, c.expected);
     const assessment = assess(judged, c.policy);
+    const empty = (s: ComparisonSide): SideReport => ({ topic: s.spec.topic, records: 0, undecodable: 0, late: 0, droppedLate: 0, maxEventTime: null, watermark: null, emitTime: null, format: s.settings.format, firstUndecodable: null });
     return {
       schema: REPORT_SCHEMA,
       generatedAt: new Date(clock()).toISOString(),
       complete: finished,
       verdict: assessment.status,
       reason: assessment.reason,
-      sides: { a: sideReport(a, main, 'a'), b: sideReport(b, main, 'b'), ...(n && noiseSet ? { noise: sideReport(n, noiseSet, 'b') } : {}) },
+      sides: processor
+        ? { a: sideReport('a'), b: sideReport('b'), ...(n ? { noise: sideReport('noise') } : {}) }
+        : { a: empty(a), b: empty(b), ...(n ? { noise: empty(n) } : {}) },
       settings: { window: c.window, grace: c.grace, allowedLateness: c.allowedLateness },
       expected: c.expected,
       assessment,
-      windows: [...windows.values()].sort((x, y) => x.start - y.start),
+      windows: [...view.windows].sort((x, y) => x.start - y.start),
+      watermarkLag: lagSummary(judged),
       measurements: judged,
     };
   }
 
   async function close(): Promise<void> {
     await Promise.all(sides.map((s) => s.close().catch(() => undefined)));
+    await processor?.close();
   }
 
   return {
@@ -197,6 +185,7 @@ export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Co
         while (!signal?.aborted && (await step())) {
           /* keep stepping */
         }
+        await processor?.flush();
         return report();
       } catch (e) {
         if (e instanceof ComparisonError) deps.logger.error({ code: e.code }, e.message);

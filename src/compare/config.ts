@@ -98,6 +98,8 @@ export interface CompareConfig {
   readonly checks: readonly Check[];
   readonly policy: AssessmentPolicy;
   readonly expected: readonly ExpectedDifference[];
+  /** The configuration as given, so another thread can resolve the same checks (they are code, not data). */
+  readonly input?: unknown;
 }
 
 export const DEFAULT_CHECKS = ['count', 'schema', 'null-rate', 'key-coverage', 'aggregate', 'lateness'] as const;
@@ -139,6 +141,7 @@ export function resolveCompareConfig(input: unknown, source = 'checks config'): 
     checks,
     policy: { checks: policies, minWindows: c.minimum.windows, minRecords: c.minimum.records },
     expected: c.expected,
+    input,
   };
 }
 

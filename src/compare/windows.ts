@@ -22,6 +22,8 @@ export class WindowSet {
   private readonly open = new Map<number, OpenWindow>();
   /** Every window starting before this is finished. */
   private closedBefore = -Infinity;
+  /** The window of the last record added, while it is open. */
+  private last: OpenWindow | undefined;
   droppedLate: Record<Side, number> = { a: 0, b: 0 };
 
   constructor(
@@ -36,14 +38,21 @@ export class WindowSet {
 
   /** `late` says the record arrived behind its side's watermark (counted per window for lateness). */
   add(side: Side, record: CompareRecord, late: boolean): void {
-    const start = this.startOf(record.eventTime);
-    if (start < this.closedBefore) {
-      this.droppedLate[side]++;
-      return;
+    const et = record.eventTime;
+    let w = this.last;
+    // Consecutive records mostly fall in the same window.
+    if (w === undefined || et < w.window.start || et >= w.window.end) {
+      const start = this.startOf(et);
+      if (start < this.closedBefore) {
+        this.droppedLate[side]++;
+        return;
+      }
+      w = this.open.get(start) ?? this.openWindow(start);
+      this.last = w;
     }
-    const w = this.open.get(start) ?? this.openWindow(start);
     if (late) w.late[side]++;
-    for (const acc of w.accs) acc.add(side, record);
+    const accs = w.accs;
+    for (let i = 0; i < accs.length; i++) accs[i]!.add(side, record);
   }
 
   /** Finishes every window whose end + grace ≤ time; returns their measurements in window order. */
@@ -61,6 +70,7 @@ export class WindowSet {
       const w = this.open.get(start)!;
       if (w.window.end + this.grace > time) break;
       this.open.delete(start);
+      if (this.last === w) this.last = undefined;
       const ctx = context(w.window, w.late);
       for (const acc of w.accs) out.push(...acc.finish(ctx));
       this.closedBefore = w.window.end;

@@ -2,6 +2,7 @@ import type { Measurement, Status } from '../../../comparators/types.ts';
 import type { Assessment } from '../../analysis/assess.ts';
 import type { ExpectedDifference } from '../../analysis/expected.ts';
 import type { SideStats } from '../side.ts';
+import type { LagSummary } from './lag.ts';
 
 /** Bumped on any incompatible change of the report's shape; pipelines match on it. */
 export const REPORT_SCHEMA = 'pitlane.compare.report/v1';
@@ -25,6 +26,8 @@ export interface ComparisonReport {
   readonly assessment: Assessment;
   /** Judged windows, oldest first. */
   readonly windows: readonly { readonly start: number; readonly end: number }[];
+  /** The candidate's watermark lag behind the authoritative over the windows (lateness check); absent in reports of older versions. */
+  readonly watermarkLag?: LagSummary | undefined;
   /** Every measurement after the noise floor and expected differences were applied. */
   readonly measurements: readonly Measurement[];
 }

@@ -28,6 +28,9 @@ export function renderTerminal(r: ComparisonReport): string {
     side('b', r.sides.b),
     ...(r.sides.noise ? [side('noise', r.sides.noise)] : []),
     `  ${r.windows.length} windows of ${r.settings.window} ms${r.complete ? '' : ' (still running)'}`,
+    ...(r.watermarkLag && r.watermarkLag.windows > 0
+      ? [`  watermark lag of b behind a: p50 ${r.watermarkLag.p50Ms} ms, max ${r.watermarkLag.maxMs} ms over ${r.watermarkLag.windows} windows (${r.watermarkLag.emitTime})`]
+      : []),
     '',
     table(rows),
   ];

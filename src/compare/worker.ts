@@ -1,0 +1,110 @@
+/**
+ * The comparison worker thread: decodes the batches the reading thread hands
+ * over (packed, transferred), aligns them into windows, runs the checks, and
+ * reports after each message what changed. Started by worker-processor.ts.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { Measurement, Window } from '../../comparators/types.ts';
+import { isPitlaneError } from '../errors.ts';
+import { resolveCompareConfig } from './config.ts';
+import { ComparisonCore, type SideLabel } from './core.ts';
+import { headersRead } from './decode.ts';
+import { decodePacked, type PackedBatch } from './packed.ts';
+import type { SideSetup } from './processor.ts';
+import type { SideStats } from './side-state.ts';
+
+export type ToWorker =
+  | { type: 'init'; seq: number; input: unknown; sides: { a: SideSetup; b: SideSetup; noise?: SideSetup | undefined } }
+  | { type: 'batch'; seq: number; label: SideLabel; now: number; packed: PackedBatch }
+  | { type: 'end'; seq: number; label: SideLabel }
+  | { type: 'finish'; seq: number };
+
+export interface Progress {
+  readonly type: 'progress';
+  readonly seq: number;
+  readonly watermarks: Partial<Record<SideLabel, number>>;
+  readonly openWindows: number;
+  readonly stats: Partial<Record<SideLabel, SideStats>>;
+  readonly droppedLate: Partial<Record<SideLabel, number>>;
+  /** The batch's buffer, handed back to be packed into again. */
+  readonly buffer?: ArrayBuffer | undefined;
+  /** Measurements and windows judged since the previous message. */
+  readonly measurements: Measurement[];
+  readonly noiseMeasurements: Measurement[];
+  readonly windows: Window[];
+}
+
+export interface WorkerFailure {
+  readonly type: 'error';
+  readonly seq: number;
+  readonly error: { readonly name: string; readonly code?: string; readonly message: string; readonly hint?: string | undefined };
+}
+
+const port = parentPort!;
+let core: ComparisonCore | undefined;
+let labels: SideLabel[] = [];
+const headers = new Map<SideLabel, string[]>();
+let sentMeasurements = 0;
+let sentNoise = 0;
+let sentWindows = 0;
+
+function progress(seq: number, buffer?: ArrayBuffer): Progress {
+  const c = core!;
+  const windows = c.windows.size > sentWindows ? [...c.windows.values()].slice(sentWindows) : [];
+  sentWindows = c.windows.size;
+  const out: Progress = {
+    type: 'progress',
+    seq,
+    buffer,
+    watermarks: Object.fromEntries(labels.map((l) => [l, c.side(l).effectiveWatermark()])),
+    openWindows: c.openWindows,
+    stats: Object.fromEntries(labels.map((l) => [l, c.side(l).stats])),
+    droppedLate: Object.fromEntries(labels.map((l) => [l, c.droppedLate(l)])),
+    measurements: c.measurements.slice(sentMeasurements),
+    noiseMeasurements: c.noiseMeasurements.slice(sentNoise),
+    windows,
+  };
+  sentMeasurements = c.measurements.length;
+  sentNoise = c.noiseMeasurements.length;
+  return out;
+}
+
+async function handle(m: ToWorker): Promise<void> {
+  if (m.type === 'init') {
+    const config = resolveCompareConfig(m.input);
+    core = new ComparisonCore(config, m.sides);
+    labels = m.sides.noise ? ['a', 'b', 'noise'] : ['a', 'b'];
+    for (const l of labels) {
+      const s = m.sides[l]!;
+      core.side(l).expect(s.expected, s.openedAt);
+      headers.set(l, headersRead(s.settings));
+    }
+    port.postMessage(progress(m.seq));
+    return;
+  }
+  const c = core!;
+  if (m.type === 'batch') {
+    const side = c.side(m.label);
+    const p = m.packed;
+    const records = decodePacked(p, headers.get(m.label)!, side.o.settings, (offset, e) => side.undecodable({ topic: side.o.topic, partition: p.partition, offset }, e));
+    c.add(m.label, p, records, m.now);
+  } else if (m.type === 'end') c.side(m.label).done = true;
+  // JSON sides only (worker-processor decides): no registry, so no schema information.
+  if (c.canJudge()) c.judge({});
+  const buffer = m.type === 'batch' ? m.packed.buffer : undefined;
+  port.postMessage(progress(m.seq, buffer), buffer ? [buffer] : []);
+}
+
+// Messages are handled one at a time, in order.
+let chain = Promise.resolve();
+port.on('message', (m: ToWorker) => {
+  chain = chain.then(() => handle(m)).catch((e: unknown) => {
+    const error = e instanceof Error ? e : new Error(String(e));
+    const failure: WorkerFailure = {
+      type: 'error',
+      seq: m.seq,
+      error: { name: error.constructor.name, message: error.message, ...(isPitlaneError(e) ? { code: e.code, hint: e.hint } : {}) },
+    };
+    port.postMessage(failure);
+  });
+});
