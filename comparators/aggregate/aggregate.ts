@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { quantileSorted } from 'simple-statistics';
 import { parseWith } from '../../src/config/validate.ts';
 import type { Check, Measurement, Side, WindowAccumulator } from '../types.ts';
-import { ShapeSlots, fieldsOf } from '../shared/fields.ts';
+import { fieldsOf, sidePathState } from '../shared/fields.ts';
 import { measurer, relativeChange, withinTolerance } from '../shared/measure.ts';
 import { Reservoir } from './reservoir.ts';
 import { AlignedSide } from './alignment.ts';
@@ -55,14 +55,7 @@ export function aggregateCheck(name: string, params: unknown): Check {
     name,
     type: 'aggregate',
     open(window): WindowAccumulator {
-      const acc: Record<Side, Map<string, FieldAcc>> = { a: new Map(), b: new Map() };
-      const slotsOf = (side: Side) => new ShapeSlots<FieldAcc | null>((path) => {
-        if (wanted && !wanted.has(path)) return null;
-        let fa = acc[side].get(path);
-        if (!fa) acc[side].set(path, (fa = { n: 0, sum: 0, carry: 0, reservoir: undefined, column: -1 }));
-        return fa;
-      });
-      const slots = { a: slotsOf('a'), b: slotsOf('b') };
+      const { byPath: acc, slots } = sidePathState<FieldAcc>((path) => (wanted && !wanted.has(path) ? null : { n: 0, sum: 0, carry: 0, reservoir: undefined, column: -1 }));
       const counts = { a: 0, b: 0 };
       const aligned: Record<Side, AlignedSide> = { a: new AlignedSide(p.recordLevel.maxRecords), b: new AlignedSide(p.recordLevel.maxRecords) };
       return {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseWith } from '../../src/config/validate.ts';
-import type { Check, Measurement, Side, WindowAccumulator } from '../types.ts';
-import { ShapeSlots, fieldsOf } from '../shared/fields.ts';
+import type { Check, Measurement, WindowAccumulator } from '../types.ts';
+import { fieldsOf, sidePathState } from '../shared/fields.ts';
 import { measurer } from '../shared/measure.ts';
 
 export const nullRateParams = z.strictObject({
@@ -22,13 +22,7 @@ export function nullRateCheck(name: string, params: unknown): Check {
     name,
     type: 'null-rate',
     open(window): WindowAccumulator {
-      const present: Record<Side, Map<string, { present: number }>> = { a: new Map(), b: new Map() };
-      const slotsOf = (side: Side) => new ShapeSlots((path) => {
-        let c = present[side].get(path);
-        if (!c) present[side].set(path, (c = { present: 0 }));
-        return c;
-      });
-      const slots = { a: slotsOf('a'), b: slotsOf('b') };
+      const { byPath: present, slots } = sidePathState(() => ({ present: 0 }));
       const counts = { a: 0, b: 0 };
       return {
         add(side, record) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseWith } from '../../src/config/validate.ts';
-import type { Check, FieldType, Side, WindowAccumulator } from '../types.ts';
-import { ShapeSlots, fieldsOf } from '../shared/fields.ts';
+import type { Check, FieldType, WindowAccumulator } from '../types.ts';
+import { fieldsOf, sidePathState } from '../shared/fields.ts';
 import { measurer } from '../shared/measure.ts';
 
 export const schemaParams = z.strictObject({
@@ -44,13 +44,7 @@ export function schemaCheck(name: string, params: unknown): Check {
     name,
     type: 'schema',
     open(window): WindowAccumulator {
-      const seen: Record<Side, Map<string, { types: number }>> = { a: new Map(), b: new Map() };
-      const slotsOf = (side: Side) => new ShapeSlots((path) => {
-        let t = seen[side].get(path);
-        if (!t) seen[side].set(path, (t = { types: 0 }));
-        return t;
-      });
-      const slots = { a: slotsOf('a'), b: slotsOf('b') };
+      const { byPath: seen, slots } = sidePathState(() => ({ types: 0 }));
       const counts = { a: 0, b: 0 };
       return {
         add(side, record) {

@@ -1,4 +1,4 @@
-import type { CompareRecord, FieldType } from '../types.ts';
+import type { CompareRecord, FieldType, Side } from '../types.ts';
 
 /** Nested records are flattened to dotted paths down to this depth; deeper values count as one field. */
 const MAX_DEPTH = 3;
@@ -129,6 +129,24 @@ export class ShapeSlots<T> {
     this.lastSlots = slots;
     return slots;
   }
+}
+
+/**
+ * A check's per-field state of one window on both sides: `byPath` holds it by
+ * field path, created on a path's first sight through `slots`; `make` returns
+ * null for a path the check ignores (nothing is stored for it).
+ */
+export function sidePathState<T>(make: (path: string) => T | null): { byPath: Record<Side, Map<string, T>>; slots: Record<Side, ShapeSlots<T | null>> } {
+  const byPath: Record<Side, Map<string, T>> = { a: new Map(), b: new Map() };
+  const slotsOf = (side: Side) =>
+    new ShapeSlots<T | null>((path) => {
+      const known = byPath[side].get(path);
+      if (known !== undefined) return known;
+      const made = make(path);
+      if (made !== null) byPath[side].set(path, made);
+      return made;
+    });
+  return { byPath, slots: { a: slotsOf('a'), b: slotsOf('b') } };
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
