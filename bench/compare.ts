@@ -27,6 +27,7 @@ import type { CompareRecord, Side, Window } from '../comparators/types.ts';
 import { viewOf } from '../comparators/shared/fields.ts';
 import { keyHash53 } from '../comparators/shared/hash.ts';
 import { cpus, loadavg } from 'node:os';
+import { withBroker } from './broker.ts';
 
 const N = Number(process.env.BENCH_COMPARE_RECORDS ?? 1_000_000);
 const MAX_KEYS = Number(process.env.BENCH_COMPARE_KEYS ?? 10_000_000);
@@ -169,17 +170,6 @@ function memoryAt(keys: number): number {
   peak = Math.max(peak, process.memoryUsage().heapUsed);
   ws.closeUpTo(Infinity, ctx);
   return (peak - before) / 2 ** 20;
-}
-
-async function withBroker<T>(fn: (brokers: string) => Promise<T>): Promise<T> {
-  if (process.env.KAFKA_BROKERS) return fn(process.env.KAFKA_BROKERS);
-  const { startInfra } = await import('../test/support/infra.ts');
-  const infra = await startInfra();
-  try {
-    return await fn(infra.brokers);
-  } finally {
-    await infra.stop();
-  }
 }
 
 await withBroker(async (brokers) => {

@@ -12,6 +12,7 @@ import { defineJob, startJob } from '../src/engine/index.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';
 import { resolveConnection } from '../src/config/connection.ts';
 import { silentLogger } from '../src/logger.ts';
+import { withBroker } from './broker.ts';
 
 const KEYS = 100_000;
 const N_MEM = Number(process.env.BENCH_EVENTS ?? 3_000_000);
@@ -60,18 +61,6 @@ async function inProcess(): Promise<number> {
   const keys = running.status().operators.find((o) => o.kind === 'reduce')!.keysInState;
   if (seen !== N_MEM || keys !== KEYS) throw new Error(`engine miscounted: ${seen} out, ${keys} keys`);
   return N_MEM / secs;
-}
-
-async function withBroker<T>(fn: (brokers: string) => Promise<T>): Promise<T> {
-  if (process.env.KAFKA_BROKERS) return fn(process.env.KAFKA_BROKERS);
-  process.env.PITLANE_TEST_REGISTRY = '0';
-  const { startInfra } = await import('../test/support/infra.ts');
-  const infra = await startInfra();
-  try {
-    return await fn(infra.brokers);
-  } finally {
-    await infra.stop();
-  }
 }
 
 async function waitUntil(probe: () => boolean | Promise<boolean>, what: string, timeoutMs = 300_000): Promise<void> {
@@ -152,7 +141,7 @@ const bare = bareLoop();
 await inProcess(); // warm-up (JIT)
 const mem = await inProcess();
 console.log(`(a) in-process keyed count, ${fmt(N_MEM)} events, ${fmt(KEYS)} keys: engine ${fmt(mem)} ev/s | target ${fmt(TARGET_MEM)} ev/s (${(mem / TARGET_MEM).toFixed(2)}×) | bare Map loop ${fmt(bare)} ev/s`);
-const k = await withBroker(kafkaRuns);
+const k = await withBroker(kafkaRuns, { registry: false });
 console.log(`(b) Kafka → keyed count → Kafka, ${fmt(N_KAFKA)} records, ${PARTITIONS} partitions: engine ${fmt(k.engine)} rec/s | plain kafkajs pipe ${fmt(k.pipe)} rec/s (${((k.engine / k.pipe) * 100).toFixed(0)}%, target ≥ 80%)`);
 console.log(
   JSON.stringify({
