@@ -18,13 +18,14 @@ function cli(devDir: string, ...args: string[]) {
 test('pitlane dev up / status / up again / down, through the real CLI', async (t) => {
   const devDir = mkdtempSync(join(tmpdir(), 'pitlane-devtest-'));
   const port = await freePort();
+  const controllerPort = await freePort();
   const started: { pid?: number } = {};
   t.after(() => {
     if (started.pid && isAlive(started.pid)) process.kill(started.pid, 'SIGKILL');
     rmSync(devDir, { recursive: true, force: true });
   });
 
-  const up = cli(devDir, 'dev', 'up', '--port', String(port), '--json');
+  const up = cli(devDir, 'dev', 'up', '--port', String(port), '--controller-port', String(controllerPort), '--json');
   assert.equal(up.code, 0, up.err);
   const kafka = (up.json().services as { service: string; pid: number; alreadyRunning: boolean; downloaded: boolean; url: string }[])[0]!;
   started.pid = kafka.pid;
@@ -39,7 +40,7 @@ test('pitlane dev up / status / up again / down, through the real CLI', async (t
   const st = (status.json().services as { service: string; state: string; pid?: number }[]).find((s) => s.service === 'kafka')!;
   assert.deepEqual([st.state, st.pid], ['running', kafka.pid]);
 
-  const again = cli(devDir, 'dev', 'up', '--port', String(port));
+  const again = cli(devDir, 'dev', 'up', '--port', String(port), '--controller-port', String(controllerPort));
   assert.equal(again.code, 0);
   assert.match(again.out, /already running .* nothing started/);
 
@@ -51,7 +52,7 @@ test('pitlane dev up / status / up again / down, through the real CLI', async (t
   assert.equal(down.code, 0, down.err);
   assert.equal(isAlive(kafka.pid), false, 'the broker pid is gone');
   assert.equal(await isPortFree(port), true, 'the port is free again');
-  assert.equal(await isPortFree(port + 1), true, 'the controller port is free again');
+  assert.equal(await isPortFree(controllerPort), true, 'the controller port is free again');
   const after = cli(devDir, 'dev', 'status', '--json');
   assert.ok((after.json().services as { state: string }[]).every((s) => s.state === 'stopped'));
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { freePort, isAlive, isPortFree, tailFile } from './processes.ts';
+import { ephemeralPortRange, freePort, isAlive, isPortFree, tailFile } from './processes.ts';
 
 test('isPortFree sees a listener and its absence', async () => {
   const port = await freePort();
@@ -16,6 +16,13 @@ test('isPortFree sees a listener and its absence', async () => {
   } finally {
     await new Promise((r) => srv.close(r));
   }
+});
+
+test('freePort draws distinct ports below the ephemeral range, where no client socket can take them', async () => {
+  const [low] = ephemeralPortRange();
+  const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+  assert.equal(new Set(ports).size, 20);
+  for (const p of ports) assert.ok(p >= 1024 && p < low, `${p} is below ${low}`);
 });
 
 test('isAlive: this process yes, an unused pid no', () => {
