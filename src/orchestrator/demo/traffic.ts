@@ -25,6 +25,9 @@ export interface Traffic {
   readonly done: Promise<void>;
 }
 
+/** The most records one send carries. */
+export const TRAFFIC_CHUNK = 2000;
+
 export function startTraffic(kafka: KafkaPort, o: TrafficOptions, now: () => number = Date.now): Traffic {
   const rnd = prng(o.seed ?? 7);
   const users = o.users ?? 20;
@@ -33,8 +36,11 @@ export function startTraffic(kafka: KafkaPort, o: TrafficOptions, now: () => num
   const t0 = now();
   const done = (async () => {
     while (!stopped && (o.count === undefined || n < o.count)) {
-      // Produce what the rate owes since the start, in one batch every ~50 ms.
-      const due = Math.min(Math.floor(((now() - t0) / 1000) * o.rate), o.count ?? Number.POSITIVE_INFINITY);
+      // Produce what the rate owes since the start, at most one chunk per send:
+      // kafkajs groups a send's records by partition in time quadratic in their
+      // number, so a backlog after a stall (a loaded machine, a broker restart)
+      // sent as one batch would block the producer instead of catching up.
+      const due = Math.min(Math.floor(((now() - t0) / 1000) * o.rate), o.count ?? Number.POSITIVE_INFINITY, n + TRAFFIC_CHUNK);
       const batch = [];
       for (; n < due; n++) {
         const r = rnd();
@@ -57,7 +63,8 @@ export function startTraffic(kafka: KafkaPort, o: TrafficOptions, now: () => num
           await new Promise((r) => setTimeout(r, 200));
         }
       }
-      await new Promise((r) => setTimeout(r, 50));
+      // Behind (a full chunk went out): send the next one at once; caught up: wait a tick.
+      if (batch.length < TRAFFIC_CHUNK) await new Promise((r) => setTimeout(r, 50));
     }
   })();
   return {
