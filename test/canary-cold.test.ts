@@ -9,6 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { canaryHarness, amountOf } from './canary-harness.ts';
 import { waitFor } from './support/kafka.ts';
@@ -30,9 +31,12 @@ test('pass → cold handoff: restored from the stop savepoint, no alert lost or 
   const s = await h.status();
   const d = s.deployment;
   assert.equal(d.phase, 'Promoted');
-  assert.deepEqual(d.promotion?.steps.map((x) => x.type), ['stopAnalysis', 'cancelJob', 'prepareStandby', 'coldHandoff']);
+  assert.deepEqual(d.promotion?.steps.map((x) => x.type), ['stopAnalysis', 'cancelJob', 'prepareStandby', 'restoreStandby', 'coldHandoff']);
   const handoff = d.promotion!.steps.find((x) => x.type === 'coldHandoff')!.result;
   assert.equal(handoff.standby, true, 'the pre-started standby took over');
+  assert.equal(handoff.delta?.applied, true, `the standby restored the base ahead and applied the delta (${handoff.delta?.reason ?? ''})`);
+  assert.ok((handoff.delta?.keys ?? 0) > 0, 'keys changed between the base and the stop');
+  assert.ok(existsSync(join(handoff.savepoint!.location, '_metadata')), 'the full savepoint (kept for rollback) was written too');
   assert.equal(d.jobs.live, `${h.name}.promoted`);
   assert.ok(d.promotion?.pitStop?.outputGapMs !== undefined, 'the pit stop was measured');
   const states = new Map(s.jobs.map((j) => [j.jobId, j.state]));
@@ -43,6 +47,41 @@ test('pass → cold handoff: restored from the stop savepoint, no alert lost or 
   await h.caughtUp(d.jobs.live);
   const cut = handoff.savepoint!.sourceOffsets;
   const v = await verifyHandoff(h.k.kafka, { input: h.input, output: h.output, cut, until: await h.highs(h.input), before: (x) => amountOf(x) > 100, after: (x) => amountOf(x) > 500 });
+  assert.ok(v.expected > 100, `enough alerts to judge (${v.expected})`);
+  assert.deepEqual({ missing: v.missing, duplicates: v.duplicates, unexpected: v.unexpected }, { missing: 0, duplicates: 0, unexpected: 0 }, v.examples.join('; '));
+});
+
+test('the standby lost its base before the stop: the handoff falls back to the full savepoint, no gap or duplicate', { timeout: 240_000 }, async (t) => {
+  const h = await canaryHarness(t, 'cold-fallback');
+  h.startTraffic(1000);
+  await h.launch(4);
+  assert.equal((await h.cli(['canary', 'start', h.spec({ promotion: '{ strategy: savepoint-handoff, mode: cold }' })])).code, 0);
+  assert.equal((await h.cli(['canary', 'gate', h.name, '--wait', '--timeout', '120s'])).code, 0);
+
+  // The orchestrator dies right after the standby restored the base, before recording it…
+  const crashed = await h.cli(['canary', 'promote', h.name], { PITLANE_CRASH_AFTER_EFFECT: 'restoreStandby' });
+  assert.equal(crashed.signal, 'SIGKILL', `the promote process was killed (${crashed.code} ${crashed.err})`);
+  const promoted = `${h.name}.promoted`;
+  const standby = readEntry(join(h.dir, 'state', 'jobs'), promoted);
+  assert.ok(standby && isAlive(standby.pid), 'the standby is up');
+  // …and the standby dies with the base it restored. The resumed step answers from the
+  // request log (base taken, restored), so the handoff finds out only when it hands over.
+  process.kill(standby.pid, 'SIGKILL');
+  await waitFor(() => !isAlive(standby.pid));
+
+  const resume = await h.cli(['canary', 'resume', h.name]);
+  assert.equal(resume.code, 0, resume.err);
+  const d = (await h.status()).deployment;
+  assert.equal(d.phase, 'Promoted');
+  const handoff = d.promotion!.steps.find((x) => x.type === 'coldHandoff')!.result;
+  assert.equal(handoff.delta?.applied, false, 'the delta was not used');
+  assert.match(handoff.delta?.reason ?? '', /ENGINE_DELTA_UNUSABLE|no standby holding/, 'the fallback says why');
+  assert.equal(handoff.standby, false, 'a new process restored the full savepoint');
+
+  await new Promise((r) => setTimeout(r, 1500));
+  await h.stopTraffic();
+  await h.caughtUp(d.jobs.live);
+  const v = await verifyHandoff(h.k.kafka, { input: h.input, output: h.output, cut: handoff.savepoint!.sourceOffsets, until: await h.highs(h.input), before: (x) => amountOf(x) > 100, after: (x) => amountOf(x) > 500 });
   assert.ok(v.expected > 100, `enough alerts to judge (${v.expected})`);
   assert.deepEqual({ missing: v.missing, duplicates: v.duplicates, unexpected: v.unexpected }, { missing: 0, duplicates: 0, unexpected: 0 }, v.examples.join('; '));
 });

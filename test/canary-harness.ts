@@ -93,7 +93,7 @@ export async function canaryHarness(t: TestContext, prefix: string) {
     cli,
     status,
     /** Writes a deployment spec for this test's topics; `extra` is appended YAML. */
-    spec(o: { candidate?: string; parallelism?: number; promotion?: string; extra?: string; authoritative?: string } = {}): string {
+    spec(o: { candidate?: string; parallelism?: number; promotion?: string; extra?: string; authoritative?: string; checks?: readonly string[] } = {}): string {
       const file = join(dir, `${name}.yaml`);
       writeFileSync(
         file,
@@ -110,6 +110,7 @@ export async function canaryHarness(t: TestContext, prefix: string) {
           '    - { type: schema }',
           '    - { type: count }',
           '    - { type: key-coverage, minJaccard: 0.9 }',
+          ...(o.checks ?? []).map((c) => `    - ${c}`),
           '  expected:',
           '    - { check: count, change: { min: -0.95, max: -0.5 }, reason: "threshold 100 -> 500" }',
           `promotion: ${o.promotion ?? '{ strategy: savepoint-handoff, mode: warm }'}`,

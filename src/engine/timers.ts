@@ -59,6 +59,18 @@ export class TimerQueue {
     return undefined;
   }
 
+  /** The live timers of the given keys (keyString → anything), in firing order: one pass over all timers. */
+  forKeys(keys: { has(keyString: string): boolean }): Timer[] {
+    const out: Timer[] = [];
+    for (const t of this.live.values()) if (keys.has(t.keyString)) out.push(t);
+    return out.sort(compare);
+  }
+
+  /** Deletes every timer of the given keys: one pass over all timers (lazy in the heap, like delete). */
+  deleteKeys(keys: { has(keyString: string): boolean }): void {
+    for (const [id, t] of this.live) if (keys.has(t.keyString)) this.live.delete(id);
+  }
+
   /** Every live timer, in firing order (for snapshots and status). */
   all(): Timer[] {
     return [...this.live.values()].sort(compare);

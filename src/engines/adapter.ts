@@ -44,9 +44,14 @@ export interface StartJobRequest {
   readonly job: string;
   readonly parallelism?: number;
   readonly inputs: readonly string[];
-  /** Restore from a savepoint, or start with empty state at a position of the input. */
+  /**
+   * Restore from a savepoint, or start with empty state at a position of the input.
+   * With `delta`: a standby that restored `delta.base` ahead (`restoreStandby`) applies
+   * the delta and starts; anything else refuses with ENGINE_DELTA_UNUSABLE, and the
+   * caller starts from the full `savepoint` instead.
+   */
   readonly from:
-    | { readonly savepoint: string; readonly allowNonRestoredState?: boolean }
+    | { readonly savepoint: string; readonly allowNonRestoredState?: boolean; readonly delta?: DeltaRef }
     | { readonly input: InputStart };
   /** The topic the job's sink writes to (the canary topic while shadowing). */
   readonly sinkTopic: string;
@@ -75,6 +80,32 @@ export interface SavepointRequest {
   readonly requestId: string;
   /** Directory under which the adapter creates the savepoint; the adapter's default when absent. */
   readonly targetDir?: string;
+  /**
+   * Savepoint only (the job keeps running): record the keys touched from here on, so
+   * a later `stopWithDelta` can hand over just the changes since this savepoint.
+   */
+  readonly trackChanges?: boolean;
+}
+
+/** A delta (the changes since a tracked savepoint) handed over at a stop. */
+export interface DeltaRef {
+  /** Where the delta is (a file for the embedded engine). */
+  readonly location: string;
+  /** The tracked savepoint (its location) it applies to. */
+  readonly base: string;
+}
+
+export interface DeltaStopResult {
+  /** The delta; absent when the job could not give one (it was not tracking `base`): use the full savepoint. */
+  readonly delta?: DeltaRef & { readonly keys: number; readonly bytes?: number };
+  readonly reason?: string;
+  /** Where the full savepoint of the same stop goes; `stopWithSavepoint` with this targetDir waits for it. */
+  readonly savepointLocation: string;
+  /** Next input offset per source partition at the stop. */
+  readonly sourceOffsets?: readonly TopicPartitionOffset[];
+  /** Epoch ms when the job had stopped and the delta was written. */
+  readonly stoppedAt: number;
+  readonly lastOutputAt?: number;
 }
 
 export interface SavepointResult {
@@ -174,6 +205,22 @@ export interface EngineAdapter {
 
   /** Takes a savepoint of a running job; the job keeps running. */
   savepoint(jobId: string, request: SavepointRequest): Promise<SavepointResult>;
+
+  /**
+   * Restores `savepoint` into a waiting standby ahead of time (it stays paused:
+   * reads, fires and writes nothing), so a later `start` with a delta against it
+   * only applies the changes. Optional: an engine without it runs the plain cold handoff.
+   */
+  restoreStandby?(jobId: string, request: { readonly requestId: string; readonly savepoint: string; readonly allowNonRestoredState?: boolean }): Promise<{ readonly jobId: string; readonly base: string }>;
+
+  /**
+   * Stops a job like `stopWithSavepoint`, but answers as soon as its processing has
+   * ended (output committed) and the changes since the tracked savepoint `base` are
+   * written as a delta. The full savepoint of the same state follows: a
+   * `stopWithSavepoint` with `targetDir: savepointLocation` waits for it (or, after a
+   * grace period, the job writes it by itself). Optional, like `restoreStandby`.
+   */
+  stopWithDelta?(jobId: string, request: { readonly requestId: string; readonly base: string }): Promise<DeltaStopResult>;
 
   /**
    * Stops a job with a final savepoint: sources stop, everything read before is

@@ -11,6 +11,7 @@ import type { GraphNode, KeySpec } from '../api/graph.ts';
 import { assignRanges, type KeyGroupRange } from '../key-groups.ts';
 import { KeyResolver, type ResolvedKey } from '../key.ts';
 import { KeyedStateStore, type KeyEntry } from '../state/store.ts';
+import { ChangedKeys } from '../state/changes.ts';
 import { TimerQueue, type Timer } from '../timers.ts';
 import { UNKNOWN_SOURCE } from '../runtime/lineage.ts';
 import { Operator, type RuntimeContext } from './operator.ts';
@@ -30,6 +31,8 @@ export abstract class KeyedOperator extends Operator {
   protected currentTimestamp = 0;
   protected currentSource: IncomingRecord = UNKNOWN_SOURCE;
   private currentResolved: ResolvedKey | undefined;
+  /** Set while a tracked savepoint's changes are recorded (see ChangedKeys). */
+  changes: ChangedKeys | undefined;
 
   constructor(node: GraphNode, rt: RuntimeContext, slotCount: number) {
     super(node, rt);
@@ -55,6 +58,7 @@ export abstract class KeyedOperator extends Operator {
     this.currentKeyGroup = r.keyGroup;
     this.currentTimestamp = timestamp;
     this.currentSource = source;
+    this.changes?.touch(r.keyString, r.keyGroup);
     return true;
   }
 
@@ -65,6 +69,12 @@ export abstract class KeyedOperator extends Operator {
     this.currentKey = this.store.get(t.keyGroup, t.keyString)?.key ?? JSON.parse(t.keyString);
     this.currentTimestamp = t.timestamp;
     this.currentSource = (t.payload as IncomingRecord | undefined) ?? UNKNOWN_SOURCE;
+    this.changes?.touch(t.keyString, t.keyGroup);
+  }
+
+  /** Records the keys touched from now on, against the base `baseId` (replacing any earlier tracking). */
+  trackChanges(baseId: string): void {
+    this.changes = new ChangedKeys(baseId);
   }
 
   entry(): KeyEntry | undefined {

@@ -6,6 +6,7 @@ import type { KafkaPort, Transaction } from '../../kafka/port.ts';
 import type { SchemaRegistryPort } from '../../kafka/registry.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobSnapshot } from '../snapshot/model.ts';
+import type { JobDelta } from './delta.ts';
 import type { Clock } from '../operators/operator.ts';
 import type { DeadLetterBuffer } from './dead-letters.ts';
 import type { JobStatus } from './status.ts';
@@ -38,6 +39,20 @@ export interface RunOptions {
   readonly commitHooks?: CommitHooks;
   /** Take a commit point ('checkpoint') this often (ms). None when absent. */
   readonly checkpointIntervalMs?: number;
+  /**
+   * Restore, then wait: no input is read, no timer fires and nothing is written until
+   * `begin` (which may apply a delta first). A cold handoff's standby restores the
+   * base savepoint this way while the old job still runs.
+   */
+  readonly startPaused?: boolean;
+}
+
+export interface SnapshotOptions {
+  /**
+   * Start recording the keys touched after this snapshot, for a delta against it
+   * (`quiesce(base)`); the value names the base. A later tracked snapshot replaces it.
+   */
+  readonly trackChanges?: string;
 }
 
 /**
@@ -65,7 +80,16 @@ export interface RunningJob {
    * A consistent snapshot between batches: a commit point (all output of processed
    * records flushed and, exactly-once, committed; commit hooks run).
    */
-  snapshot(type?: 'savepoint' | 'checkpoint'): Promise<JobSnapshot>;
+  snapshot(type?: 'savepoint' | 'checkpoint', options?: SnapshotOptions): Promise<JobSnapshot>;
+  /**
+   * Stops processing for good at a batch boundary — no more batches, timers or
+   * periodic commits — and commits the output. Resolves to the delta since the
+   * tracked base `base` (undefined when not tracking that base); change tracking
+   * ends here. The frozen state can still be snapshotted; then `stop` the job.
+   */
+  quiesce(base?: string): Promise<JobDelta | undefined>;
+  /** Starts a job started paused (options.startPaused), after applying `delta` (taken against the restored base). */
+  begin(delta?: JobDelta): Promise<void>;
   /**
    * A commit point now, between batches: all output so far flushed and (exactly-once)
    * committed. With commit hooks it is a checkpoint; without, no snapshot is taken.

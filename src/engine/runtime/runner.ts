@@ -18,18 +18,22 @@ import { DeadLetterBuffer } from './dead-letters.ts';
 import { JobFailedError } from './failure.ts';
 import { createOperators } from './operators.ts';
 import { restoreOperators, sourceOperators, takeJobSnapshot } from './snapshot.ts';
-import { ensureTopic, withRetry } from './kafka-setup.ts';
-import { decodeJson, partitionId, type SourceOperator } from './source.ts';
+import { applyJobDelta, stopTracking, takeJobDelta, trackChanges, type JobDelta } from './delta.ts';
+import { ensureTopic } from './kafka-setup.ts';
+import type { SourceOperator } from './source.ts';
+import { addKafkaPartitions, ingestKafkaBatch } from './source-io.ts';
 import { operatorStatus, type JobState } from './status.ts';
 import { KafkaSinkOperator } from '../operators/sink.ts';
 import { KeyedOperator } from '../operators/keyed.ts';
 import { openAtLeastOnceOutput } from './output.ts';
 import type { EngineDeps, RunOptions, RunningJob, StopOptions } from './job-api.ts';
 
-export type { EngineDeps, RunOptions, CommitHooks, StopOptions, RunningJob } from './job-api.ts';
+
+/** Records processed under the lock at a time; see runKafkaSource. */
+const PROCESS_SLICE = 500;
+export type { EngineDeps, RunOptions, CommitHooks, StopOptions, RunningJob, SnapshotOptions } from './job-api.ts';
 
 const systemClock: Clock = { now: () => Date.now() };
-
 export async function startJob(definition: JobDefinition, deps: EngineDeps, options: RunOptions = {}): Promise<RunningJob> {
   const clock = deps.clock ?? systemClock;
   const parallelism = options.parallelism ?? 1;
@@ -79,20 +83,9 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
     if (letters.length > 0 && producer) await producer.send(dead.topic, letters);
   };
 
-  // Start positions: the snapshot's offsets, else each source's startFrom.
   if (kafka && policy === 'dlq' && needsKafka) await ensureTopic(kafka, dead.topic);
-  const restoredOffsets = new Map((options.restore?.sourceOffsets ?? []).map((o) => [partitionId(o.topic, o.partition), o.offset]));
-  const restoredMarks = new Map((options.restore?.watermarks ?? []).map((o) => [partitionId(o.topic, o.partition), o.watermark]));
-  const now0 = clock.now();
-  for (const src of sources) {
-    if (src.spec.type !== 'kafka') continue;
-    for (const topic of src.spec.topics) {
-      for (const m of await withRetry(() => kafka!.watermarks(topic))) {
-        const id = partitionId(topic, m.partition);
-        src.addPartition(topic, m.partition, restoredOffsets.get(id) ?? (src.spec.startFrom === 'latest' ? m.high : m.low), now0, restoredMarks.get(id));
-      }
-    }
-  }
+  let now0 = clock.now();
+  const addPartitions = async (delta: JobDelta | undefined) => addKafkaPartitions(sources, kafka, { restore: options.restore, delta }, (now0 = clock.now()));
 
   const readers: RecordReader[] = [];
   let stopping = false;
@@ -100,21 +93,7 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
   let failure: unknown;
 
   const processKafkaBatch = async (src: SourceOperator, records: readonly IncomingRecord[]) => {
-    const now = clock.now();
-    if (src.spec.type === 'kafka' && src.spec.format === 'avro') {
-      const serde = deps.registry ? avroSerde(deps.registry, { subject: '' }) : undefined;
-      for (const r of records) {
-        if (!serde) src.ingest(r, undefined, now, new ConfigError('ENGINE_NO_REGISTRY', 'An Avro source needs a schema registry.'));
-        else if (r.value === null) src.ingest(r, undefined, now, decodeJson(r).error);
-        else await serde.deserialize(r.value).then((v) => src.ingest(r, v, now), (e: unknown) => src.ingest(r, undefined, now, e));
-      }
-    } else {
-      for (const r of records) {
-        const d = decodeJson(r);
-        src.ingest(r, d.value, now, d.error);
-      }
-    }
-    src.advanceWatermark(now);
+    await ingestKafkaBatch(src, records, deps.registry, clock.now());
     await flushAll();
   };
 
@@ -132,10 +111,18 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
         for await (const batch of reader) {
           if (stopping) break;
           failures = 0;
-          await locked(() => processKafkaBatch(src, batch.records)).catch((e: unknown) => {
-            batchFailed = true;
-            throw e;
-          });
+          // A fetch can hold thousands of records. They go through in slices, each under the
+          // lock on its own, so a stop, a savepoint or a periodic commit waits for one slice,
+          // not the whole fetch (seconds for a job that spends milliseconds per record).
+          // Positions move per record, so a stop between slices is exact.
+          for (let i = 0; i < batch.records.length && !stopping; i += PROCESS_SLICE) {
+            const slice = batch.records.length <= PROCESS_SLICE ? batch.records : batch.records.slice(i, i + PROCESS_SLICE);
+            // Quiesced (a delta stop): the state is final; records read after it stay unread.
+            await locked(() => (quiesced ? undefined : processKafkaBatch(src, slice))).catch((e: unknown) => {
+              batchFailed = true;
+              throw e;
+            });
+          }
         }
         return;
       } catch (e) {
@@ -155,6 +142,7 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
     let offset = 0;
     const run = () =>
       locked(async () => {
+        if (quiesced) return;
         const now = clock.now();
         for (let i = 0; i < records.length; i++) src.ingest(records[i]!, items[i], now);
         records = [];
@@ -206,25 +194,28 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
 
   const tick = () =>
     locked(async () => {
+      if (quiesced) return;
       const now = clock.now();
       for (const s of sources) s.advanceWatermark(now);
       for (const k of keyed) k.onProcessingTime(now);
       await flushAll();
     });
-  const ticker = setInterval(() => void tick().catch(fail), options.tickMs ?? 200);
-  ticker.unref();
-  const checkpointer = options.checkpointIntervalMs ? setInterval(() => void locked(() => (stopping ? undefined : commitOutput())).catch(fail), options.checkpointIntervalMs) : undefined;
-  checkpointer?.unref();
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  let checkpointer: ReturnType<typeof setInterval> | undefined;
+  const stopTimers = () => {
+    clearInterval(ticker);
+    clearInterval(checkpointer);
+  };
 
   let stopped: Promise<JobSnapshot | undefined> | undefined;
   const shutdown = (stopOptions: StopOptions = {}): Promise<JobSnapshot | undefined> => {
     stopped ??= (async () => {
       stopping = true;
       if (state === 'running') state = 'stopping';
-      clearInterval(ticker);
-      if (checkpointer) clearInterval(checkpointer);
+      stopTimers();
       await Promise.allSettled(readers.map((r) => r.close()));
       await loops;
+      loopsDone();
       let last: JobSnapshot | undefined;
       if (failure === undefined) {
         last = await locked(async () => {
@@ -255,9 +246,34 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
     }
   }
 
-  state = 'running';
-  const loops = Promise.all(sources.map((s) => (s.spec.type === 'kafka' ? runKafkaSource(s) : runItemsSource(s)).catch(fail)));
-  const finished = loops.then(async () => {
+  let loops: Promise<unknown> = Promise.resolve();
+  let loopsDone!: () => void;
+  const sourcesEnded = new Promise<void>((r) => (loopsDone = r));
+  let began = false;
+  let quiesced = false;
+  // Sources and timers start here: at once, or for a paused job (options.startPaused)
+  // at `begin`, after a delta has been applied to the restored state.
+  const go = async (delta?: JobDelta) => {
+    began = true;
+    if (delta) {
+      if (delta.maxParallelism !== definition.maxParallelism) {
+        throw new RestoreIncompatibleError('RESTORE_MAX_PARALLELISM', `The delta has maxParallelism ${delta.maxParallelism}, job ${definition.name} has ${definition.maxParallelism}.`, { hint: 'A delta applies only to a job restored from its base savepoint; restore the full savepoint instead.' });
+      }
+      applyJobDelta(ops, delta, definition.maxParallelism);
+    }
+    await addPartitions(delta);
+    ticker = setInterval(() => void tick().catch(fail), options.tickMs ?? 200);
+    ticker.unref();
+    if (options.checkpointIntervalMs) {
+      checkpointer = setInterval(() => void locked(() => (stopping || quiesced ? undefined : commitOutput())).catch(fail), options.checkpointIntervalMs);
+      checkpointer.unref();
+    }
+    state = 'running';
+    loops = Promise.all(sources.map((s) => (s.spec.type === 'kafka' ? runKafkaSource(s) : runItemsSource(s)).catch(fail)));
+    void loops.then(() => loopsDone());
+  };
+  if (!options.startPaused) await go();
+  const finished = sourcesEnded.then(async () => {
     if (!stopping && failure === undefined) {
       completed = true;
       await shutdown();
@@ -275,13 +291,34 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
       const now = clock.now();
       return { job: { name: definition.name, version: definition.version }, state, parallelism, maxParallelism: definition.maxParallelism, deadLetters: dead.total, operators: ops.map((o) => operatorStatus(o, now)) };
     },
-    snapshot: async (type = 'savepoint') => {
+    snapshot: async (type = 'savepoint', snapOptions) => {
       // After the final commit point the state is final and its output committed.
       if (stopping) {
         await stopped;
         return takeSnapshot(type);
       }
-      return locked(() => commitPoint(type));
+      // Quiesced: frozen, and its output committed at the quiesce.
+      if (quiesced) return locked(() => takeSnapshot(type));
+      return locked(async () => {
+        const snap = await commitPoint(type);
+        // Under the same lock: no record is processed between the base and the tracking.
+        if (snapOptions?.trackChanges !== undefined) trackChanges(ops, snapOptions.trackChanges);
+        return snap;
+      });
+    },
+    quiesce: (base) =>
+      locked(async () => {
+        quiesced = true;
+        stopTimers();
+        await flushAll();
+        await producer?.commit();
+        const delta = base !== undefined ? takeJobDelta(definition, ops, parallelism, base, clock.now()) : undefined;
+        stopTracking(ops);
+        return delta;
+      }),
+    begin: async (delta) => {
+      if (began) throw new ConfigError('ENGINE_ALREADY_STARTED', `Job ${definition.name} has already started; only a job started paused can begin.`, { hint: 'Pass startPaused: true to startJob to restore first and begin later.' });
+      await go(delta);
     },
     commit: async () => {
       // After the final commit point everything is committed already.

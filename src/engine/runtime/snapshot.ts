@@ -22,7 +22,7 @@ import { SourceOperator, partitionId } from './source.ts';
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 
 // Appends to `out` (no per-key array: a large snapshot has a million keys).
-function encodeEntries(op: KeyedOperator, keyString: string, slots: unknown[], out: StateEntry[]): void {
+export function encodeEntries(op: KeyedOperator, keyString: string, slots: unknown[], out: StateEntry[]): void {
   const key = utf8(keyString);
   if (op instanceof ProcessOperator) {
     for (let i = 0; i < op.states.length; i++) {
@@ -76,41 +76,53 @@ export function snapshotOperators(ops: readonly Operator[], parallelism: number)
   return out;
 }
 
-function restoreKeyed(op: KeyedOperator, snap: OperatorSnapshot, maxParallelism: number): void {
-  const writer = new Map<string, StateCodecSpec>(snap.states.map((s) => [s.name, s.codec]));
-  for (const block of snap.keyGroups) {
-    for (const e of block.entries) {
-      const ks = e.key.toString('utf8');
-      // The stored bytes are the canonical key's UTF-8: hashing them is hashing the key.
-      const kg = keyGroupOf(e.key, maxParallelism);
-      if (kg !== block.keyGroup) {
-        throw new RestoreIncompatibleError('RESTORE_KEY_GROUP_MISMATCH', `${op.node.name}: a key stored in key group ${block.keyGroup} hashes to ${kg} in this job.`, {
-          hint: 'The snapshot was taken with another maxParallelism or key encoding; restore into a job with the same maxParallelism.',
-        });
-      }
-      const entry = op.store.getOrCreate(kg, ks, JSON.parse(ks));
-      const w = writer.get(e.state);
-      if (op instanceof ProcessOperator) {
-        const i = op.states.findIndex((d) => d.name === e.state);
-        const d = op.states[i];
-        if (!d) continue; // dropped state: planRestore decides whether that is allowed
-        if (d.kind === 'list') ((entry.slots[i] ??= []) as unknown[]).push(d.codec.decode(e.value, w));
-        else if (d.kind === 'map') ((entry.slots[i] ??= new Map()) as Map<unknown, unknown>).set(d.mapKeyCodec.decode(e.mapKey!), d.codec.decode(e.value, w));
-        else entry.slots[i] = d.codec.decode(e.value, w);
-      } else if (op instanceof ReduceOperator && e.state === 'reduce') {
-        entry.slots[0] = op.codec.decode(e.value, w);
-      } else if (op instanceof WindowOperator && e.state === 'windows') {
-        const id = JSON.parse(e.mapKey!.toString('utf8')) as string;
-        const slot: WindowSlot = { window: parseWindowId(id), acc: op.codec.decode(e.value, w), source: UNKNOWN_SOURCE };
-        ((entry.slots[0] ??= new Map()) as Map<string, WindowSlot>).set(id, slot);
-      }
-      op.store.removeIfEmpty(kg, ks);
+/**
+ * Puts one block's entries and timers into an operator's state, decoding each value
+ * with its writer codec (`writer`: state name → the codec it was written with) and
+ * reading it as the operator's own (Avro resolution: schema evolution). Shared by a
+ * full restore and a delta's apply, so both decode exactly alike.
+ */
+export function insertBlock(op: KeyedOperator, block: KeyGroupBlock, writer: ReadonlyMap<string, StateCodecSpec>, maxParallelism: number): void {
+  for (const e of block.entries) {
+    const ks = e.key.toString('utf8');
+    // The stored bytes are the canonical key's UTF-8: hashing them is hashing the key.
+    const kg = keyGroupOf(e.key, maxParallelism);
+    if (kg !== block.keyGroup) {
+      throw new RestoreIncompatibleError('RESTORE_KEY_GROUP_MISMATCH', `${op.node.name}: a key stored in key group ${block.keyGroup} hashes to ${kg} in this job.`, {
+        hint: 'The snapshot was taken with another maxParallelism or key encoding; restore into a job with the same maxParallelism.',
+      });
     }
-    for (const t of block.timers) {
-      const q = t.domain === 'event' ? op.eventTimers : op.processingTimers;
-      q.add(t.key.toString('utf8'), block.keyGroup, t.timestamp, t.namespace?.toString('utf8') ?? '');
+    const entry = op.store.getOrCreate(kg, ks, JSON.parse(ks));
+    const w = writer.get(e.state);
+    if (op instanceof ProcessOperator) {
+      const i = op.states.findIndex((d) => d.name === e.state);
+      const d = op.states[i];
+      if (!d) continue; // dropped state: planRestore decides whether that is allowed
+      if (d.kind === 'list') ((entry.slots[i] ??= []) as unknown[]).push(d.codec.decode(e.value, w));
+      else if (d.kind === 'map') ((entry.slots[i] ??= new Map()) as Map<unknown, unknown>).set(d.mapKeyCodec.decode(e.mapKey!), d.codec.decode(e.value, w));
+      else entry.slots[i] = d.codec.decode(e.value, w);
+    } else if (op instanceof ReduceOperator && e.state === 'reduce') {
+      entry.slots[0] = op.codec.decode(e.value, w);
+    } else if (op instanceof WindowOperator && e.state === 'windows') {
+      const id = JSON.parse(e.mapKey!.toString('utf8')) as string;
+      const slot: WindowSlot = { window: parseWindowId(id), acc: op.codec.decode(e.value, w), source: UNKNOWN_SOURCE };
+      ((entry.slots[0] ??= new Map()) as Map<string, WindowSlot>).set(id, slot);
     }
+    op.store.removeIfEmpty(kg, ks);
   }
+  for (const t of block.timers) {
+    const q = t.domain === 'event' ? op.eventTimers : op.processingTimers;
+    q.add(t.key.toString('utf8'), block.keyGroup, t.timestamp, t.namespace?.toString('utf8') ?? '');
+  }
+}
+
+export function writerCodecs(states: readonly { readonly name: string; readonly codec: StateCodecSpec }[]): Map<string, StateCodecSpec> {
+  return new Map(states.map((s) => [s.name, s.codec]));
+}
+
+function restoreKeyed(op: KeyedOperator, snap: OperatorSnapshot, maxParallelism: number): void {
+  const writer = writerCodecs(snap.states);
+  for (const block of snap.keyGroups) insertBlock(op, block, writer, maxParallelism);
 }
 
 /** Puts a snapshot's keyed state and timers back into freshly built operators (matched by uid). */
@@ -127,15 +139,12 @@ export function sourceOperators(ops: readonly Operator[]): SourceOperator[] {
   return ops.filter((o): o is SourceOperator => o instanceof SourceOperator);
 }
 
-/** The whole job's snapshot: keyed state of every operator, source offsets, per-partition watermarks. */
-export function takeJobSnapshot(job: { readonly name: string; readonly version: string; readonly maxParallelism: number }, ops: readonly Operator[], parallelism: number, now: number, type: 'savepoint' | 'checkpoint'): JobSnapshot {
+/** Source offsets and per-partition watermarks of every Kafka source, now. */
+export function sourcePositions(ops: readonly Operator[], now: number): Pick<JobSnapshot, 'sourceOffsets' | 'watermarks'> {
   const sources = sourceOperators(ops);
   const sourceOffsets: TopicPartitionOffset[] = sources.flatMap((s) => (s.spec.type === 'kafka' ? [...s.positions.values()].map((p) => ({ ...p })) : []));
   const marks = new Map(sources.flatMap((s) => s.tracker.describe(now).map((p) => [p.partition, p.watermark] as const)));
   return {
-    job: { name: job.name, version: job.version },
-    maxParallelism: job.maxParallelism,
-    operators: snapshotOperators(ops, parallelism),
     sourceOffsets,
     // Only partitions that have a watermark: a partition that never saw a record has none
     // (−∞), which the metadata (JSON) cannot carry; restore treats a missing one the same way.
@@ -143,6 +152,16 @@ export function takeJobSnapshot(job: { readonly name: string; readonly version: 
       const watermark = marks.get(partitionId(o.topic, o.partition));
       return watermark !== undefined && Number.isFinite(watermark) ? [{ ...o, watermark }] : [];
     }),
+  };
+}
+
+/** The whole job's snapshot: keyed state of every operator, source offsets, per-partition watermarks. */
+export function takeJobSnapshot(job: { readonly name: string; readonly version: string; readonly maxParallelism: number }, ops: readonly Operator[], parallelism: number, now: number, type: 'savepoint' | 'checkpoint'): JobSnapshot {
+  return {
+    job: { name: job.name, version: job.version },
+    maxParallelism: job.maxParallelism,
+    operators: snapshotOperators(ops, parallelism),
+    ...sourcePositions(ops, now),
     createdAt: now,
     type,
   };

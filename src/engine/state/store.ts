@@ -65,6 +65,17 @@ export class KeyedStateStore {
     }
   }
 
+  /** Drops a key and all its state (applying a delta replaces a key's state whole). */
+  remove(keyGroup: number, keyString: string): void {
+    const group = this.groups[keyGroup];
+    const entry = group?.get(keyString);
+    if (!group || !entry) return;
+    entry.removed = true;
+    group.delete(keyString);
+    this.count--;
+    if (group.size === 0) this.groups[keyGroup] = undefined;
+  }
+
   countIn(range: KeyGroupRange): number {
     let n = 0;
     for (let kg = range.start; kg <= range.end; kg++) n += this.groups[kg]?.size ?? 0;

@@ -23,12 +23,14 @@ import type { TopicPartitionOffset } from '../../kafka/port.ts';
 import { isAlive, tailFile } from '../../dev/processes.ts';
 import { callJob } from '../../server/control-client.ts';
 import { readEntry } from '../../server/job-directory.ts';
-import { readSavepointMetadata } from '../../engine/savepoint/index.ts';
+import { readSavepoint, readSavepointMetadata, writeSavepoint } from '../../engine/savepoint/index.ts';
 import { describeJob } from '../../engine/index.ts';
 import { planRestore } from '../../engine/restore/plan.ts';
-import type { EngineAdapter, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult } from '../adapter.ts';
+import { readDelta, readDeltaSummary } from '../../engine/runtime/delta-file.ts';
+import { composeSnapshot } from '../../engine/runtime/delta.ts';
+import type { DeltaStopResult, EngineAdapter, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult } from '../adapter.ts';
 import { loadJobModule } from './load-job.ts';
-import type { HostConfig, HostMetrics, HostStatus } from './protocol.ts';
+import type { DeltaStop, HostConfig, HostMetrics, HostStatus } from './protocol.ts';
 
 export interface EmbeddedAdapterOptions {
   /** Root of the adapter's state: job configs and logs, savepoints, request outcomes. */
@@ -67,7 +69,12 @@ export class EmbeddedAdapter implements EngineAdapter {
 
   /** Where the savepoint of a request goes (deterministic, so a repeat finds it). */
   savepointDir(requestId: string): string {
-    return join(this.dir('savepoints'), safe(requestId));
+    return resolve(this.dir('savepoints'), safe(requestId));
+  }
+
+  /** Where the delta of a stop goes: beside the stop's full savepoint. */
+  deltaFile(requestId: string): string {
+    return `${this.savepointDir(requestId)}.delta`;
   }
 
   logFile(jobId: string): string {
@@ -100,8 +107,10 @@ export class EmbeddedAdapter implements EngineAdapter {
   async start(r: StartJobRequest): Promise<StartJobResult> {
     return this.once(r.requestId, async () => {
       const from = 'savepoint' in r.from ? { ...r.from, savepoint: resolve(r.from.savepoint) } : r.from;
+      const delta = 'delta' in from ? from.delta : undefined;
       if (this.isRunning(r.jobId)) {
         const s = await this.call<HostStatus>(r.jobId, 'status').catch(() => undefined);
+        // A standby with the delta's base applies it; anything else refuses it (ENGINE_DELTA_UNUSABLE).
         // A standby waiting for its state (prepareStandby): only the restore is left.
         if (s?.state === 'standby' || s?.state === 'starting') {
           await this.call(r.jobId, 'activate', { from });
@@ -111,6 +120,9 @@ export class EmbeddedAdapter implements EngineAdapter {
         if (s) return { jobId: r.jobId };
         // A host that is alive but does not answer is not one we can use or replace safely.
         throw new PromotionError('ENGINE_JOB_UNRESPONSIVE', `Job ${r.jobId} has a live process that does not answer its control channel.`, { retriable: true, hint: `Retry; if it persists, see ${this.logFile(r.jobId)} and stop that process.` });
+      }
+      if (delta) {
+        throw new PromotionError('ENGINE_DELTA_UNUSABLE', `Job ${r.jobId} has no standby holding ${delta.base}, so the delta ${delta.location} cannot be applied.`, { hint: 'Start it from the full savepoint of the same stop (a cold handoff falls back to it by itself).' });
       }
       // No process (none was prepared, or the standby is gone): start one; `standby` stays unset.
       await this.spawnHost({ ...this.hostConfig(r), from, holdAtStart: r.holdAtStart });
@@ -177,15 +189,59 @@ export class EmbeddedAdapter implements EngineAdapter {
     this.o.logger.info({ jobId: config.jobId, job: config.job, pid: child.pid, sink: config.sinkTopic, standby: config.standby === true }, config.standby ? 'standby started' : 'job started');
   }
 
-  async savepoint(jobId: string, request: { readonly requestId: string; readonly targetDir?: string }): Promise<SavepointResult> {
-    return this.once(request.requestId, () => this.call<SavepointResult>(jobId, 'savepoint', { dir: request.targetDir ?? this.savepointDir(request.requestId) }));
+  async savepoint(jobId: string, request: { readonly requestId: string; readonly targetDir?: string; readonly trackChanges?: boolean }): Promise<SavepointResult> {
+    const dir = resolve(request.targetDir ?? this.savepointDir(request.requestId));
+    return this.once(request.requestId, () => this.call<SavepointResult>(jobId, 'savepoint', { dir, trackChanges: request.trackChanges === true }));
+  }
+
+  async restoreStandby(jobId: string, request: { readonly requestId: string; readonly savepoint: string; readonly allowNonRestoredState?: boolean }): Promise<{ readonly jobId: string; readonly base: string }> {
+    return this.once(request.requestId, async () => {
+      if (!this.isRunning(jobId)) throw new PromotionError('ENGINE_JOB_NOT_RUNNING', `No standby of ${jobId} runs, so it cannot restore a base ahead.`, { retriable: true, hint: 'Prepare the standby first (prepareStandby).' });
+      const r = await this.call<{ base: string }>(jobId, 'prerestore', { from: { savepoint: resolve(request.savepoint), allowNonRestoredState: request.allowNonRestoredState === true } });
+      return { jobId, base: r.base };
+    });
+  }
+
+  async stopWithDelta(jobId: string, request: { readonly requestId: string; readonly base: string }): Promise<DeltaStopResult> {
+    return this.once(request.requestId, async () => {
+      const dir = this.savepointDir(request.requestId);
+      const file = this.deltaFile(request.requestId);
+      if (!this.isRunning(jobId)) {
+        // A repeat after a crash: the job stopped before we recorded it. Its delta (or
+        // its full savepoint) says what it did; without either, it never stopped here.
+        if (existsSync(file)) {
+          const d = await readDeltaSummary(file);
+          return { delta: { location: file, base: d.base, keys: d.keys }, savepointLocation: dir, sourceOffsets: d.sourceOffsets, stoppedAt: d.createdAt };
+        }
+        if (existsSync(dir)) return { savepointLocation: dir, reason: 'the job had stopped without a delta', stoppedAt: (await readSavepointMetadata(dir)).createdAt };
+        throw new PromotionError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running, so it cannot stop with a delta.`, { hint: `Check \`pitlane jobs\` and the job log ${this.logFile(jobId)}.` });
+      }
+      const status = await this.call<HostStatus>(jobId, 'status');
+      const r = await this.call<DeltaStop & { metrics: HostMetrics }>(jobId, 'stop', { dir, delta: { base: resolve(request.base), file } });
+      this.writeFinal(jobId, { status: { ...status, state: 'finished', held: false }, metrics: r.metrics });
+      const { delta } = r;
+      return {
+        ...(delta ? { delta: { location: delta.location, base: delta.base, keys: delta.keys, bytes: delta.bytes }, sourceOffsets: delta.sourceOffsets } : {}),
+        ...(r.reason ? { reason: r.reason } : {}),
+        savepointLocation: dir,
+        stoppedAt: r.stoppedAt,
+        ...(r.metrics.lastOutputAt !== undefined ? { lastOutputAt: r.metrics.lastOutputAt } : {}),
+      };
+    });
   }
 
   async stopWithSavepoint(jobId: string, request: { readonly requestId: string; readonly targetDir?: string }): Promise<SavepointResult> {
     return this.once(request.requestId, async () => {
-      const dir = request.targetDir ?? this.savepointDir(request.requestId);
+      const dir = resolve(request.targetDir ?? this.savepointDir(request.requestId));
       if (!this.isRunning(jobId)) {
         // A repeat after a crash: the job stopped and wrote its savepoint before we recorded it.
+        if (!existsSync(dir) && existsSync(`${dir}.delta`)) {
+          // It stopped with a delta and died before writing its full savepoint: the
+          // same state is its base plus the delta.
+          const delta = await readDelta(`${dir}.delta`);
+          await writeSavepoint(dir, composeSnapshot(await readSavepoint(delta.base), delta));
+          this.o.logger.warn({ jobId, savepoint: dir, base: delta.base }, 'full savepoint composed from the base and the delta');
+        }
         if (existsSync(dir)) {
           const meta = await readSavepointMetadata(dir);
           return { location: dir, sourceOffsets: meta.sourceOffsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })), completedAt: meta.createdAt };

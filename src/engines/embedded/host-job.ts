@@ -9,15 +9,25 @@
  * read_committed reader sees matches the positions returned.
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { PromotionError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
 import type { RunningJob } from '../../engine/index.ts';
 import type { JobSnapshot } from '../../engine/snapshot/model.ts';
 import { readSavepointMetadata, writeSavepoint } from '../../engine/savepoint/index.ts';
+import { deltaKeyCount } from '../../engine/runtime/delta.ts';
+import { writeDelta } from '../../engine/runtime/delta-file.ts';
 import type { SavepointResult } from '../adapter.ts';
 import type { InputGate, OutputTimes } from './gated-kafka.ts';
-import type { HostConfig, HostMetrics, HostStatus } from './protocol.ts';
+import type { DeltaRef, DeltaStop, HostConfig, HostMetrics, HostStatus } from './protocol.ts';
+
+/**
+ * After a stop with a delta, how long the full savepoint waits for the stop that
+ * asks for it before it is written anyway (a crashed orchestrator must not leave
+ * the job without its rollback savepoint).
+ */
+const FULL_SAVEPOINT_GRACE_MS = 30_000;
 
 export interface HostedJobContext {
   readonly config: HostConfig;
@@ -87,9 +97,10 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
   }
 
   /** Where the time of the last savepoint went (logged at stop: the cold handoff's critical path). */
-  const spent = { settleMs: 0, snapshotMs: 0, writeMs: 0 };
+  const spent = { settleMs: 0, snapshotMs: 0, writeMs: 0, deltaMs: 0 };
 
-  async function savepointTo(dir: string): Promise<SavepointResult> {
+  /** `trackChanges`: record the keys touched from this savepoint on, for a delta against it (its directory is its id). */
+  async function savepointTo(dir: string, trackChanges = false): Promise<SavepointResult> {
     if (existsSync(dir)) {
       // Same request again: the savepoint is already there; answer with it.
       const meta = await readSavepointMetadata(dir);
@@ -104,7 +115,7 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
     try {
       if (!wasHeld) await settle(gate.holdHere());
       // A commit point: the snapshot's output is committed with it.
-      snap = await job.snapshot('savepoint');
+      snap = await job.snapshot('savepoint', trackChanges ? { trackChanges: resolve(dir) } : {});
       spent.snapshotMs = now() - t0;
       outputOffsets = (await c.kafka.watermarks(sinkTopic)).map((w) => ({ topic: sinkTopic, partition: w.partition, offset: w.high }));
     } finally {
@@ -124,11 +135,48 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
     return out.first.get(topic);
   }
 
-  let stopping: Promise<unknown> | undefined;
+  // A stop happens in two halves: halt (input held, output committed, and with a
+  // delta asked for: processing ended and the delta written), then the full savepoint.
+  // A stop without a delta runs both at once; a stop with one answers after the
+  // halt, and the full savepoint follows with the next stop (or the grace period).
+  let halted: Promise<DeltaStop> | undefined;
+  let finished: Promise<unknown> | undefined;
+  let grace: ReturnType<typeof setTimeout> | undefined;
+
+  const halt = (delta?: { base: string; file: string }): Promise<DeltaStop> =>
+    (halted ??= (async () => {
+      const t0 = now();
+      const at = gate.holdHere();
+      await settle(at);
+      spent.settleMs = now() - t0;
+      if (!delta) return { stoppedAt: now() };
+      const t1 = now();
+      // Processing ends for good here, between batches; the state is frozen from now on.
+      const d = await job.quiesce(resolve(delta.base));
+      if (!d) return { stoppedAt: now(), reason: `the job was not tracking changes against ${delta.base}` };
+      const { bytes } = await writeDelta(delta.file, d);
+      spent.deltaMs = now() - t1;
+      const ref: DeltaRef = { location: delta.file, base: resolve(delta.base) };
+      log.info({ keys: deltaKeyCount(d), bytes, deltaMs: spent.deltaMs, settleMs: spent.settleMs, haltedAt: t0, lastOutputAt: out.last.get(sinkTopic) }, 'delta written');
+      return { delta: { ...ref, keys: deltaKeyCount(d), bytes, sourceOffsets: d.sourceOffsets.map((o) => ({ ...o })) }, stoppedAt: now() };
+    })());
+
+  const finish = (dir: string | undefined): Promise<unknown> =>
+    (finished ??= (async () => {
+      clearTimeout(grace);
+      await halt();
+      const sp = dir !== undefined ? await savepointTo(dir) : undefined;
+      const m = await metrics();
+      // Held and committed, the job writes nothing more; closing its clients is
+      // teardown, done after answering so it stays off a handoff's critical path.
+      log.info({ savepoint: sp?.location, ...(sp ? spent : { settleMs: spent.settleMs }), lastOutputAt: out.last.get(sinkTopic), stoppedAt: now() }, 'job stopped');
+      setTimeout(() => void c.shutdown(), 0);
+      return { savepoint: sp, metrics: { ...m, lastOutputAt: out.last.get(sinkTopic) } };
+    })());
   return {
     status: async () => status(),
     metrics: async () => metrics(),
-    savepoint: async (b) => savepointTo(String(b.dir)),
+    savepoint: async (b) => savepointTo(String(b.dir), b.trackChanges === true),
     hold: async () => {
       const at = gate.holdHere();
       await settle(at);
@@ -163,22 +211,14 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
     },
     firstOutput: async (b) => ({ firstOutputAt: (await firstVisible(String(b.topic ?? sinkTopic), Number(b.waitMs ?? 10_000))) ?? null }),
     stop: async (b) => {
-      stopping ??= (async () => {
-        // Sources stop where they are; what was read is applied and committed; the
-        // savepoint is taken of exactly that; no output follows it.
-        const t0 = now();
-        const at = gate.holdHere();
-        await settle(at);
-        spent.settleMs = now() - t0;
-        const sp = typeof b.dir === 'string' ? await savepointTo(b.dir) : undefined;
-        const m = await metrics();
-        // Held and committed, the job writes nothing more; closing its clients is
-        // teardown, done after answering so it stays off a handoff's critical path.
-        log.info({ savepoint: sp?.location, ...(sp ? spent : { settleMs: spent.settleMs }), lastOutputAt: out.last.get(sinkTopic), stoppedAt: now() }, 'job stopped');
-        setTimeout(() => void c.shutdown(), 0);
-        return { savepoint: sp, metrics: { ...m, lastOutputAt: out.last.get(sinkTopic) } };
-      })();
-      return stopping;
+      // Sources stop where they are; what was read is applied and committed; the
+      // savepoint is taken of exactly that; no output follows it.
+      const dir = typeof b.dir === 'string' ? b.dir : undefined;
+      const delta = b.delta as { base: string; file: string } | undefined;
+      if (!delta || finished) return finish(dir);
+      const h = await halt(delta);
+      grace ??= setTimeout(() => void finish(dir).catch(() => undefined), FULL_SAVEPOINT_GRACE_MS);
+      return { ...h, metrics: { ...(await metrics()), lastOutputAt: out.last.get(sinkTopic) } };
     },
   };
 }

@@ -25,7 +25,10 @@ import { PromotionError, describeUnknown } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
 import type { SchemaRegistryPort } from '../../kafka/registry.ts';
-import { buildJob, startJob, type JobDefinition } from '../../engine/index.ts';
+import { resolve } from 'node:path';
+import { buildJob, startJob, type JobDefinition, type RunningJob } from '../../engine/index.ts';
+import type { JobDelta } from '../../engine/runtime/delta.ts';
+import { readDelta } from '../../engine/runtime/delta-file.ts';
 import type { JobSnapshot } from '../../engine/snapshot/model.ts';
 import { prepareRestore } from '../../engine/runtime/restore-source.ts';
 import { openExactlyOnceOutput, type OutputChannel } from '../../engine/runtime/output.ts';
@@ -33,7 +36,7 @@ import { startControlServer, type ControlServer } from '../../server/control-ser
 import { DEFAULT_DELIVERY } from '../adapter.ts';
 import { gatedKafka, InputGate, type OutputTimes } from './gated-kafka.ts';
 import { hostedJobHandlers, type Handler } from './host-job.ts';
-import type { HostConfig, HostStart, HostStatus } from './protocol.ts';
+import type { DeltaRef, HostConfig, HostStart, HostStatus } from './protocol.ts';
 
 export interface HostDeps {
   readonly kafka: KafkaPort;
@@ -118,18 +121,67 @@ export async function runJobHost(config: HostConfig, deps: HostDeps): Promise<Ho
   }
   let stopJob: (() => Promise<unknown>) | undefined;
 
-  async function launch(from: HostStart): Promise<void> {
-    const t0 = now();
+  /** Builds the job from a start position; `paused`: restored, reading and writing nothing until `begin`. */
+  async function build(from: HostStart, paused: boolean): Promise<RunningJob> {
     const state = await startState(config, from, def, deps.kafka, params, now());
-    const t1 = now();
     if (config.holdAtStart) gate.runUntil(state.restore?.sourceOffsets ?? []);
     const channel = output;
-    const job = await startJob(def, { kafka, registry: deps.registry, logger: deps.logger }, {
+    return startJob(def, { kafka, registry: deps.registry, logger: deps.logger }, {
       ...(state.parallelism !== undefined ? { parallelism: state.parallelism } : {}),
       params,
       ...(state.restore ? { restore: state.restore } : {}),
       ...(channel ? { output: channel, checkpointIntervalMs: delivery.commitIntervalMs } : {}),
+      ...(paused ? { startPaused: true } : {}),
     });
+  }
+
+  /**
+   * A base restored ahead of time (cold handoff): the job is built from the base
+   * savepoint and waits, paused, for the delta that brings it to the old job's stop.
+   * Dropping it is free: it started nothing, and the output channel stays ours.
+   */
+  let prepared: { base: string; job: Promise<RunningJob> } | undefined;
+  function prerestore(from: { savepoint: string; allowNonRestoredState?: boolean }): Promise<{ base: string }> {
+    const base = resolve(from.savepoint);
+    if (prepared?.base !== base) {
+      const t0 = now();
+      const job = build({ ...from, savepoint: base }, true);
+      job.then(() => log.info({ base, restoreMs: now() - t0 }, 'base restored ahead'), (e: unknown) => log.warn({ base, err: describeUnknown(e) }, 'base restore failed'));
+      prepared = { base, job };
+    }
+    return prepared.job.then(() => ({ base }));
+  }
+
+  const unusable = (ref: DeltaRef, why: string) =>
+    new PromotionError('ENGINE_DELTA_UNUSABLE', `Job ${config.jobId} cannot start from the delta ${ref.location}: ${why}.`, { hint: 'Start it from the full savepoint written at the same stop (a cold handoff falls back to it by itself).' });
+
+  /** The restored base and the delta for it, or ENGINE_DELTA_UNUSABLE (the standby stays a standby). */
+  async function usableDelta(ref: DeltaRef): Promise<{ job: RunningJob; delta: JobDelta; readMs: number }> {
+    if (!prepared) throw unusable(ref, 'this standby restored no base');
+    if (prepared.base !== resolve(ref.base)) throw unusable(ref, `this standby restored ${prepared.base}, the delta applies to ${ref.base}`);
+    const job = await prepared.job.catch((e: unknown) => {
+      throw unusable(ref, `restoring its base failed (${describeUnknown(e)})`);
+    });
+    const t0 = now();
+    const delta = await readDelta(ref.location).catch((e: unknown) => {
+      throw unusable(ref, describeUnknown(e));
+    });
+    if (resolve(delta.base) !== prepared.base) throw unusable(ref, `the file was taken against ${delta.base}`);
+    return { job, delta, readMs: now() - t0 };
+  }
+
+  async function launch(from: HostStart, pre?: { job: RunningJob; delta: JobDelta; readMs: number }): Promise<void> {
+    const t0 = now();
+    let job: RunningJob;
+    if (pre) {
+      await pre.job.begin(pre.delta);
+      job = pre.job;
+    } else {
+      prepared = undefined; // a full restore replaces a base restored ahead
+      job = await build(from, false);
+    }
+    prepared = undefined;
+    const t1 = now();
     output = undefined; // the job owns it now, and closes it when it stops
     stopJob = () => job.stop();
     commit = () => job.commit();
@@ -144,18 +196,23 @@ export async function runJobHost(config: HostConfig, deps: HostDeps): Promise<Ho
     );
     // Where a start's time goes (read + plan + decode the savepoint, then the engine's
     // restore and source start); the bench's cold-handoff breakdown reads these.
-    log.info({ job: def.name, version: def.version, sink: config.sinkTopic, from, delivery: delivery.mode, standby: config.standby === true, activatedAt: t0, readMs: t1 - t0, startJobMs: now() - t1 }, 'job host running');
+    // With a delta, "read" is the delta file and "start" applies it and starts the sources.
+    const timing = pre ? { activatedAt: t0 - pre.readMs, readMs: pre.readMs, startJobMs: t1 - t0, delta: true } : { activatedAt: t0, readMs: t1 - t0, startJobMs: 0, delta: false };
+    log.info({ job: def.name, version: def.version, sink: config.sinkTopic, from, delivery: delivery.mode, standby: config.standby === true, ...timing }, 'job host running');
   }
 
-  function activate(from: HostStart): Promise<unknown> {
+  async function activate(from: HostStart): Promise<unknown> {
     if (activation) {
       if (!sameStart(activation.from, from)) {
         return Promise.reject(new PromotionError('ENGINE_STANDBY_ALREADY_ACTIVATED', `Job ${config.jobId} was already started from ${JSON.stringify(activation.from)}, not ${JSON.stringify(from)}.`, { hint: 'A standby is activated once; cancel the job to start it from elsewhere.' }));
       }
       return activation.done;
     }
-    const done = launch(from).then(
-      () => ({ activated: true }),
+    // An unusable delta is refused before anything starts: the caller falls back to the full savepoint.
+    const pre = 'savepoint' in from && from.delta ? await usableDelta(from.delta) : undefined;
+    if (activation) return activate(from);
+    const done = launch(from, pre).then(
+      () => ({ activated: true, delta: pre !== undefined }),
       (e: unknown) => {
         // A standby that failed to start is no use to anyone: it goes away, so a
         // retried start begins a fresh process (and reports the cause again).
@@ -169,7 +226,7 @@ export async function runJobHost(config: HostConfig, deps: HostDeps): Promise<Ho
     return done;
   }
 
-  const waiting = (): HostStatus => ({ jobId: config.jobId, state: activation ? 'starting' : 'standby', positions: [], sinkTopic: config.sinkTopic, held: false, job: { name: def.name, version: def.version } });
+  const waiting = (): HostStatus => ({ jobId: config.jobId, state: activation ? 'starting' : 'standby', positions: [], sinkTopic: config.sinkTopic, held: false, job: { name: def.name, version: def.version }, ...(prepared ? { base: prepared.base } : {}) });
   const notRunning = (command: string) => () =>
     Promise.reject(new PromotionError('ENGINE_JOB_NOT_STARTED', `Job ${config.jobId} is a standby that has not been started, so it cannot ${command}.`, { hint: 'Start it (the adapter\'s start with a savepoint activates a standby), or cancel it.' }));
   const dispatch = (command: string): Handler => async (body) => {
@@ -187,6 +244,10 @@ export async function runJobHost(config: HostConfig, deps: HostDeps): Promise<Ho
   const commands = ['status', 'metrics', 'savepoint', 'hold', 'runUntil', 'switchSink', 'resume', 'firstOutput', 'stop'];
   const table: Record<string, Handler> = Object.fromEntries(commands.map((c) => [c, dispatch(c)]));
   table.activate = (b) => activate(b.from as HostStart);
+  table.prerestore = (b) => {
+    if (activation) return Promise.reject(new PromotionError('ENGINE_STANDBY_ALREADY_ACTIVATED', `Job ${config.jobId} has already started; a base is restored ahead only into a waiting standby.`, { hint: 'Cancel the job and prepare a new standby.' }));
+    return prerestore(b.from as { savepoint: string; allowNonRestoredState?: boolean });
+  };
 
   try {
     if (!config.standby) {

@@ -3,7 +3,25 @@ import type { ConnectionConfig } from '../../config/connection.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
 import type { Delivery, InputStart, JobState, JobMetrics } from '../adapter.ts';
 
-export type HostStart = { readonly savepoint: string; readonly allowNonRestoredState?: boolean | undefined } | { readonly input: InputStart };
+/** A delta to apply on top of the base a standby restored ahead of time (`prerestore`). */
+export interface DeltaRef {
+  /** The delta file. */
+  readonly location: string;
+  /** The tracked savepoint it applies to (its directory). */
+  readonly base: string;
+}
+
+export type HostStart = { readonly savepoint: string; readonly allowNonRestoredState?: boolean | undefined; readonly delta?: DeltaRef | undefined } | { readonly input: InputStart };
+
+/** What a job answers when it stops with a delta (before its full savepoint is written). */
+export interface DeltaStop {
+  /** Absent when the job was not tracking changes against the asked base: restore the full savepoint. */
+  readonly delta?: DeltaRef & { readonly keys: number; readonly bytes: number; readonly sourceOffsets: readonly TopicPartitionOffset[] };
+  /** Why there is no delta. */
+  readonly reason?: string;
+  /** When the job had stopped (its last output committed) and the delta was written. */
+  readonly stoppedAt: number;
+}
 
 export interface HostConfig {
   readonly jobId: string;
@@ -34,6 +52,8 @@ export interface HostStatus {
   readonly sinkTopic: string;
   readonly held: boolean;
   readonly job: { readonly name: string; readonly version: string };
+  /** A standby that restored a base savepoint ahead of time (`prerestore`): its directory. */
+  readonly base?: string;
 }
 
 export interface HostMetrics extends JobMetrics {

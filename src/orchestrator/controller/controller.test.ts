@@ -42,13 +42,33 @@ class FakeEngine implements EngineAdapter {
   private sp(jobId: string): SavepointResult {
     return { location: `/sp/${jobId}/${++this.spCount}`, sourceOffsets: [{ topic: 'payments', partition: 0, offset: this.jobs.get(jobId)?.pos ?? 0 }], completedAt: 1000 + this.spCount };
   }
+  /** Standby job id → the base it restored ahead (restoreStandby). */
+  readonly bases = new Map<string, string>();
+  async restoreStandby(jobId: string, r: { requestId: string; savepoint: string }) {
+    return this.once(r.requestId, `restore ${jobId}`, () => {
+      if (this.jobs.get(jobId)?.state !== 'standby') throw new PromotionError('ENGINE_JOB_NOT_RUNNING', 'no standby');
+      this.bases.set(jobId, r.savepoint);
+      return { jobId, base: r.savepoint };
+    });
+  }
+  async stopWithDelta(jobId: string, r: { requestId: string; base: string }) {
+    return this.once(r.requestId, `stop-delta ${jobId}`, () => {
+      this.jobs.get(jobId)!.state = 'finished';
+      return { delta: { location: `${r.requestId}.delta`, base: r.base, keys: 42 }, savepointLocation: `/sp/${jobId}/final`, stoppedAt: 1500, lastOutputAt: 1490 };
+    });
+  }
   async start(r: Parameters<EngineAdapter['start']>[0]) {
     const standby = this.jobs.get(r.jobId)?.state === 'standby';
+    const delta = 'delta' in r.from ? r.from.delta : undefined;
+    if (delta && !this.seen.has(r.requestId) && (!standby || this.bases.get(r.jobId) !== delta.base)) {
+      throw new PromotionError('ENGINE_DELTA_UNUSABLE', `no standby holds ${delta.base}`);
+    }
     return this.once(r.requestId, `start ${r.jobId}→${r.sinkTopic}${standby ? ' (standby)' : ''}`, () => {
       this.jobs.set(r.jobId, { sink: r.sinkTopic, state: 'running', pos: 90 });
       return { jobId: r.jobId, ...(standby ? { standby: true } : {}) };
     });
   }
+
   async prepareStandby(r: Parameters<EngineAdapter['prepareStandby']>[0]) {
     return this.once(r.requestId, `standby ${r.jobId}`, () => {
       if (!this.jobs.has(r.jobId)) this.jobs.set(r.jobId, { sink: r.sinkTopic, state: 'standby', pos: 0 });
@@ -58,10 +78,10 @@ class FakeEngine implements EngineAdapter {
   async savepoint(jobId: string, r: { requestId: string }) {
     return this.once(r.requestId, `savepoint ${jobId}`, () => this.sp(jobId));
   }
-  async stopWithSavepoint(jobId: string, r: { requestId: string }) {
+  async stopWithSavepoint(jobId: string, r: { requestId: string; targetDir?: string }) {
     return this.once(r.requestId, `stop ${jobId}`, () => {
       this.jobs.get(jobId)!.state = 'finished';
-      return this.sp(jobId);
+      return r.targetDir ? { ...this.sp(jobId), location: r.targetDir } : this.sp(jobId);
     });
   }
   async cancel(jobId: string, r: { requestId: string }) {
@@ -278,12 +298,31 @@ test('cold handoff: the standby comes up first, then stop and start are one step
   await toPassed(s);
   const d = await s.controller().dispatch('fraud', { type: 'promote' });
   assert.equal(d.phase, 'Promoted');
-  assert.deepEqual(d.promotion?.steps.map((x) => x.type), ['stopAnalysis', 'cancelJob', 'prepareStandby', 'coldHandoff']);
-  assert.deepEqual(s.engine.actions.slice(-4), ['cancel fraud.candidate', 'standby fraud.promoted', 'stop fraud', 'start fraud.promoted→alerts (standby)']);
+  assert.deepEqual(d.promotion?.steps.map((x) => x.type), ['stopAnalysis', 'cancelJob', 'prepareStandby', 'restoreStandby', 'coldHandoff']);
+  // The base is taken and restored while the old job runs; at the stop only the delta moves, and
+  // the full savepoint (kept for rollback) is written once the new job writes.
+  assert.deepEqual(s.engine.actions.slice(-7), ['cancel fraud.candidate', 'standby fraud.promoted', 'savepoint fraud', 'restore fraud.promoted', 'stop-delta fraud', 'start fraud.promoted→alerts (standby)', 'stop fraud']);
   const cold = d.promotion?.steps.at(-1)?.result;
   assert.equal(cold?.standby, true);
-  assert.equal(d.promotion?.rollbackSavepoint?.location, cold?.savepoint?.location);
+  assert.deepEqual(cold?.delta, { applied: true, keys: 42, location: `${d.promotion?.steps.at(-1)?.id}/stop.delta`, base: d.promotion?.steps.find((x) => x.type === 'restoreStandby')?.result.savepoint?.location });
+  assert.equal(d.promotion?.rollbackSavepoint?.location, '/sp/fraud/final');
   assert.equal(d.jobs.live, 'fraud.promoted');
+});
+
+test('cold handoff: a standby that lost its base gets the full savepoint instead of the delta', async () => {
+  const s = setup('promotion: { mode: cold }');
+  await toPassed(s);
+  s.store.crash = (e) => (e.event.type === 'effectDone' && e.record.promotion?.steps.at(-1)?.type === 'restoreStandby' ? 'after' : undefined);
+  await assert.rejects(s.controller().dispatch('fraud', { type: 'promote' }), Crash);
+  s.store.crash = undefined;
+  s.engine.bases.delete('fraud.promoted'); // e.g. the standby process was replaced
+  const d = await s.controller().resume('fraud');
+  assert.equal(d.phase, 'Promoted');
+  const cold = d.promotion?.steps.at(-1)?.result;
+  assert.equal(cold?.delta?.applied, false);
+  assert.match(cold?.delta?.reason ?? '', /no standby holds/);
+  assert.deepEqual(s.engine.actions.slice(-3), ['stop-delta fraud', 'stop fraud', 'start fraud.promoted→alerts (standby)'], 'the full savepoint first, then the start from it');
+  assert.equal(d.promotion?.rollbackSavepoint?.location, '/sp/fraud/final');
 });
 
 test('cold handoff resumed after a crash: neither the stop nor the start is repeated; a gone standby means a plain start', async (t) => {
@@ -296,6 +335,7 @@ test('cold handoff resumed after a crash: neither the stop nor the start is repe
     const d = await s.controller().resume('fraud');
     assert.equal(d.phase, 'Promoted');
     assert.equal(s.engine.actions.filter((a) => a === 'stop fraud').length, 1);
+    assert.equal(s.engine.actions.filter((a) => a === 'stop-delta fraud').length, 1);
     assert.equal(s.engine.actions.filter((a) => a.startsWith('start fraud.promoted')).length, 1);
   });
   await t.test('the standby is gone by the time of the handoff', async () => {
@@ -323,7 +363,7 @@ test('cold handoff: a start that fails after the old job stopped says so, stays 
   assert.equal(s.engine.jobs.get('fraud')?.state, 'finished');
   const d = await s.controller().resume('fraud');
   assert.equal(d.phase, 'Promoted');
-  assert.equal(s.engine.actions.filter((a) => a === 'stop fraud').length, 1, 'the old job stopped once');
+  assert.equal(s.engine.actions.filter((a) => a === 'stop-delta fraud').length, 1, 'the old job stopped once');
 });
 
 test('two controllers racing on one deployment: promoted once', async () => {

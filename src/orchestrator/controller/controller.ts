@@ -16,13 +16,14 @@
  */
 import { PromotionError, describeUnknown, isPitlaneError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import { DEFAULT_DELIVERY, type Delivery, type EngineAdapter } from '../../engines/adapter.ts';
+import type { EngineAdapter } from '../../engines/adapter.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
 import type { DeploymentSpec } from '../spec/schema.ts';
 import { newDeployment, type Deployment, type DeploymentEvent, type EffectResult, type PendingEffect, type TransitionEntry } from '../lifecycle/model.ts';
 import { transition } from '../lifecycle/transition.ts';
 import type { DeploymentStore } from '../store/port.ts';
 import type { AnalysisPort, Clock, CutoverPort } from './ports.ts';
+import { coldHandoff, deliveryOf, firstOutputOf, restoreStandby } from './handoff.ts';
 
 export interface ControllerDeps {
   readonly store: DeploymentStore;
@@ -121,43 +122,6 @@ export class DeploymentController {
     return d;
   }
 
-  /**
-   * Stop the old job with a savepoint, then start the new one from it (its standby,
-   * if one waits). Sub-requests carry their own ids, so a resumed step repeats
-   * neither: after a crash the stop answers with the savepoint it took, and the
-   * start finds the new job already running.
-   */
-  private async coldHandoff(id: string, effect: Extract<PendingEffect['effect'], { type: 'coldHandoff' }>, d: Deployment): Promise<EffectResult> {
-    const { engine } = this.deps;
-    const savepoint = await engine.stopWithSavepoint(effect.from, { requestId: `${id}/stop` });
-    const t = effect.start;
-    let started;
-    try {
-      started = await engine.start({
-        requestId: `${id}/start`,
-        jobId: t.jobId,
-        job: t.job,
-        ...(t.parallelism ? { parallelism: t.parallelism } : {}),
-        inputs: d.spec.inputs,
-        from: { savepoint: savepoint.location, allowNonRestoredState: t.allowNonRestoredState },
-        sinkTopic: t.sinkTopic,
-        identity: t.identity,
-        delivery: deliveryOf(d),
-      });
-    } catch (e) {
-      // The old job has stopped: say so, and what brings a writer back.
-      throw new PromotionError('PROMOTION_COLD_START_FAILED', `${effect.from} stopped with savepoint ${savepoint.location} (input offsets ${savepoint.sourceOffsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`).join(', ')}), but ${t.jobId} did not start from it, so no job writes ${t.sinkTopic} now: ${describeUnknown(e)}`, {
-        retriable: isPitlaneError(e) ? e.retriable : true,
-        cause: e,
-        hint: `Nothing is lost: the savepoint holds the state and the input position. Fix the cause, then \`pitlane canary resume ${d.name}\` starts ${t.jobId} from that savepoint (the stop is not repeated).`,
-      });
-    }
-    // Asked only now: the old job is busy exiting, and nothing may delay the start.
-    const lastOutputAt = (await engine.metrics(effect.from).catch(() => undefined))?.lastOutputAt;
-    const firstOutputAt = await this.firstOutput(t.jobId);
-    return { savepoint, jobId: t.jobId, standby: started.standby === true, ...(lastOutputAt !== undefined ? { lastOutputAt } : {}), ...(firstOutputAt !== undefined ? { firstOutputAt } : {}) };
-  }
-
   private firstOutput(jobId: string): Promise<number | undefined> {
     return firstOutputOf(this.deps.engine, jobId, this.deps.clock);
   }
@@ -224,8 +188,10 @@ export class DeploymentController {
         await engine.prepareStandby({ requestId: id, jobId, job, ...(parallelism ? { parallelism } : {}), inputs: d.spec.inputs, sinkTopic, identity, delivery: deliveryOf(d) });
         return { jobId };
       }
+      case 'restoreStandby':
+        return restoreStandby(engine, id, effect);
       case 'coldHandoff':
-        return this.coldHandoff(id, effect, d);
+        return coldHandoff(engine, this.deps.clock, id, effect, d);
       case 'runUntil': {
         const hold = await engine.runUntilOffsets(effect.jobId, effect.offsets, { requestId: id });
         return { positions: hold.positions };
@@ -240,28 +206,6 @@ export class DeploymentController {
         return { groups: await this.deps.cutover.cutover({ requestId: id, groups, from, to, force, timeoutMs }) };
       }
     }
-  }
-}
-
-/** The output guarantee of the deployment's jobs (records stored before the key existed default). */
-function deliveryOf(d: Deployment): Delivery {
-  const s = d.spec.delivery as DeploymentSpec['delivery'] | undefined;
-  return s ? { mode: s.mode, commitIntervalMs: s.commitInterval } : DEFAULT_DELIVERY;
-}
-
-/**
- * Polls a job's metrics for its first output visible to read_committed readers
- * (bounded: absent if none within the wait). The time itself is the job's own
- * record, so the polling interval does not change it; it only keeps the polls
- * from taking CPU from a job that has just started.
- */
-async function firstOutputOf(engine: EngineAdapter, jobId: string, clock: Clock, waitMs = 10_000): Promise<number | undefined> {
-  const deadline = clock.now() + waitMs;
-  for (;;) {
-    const m = await engine.metrics(jobId).catch(() => undefined);
-    if (m?.firstOutputAt !== undefined) return m.firstOutputAt;
-    if (clock.now() > deadline) return undefined;
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 

@@ -61,14 +61,24 @@ export type Effect =
    */
   | { readonly type: 'prepareStandby'; readonly jobId: string; readonly job: string; readonly parallelism?: number; readonly sinkTopic: string; readonly identity: string }
   /**
+   * Restores the standby ahead of the stop: a savepoint of the old job that starts
+   * tracking its changed keys (the old job keeps running), restored into the standby,
+   * which stays paused. The cold handoff then hands over only the changes since.
+   */
+  | { readonly type: 'restoreStandby'; readonly from: string; readonly standby: { readonly jobId: string; readonly job: string; readonly parallelism?: number; readonly sinkTopic: string; readonly identity: string; readonly allowNonRestoredState: boolean } }
+  /**
    * The cold handoff as ONE step (for the reason warmHandoff is one): stop the old
    * job with a savepoint (kept for rollback), then start \`start.jobId\` from it —
    * activating its standby if one waits, else starting it anew. The new job is
    * started only after the old one has stopped, so there is never a second writer.
+   * With `base` (the standby restored it, restoreStandby): the old job stops with a
+   * delta since the base, the standby applies it and starts, and the full savepoint
+   * is written after; whatever makes the delta unusable falls back to the full one.
    */
   | {
       readonly type: 'coldHandoff';
       readonly from: string;
+      readonly base?: string;
       readonly start: { readonly jobId: string; readonly job: string; readonly parallelism?: number; readonly sinkTopic: string; readonly identity: string; readonly allowNonRestoredState: boolean };
     }
   | {
@@ -100,6 +110,10 @@ export interface EffectResult {
   readonly fencedAt?: number;
   /** Cold handoff: whether a pre-started standby took over (false: it was gone, a new process started). */
   readonly standby?: boolean;
+  /** Cold handoff with a restored base: the delta handed over (absent: the full savepoint was restored, and why). */
+  readonly delta?: { readonly applied: boolean; readonly keys: number; readonly location?: string; readonly base?: string; readonly reason?: string };
+  /** Cold handoff: when the old job had stopped (its last output committed). */
+  readonly stoppedAt?: number;
   readonly groups?: readonly GroupCutover[];
   /** Epoch ms when the effect completed (controller clock). */
   readonly at?: number;

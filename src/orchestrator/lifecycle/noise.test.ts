@@ -101,7 +101,7 @@ test('every way out stops the replica', async (t) => {
     ['abort while shadowing', () => after(inPhase('Shadowing'), { type: 'abort', reason: 'x' }), ['stopAnalysis', 'stopWithSavepoint:fraud.candidate', 'stopNoiseReplica:fraud.noise']],
     ['abort while forking', () => after(inPhase('Forking'), { type: 'abort', reason: 'x' }), ['cancelJob:fraud.candidate', 'stopNoiseReplica:fraud.noise']],
     ['warm handoff', () => after(inPhase('Passed'), { type: 'promote' }), ['stopAnalysis', 'stopNoiseReplica:fraud.noise', 'warmHandoff']],
-    ['cold handoff', () => after(inPhase('Passed', `${NOISE}\npromotion: { mode: cold }`), { type: 'promote' }), ['stopAnalysis', 'stopNoiseReplica:fraud.noise', 'cancelJob:fraud.candidate', 'prepareStandby', 'coldHandoff']],
+    ['cold handoff', () => after(inPhase('Passed', `${NOISE}\npromotion: { mode: cold }`), { type: 'promote' }), ['stopAnalysis', 'stopNoiseReplica:fraud.noise', 'cancelJob:fraud.candidate', 'prepareStandby', 'restoreStandby', 'coldHandoff']],
     ['cutover', () => after(inPhase('Passed', `${NOISE}\npromotion: { strategy: cutover, downstreamGroups: [billing] }`), { type: 'promote' }), ['stopAnalysis', 'stopNoiseReplica:fraud.noise', 'cutoverGroups', 'stopWithSavepoint:fraud']],
     ['rollback', () => after(inPhase('Promoted'), { type: 'rollback' }), ['stopNoiseReplica:fraud.noise', 'stopWithSavepoint:fraud.candidate', 'startJob:fraud', 'runUntil', 'switchSink']],
   ];

@@ -57,16 +57,24 @@ function promotionStep(d: Deployment): Effect | null {
       return stepResult(p.steps, 'startJob') ? null : { type: 'startJob', ...target, from: { savepoint: stopped.savepoint?.location ?? '', allowNonRestoredState: s.candidate.allowNonRestoredState } };
     }
     // The shadow candidate goes first: it is off the critical path of the pit stop,
-    // and its CPU is better spent on the standby. The standby comes up while the old
-    // job still writes; the handoff (stop with savepoint → restore in the standby)
-    // is one step, so no store round trip lies inside the pit stop.
-    const seq: (() => Effect)[] = [
-      () => ({ type: 'stopAnalysis' }),
-      () => ({ type: 'cancelJob', jobId: cand }),
-      () => ({ type: 'prepareStandby', ...target }),
-      () => ({ type: 'coldHandoff', from: auth, start: { ...target, allowNonRestoredState: s.candidate.allowNonRestoredState } }),
+    // and its CPU is better spent on the standby. The standby comes up and restores a
+    // fresh (tracked) savepoint of the old job while the old job still writes; the
+    // handoff (stop with the delta since → the standby applies it; the full savepoint
+    // after) is one step, so no store round trip lies inside the pit stop.
+    // Planned by step type, not index, so a record of the earlier plan (no
+    // restoreStandby) resumes correctly: its coldHandoff simply has no base.
+    if (stepResult(p.steps, 'coldHandoff')) return null;
+    const allow = s.candidate.allowNonRestoredState;
+    const seq: [Effect['type'], () => Effect][] = [
+      ['stopAnalysis', () => ({ type: 'stopAnalysis' })],
+      ['cancelJob', () => ({ type: 'cancelJob', jobId: cand })],
+      ['prepareStandby', () => ({ type: 'prepareStandby', ...target })],
+      ['restoreStandby', () => ({ type: 'restoreStandby', from: auth, standby: { ...target, allowNonRestoredState: allow } })],
     ];
-    return seq[i]?.() ?? null;
+    const next = seq.find(([type]) => !stepResult(p.steps, type));
+    if (next) return next[1]();
+    const base = stepResult(p.steps, 'restoreStandby')?.savepoint?.location;
+    return { type: 'coldHandoff', from: auth, ...(base !== undefined ? { base } : {}), start: { ...target, allowNonRestoredState: allow } };
   }
   // Warm: both jobs reach the same input offsets and hold; the old one stops
   // there; the candidate's sink moves to the authoritative topic — no restore.
@@ -90,7 +98,8 @@ export function pitStopOf(steps: readonly StepRecord[]): PitStop {
   const align = warm ?? stepResult(steps, 'alignJobs');
   const first = warm ?? cold ?? stepResult(steps, 'switchSink') ?? stepResult(steps, 'startJob');
   const lastOutputAt = align?.lastOutputAt ?? stop?.lastOutputAt;
-  const stoppedAt = stop?.savepoint?.completedAt;
+  // A delta handoff writes the full savepoint after the new job started: the stop is when the old job halted.
+  const stoppedAt = cold?.stoppedAt ?? stop?.savepoint?.completedAt;
   return {
     ...(first?.firstOutputAt !== undefined && lastOutputAt !== undefined ? { outputGapMs: first.firstOutputAt - lastOutputAt } : {}),
     ...(warm

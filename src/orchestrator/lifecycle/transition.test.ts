@@ -200,7 +200,7 @@ test('completions are accepted only for the head pending effect (no double advan
 test('promotion sequences per strategy, pit stop, active topic and live job', async (t) => {
   const cases: [string, string, string[], Partial<Deployment>][] = [
     ['warm handoff', '', ['stopAnalysis', 'warmHandoff'], { activeTopic: 'alerts' }],
-    ['cold handoff', 'promotion: { mode: cold }', ['stopAnalysis', 'cancelJob', 'prepareStandby', 'coldHandoff'], { activeTopic: 'alerts' }],
+    ['cold handoff', 'promotion: { mode: cold }', ['stopAnalysis', 'cancelJob', 'prepareStandby', 'restoreStandby', 'coldHandoff'], { activeTopic: 'alerts' }],
     ['cutover', 'promotion: { strategy: cutover, downstreamGroups: [billing] }', ['stopAnalysis', 'cutoverGroups', 'stopWithSavepoint'], { activeTopic: 'alerts-canary' }],
   ];
   for (const [label, extra, steps, want] of cases) {
@@ -213,7 +213,9 @@ test('promotion sequences per strategy, pit stop, active topic and live job', as
         switchSink: { firstOutputAt: 1040, at: 1030 },
         warmHandoff: { positions: SP.sourceOffsets, lastOutputAt: 1000, fencedAt: 1020, savepoint: { ...SP, completedAt: 1060 }, firstOutputAt: 1040, at: 1065 },
         startJob: { firstOutputAt: 2500, at: 2400 },
-        coldHandoff: { savepoint: { ...SP, completedAt: 1010 }, lastOutputAt: 1000, firstOutputAt: 2500, standby: true, at: 2510 },
+        restoreStandby: { savepoint: { ...SP, location: '/sp/base', completedAt: 900 } },
+        // With a delta the full savepoint is written after the new job's first output: the stop is stoppedAt.
+        coldHandoff: { savepoint: { ...SP, completedAt: 3000 }, stoppedAt: 1010, lastOutputAt: 1000, firstOutputAt: 2500, standby: true, at: 3010 },
         cutoverGroups: { groups: [{ groupId: 'billing', offsets: [], forced: false }] },
       });
       assert.deepEqual(done, steps);
@@ -238,21 +240,36 @@ test('cold handoff: the standby is the job the handoff starts, on the authoritat
   assert.ok(p.ok);
   let d = p.next;
   const seen: Effect[] = [];
-  for (let i = 0; i < 4; i++) {
+  const results = [{}, {}, {}, { savepoint: { ...SP, location: '/sp/base' } }, { savepoint: { ...SP, location: '/sp/final' } }];
+  for (const result of results) {
     seen.push(d.pending[0]!.effect);
-    const r = transition(d, { type: 'effectDone', id: d.pending[0]!.id, result: i === 3 ? { savepoint: { ...SP, location: '/sp/final' } } : {} }, 2);
+    const r = transition(d, { type: 'effectDone', id: d.pending[0]!.id, result }, 2);
     assert.ok(r.ok);
     d = r.next;
   }
-  const [, cancel, standby, handoff] = seen;
+  const [, cancel, standby, restore, handoff] = seen;
   assert.ok(cancel?.type === 'cancelJob' && cancel.jobId === 'fraud.candidate', 'the shadow candidate stops first');
-  assert.ok(standby?.type === 'prepareStandby' && handoff?.type === 'coldHandoff');
+  assert.ok(standby?.type === 'prepareStandby' && restore?.type === 'restoreStandby' && handoff?.type === 'coldHandoff');
   const { type: _, ...prepared } = standby;
   assert.deepEqual({ ...handoff.start, allowNonRestoredState: false }, { ...prepared, allowNonRestoredState: false }, 'the standby is exactly the job the handoff starts');
+  assert.deepEqual(restore.standby, handoff.start, 'the base goes into that same standby');
+  assert.equal(restore.from, 'fraud');
+  assert.equal(handoff.base, '/sp/base', 'the handoff hands over the changes since the base the standby restored');
   assert.equal(handoff.from, 'fraud');
   assert.equal(standby.sinkTopic, 'alerts');
   assert.notEqual(standby.identity, 'pitlane.fraud.fraud', 'never the old job\'s transactional identity');
   assert.equal(d.promotion?.rollbackSavepoint?.location, '/sp/final');
+});
+
+test('a cold promotion recorded before restoreStandby existed resumes: its handoff has no base, and nothing follows it', () => {
+  const base = inPhase('Passed', 'promotion: { mode: cold }');
+  const steps = ['stopAnalysis', 'cancelJob', 'prepareStandby'].map((type, i) => ({ id: `x${i}`, type: type as Effect['type'], result: {} }));
+  const d = { ...base, phase: 'Promoting' as const, promotion: { strategy: 'savepoint-handoff' as const, mode: 'cold' as const, auto: false, startedAt: 1, steps } };
+  assert.equal(nextPromotionStep(d)?.type, 'restoreStandby', 'a fresh plan restores the standby first');
+  const pendingOld = { ...d, pending: [{ id: 'fraud@9#0', effect: { type: 'coldHandoff' as const, from: 'fraud', start: { jobId: 'fraud.promoted', job: 'v2.ts', sinkTopic: 'alerts', identity: 'pitlane.fraud.fraud.promoted', allowNonRestoredState: false } } }] };
+  const r = transition(pendingOld, { type: 'effectDone', id: 'fraud@9#0', result: { savepoint: SP } }, 5);
+  assert.ok(r.ok);
+  assert.equal(r.next.phase, 'Promoted');
 });
 
 test('a cold promotion recorded by the two-step plan (stop, then start) still finishes', () => {
