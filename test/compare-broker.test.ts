@@ -91,3 +91,19 @@ test('compare on the broker: empty topics are inconclusive, a missing topic is a
   const strict = resolveCompareConfig({ ...TEST_CONFIG, maxUndecodable: 1 });
   await assert.rejects(createComparison({ a: { topic: ta }, b: { topic: tb }, config: strict }, deps).run(), (e) => isPitlaneError(e) && e.code === 'COMPARE_UNDECODABLE');
 });
+
+test('compare on the broker: the worker thread (batches packed straight from kafkajs messages) reports what one thread does', async (t) => {
+  const k = kafkaForTest(t);
+  // Non-ASCII keys and values: packed batches hold the fetch response's framing bytes too.
+  const a = authoritativeRows().map((r, i) => (i % 5 === 0 ? { ...r, key: `${r.key}-é`, value: { ...r.value, region: 'Zürich ✓' } } : r));
+  const b = INJECTIONS.find((i) => i.check === 'aggregate')!.mutate(a);
+  const ta = await k.topic('cmp-wa');
+  const tb = await k.topic('cmp-wb');
+  await writeRows(k.kafka, ta, a);
+  await writeRows(k.kafka, tb, b);
+  const run = (worker: boolean) => createComparison({ a: { topic: ta }, b: { topic: tb }, config: resolveCompareConfig(TEST_CONFIG) }, { kafka: k.kafka, logger: silentLogger(), worker, clock: () => 0 }).run();
+  const [one, two] = [await run(false), await run(true)];
+  assert.equal(two.sides.a.records, a.length);
+  assert.equal(two.verdict, 'Failed');
+  assert.deepEqual(two, one);
+});

@@ -24,7 +24,9 @@ const MAX_SHAPES = 4096;
 const shapes = new Map<string, Shape>();
 let lastShape: Shape = { id: 0, paths: [] };
 let nextId = 1;
+/** The paths of the value being flattened: the first `scratchLength` (reset by index, not by setting length). */
 const scratch: string[] = [];
+let scratchLength = 0;
 
 /** Child path names per parent path, so nested paths are not concatenated on every record. */
 const childPaths = new Map<string, Map<string, string>>();
@@ -46,10 +48,10 @@ export function fieldsOf(record: CompareRecord): FieldView {
 /** Flattens a decoded value once; every check reads the same view. */
 export function viewOf(value: unknown): FieldView {
   if (!isPlainObject(value)) return EMPTY;
-  scratch.length = 0;
+  scratchLength = 0;
   const values: unknown[] = [];
   flatten(value, '', values, 1);
-  return { shape: intern(scratch), values };
+  return { shape: intern(scratch, scratchLength), values };
 }
 
 /** Whether for-in over an object whose prototype is Object.prototype sees only its own properties. */
@@ -73,7 +75,7 @@ function flatten(obj: Record<string, unknown>, prefix: string, values: unknown[]
     }
     if (depth < MAX_DEPTH && isPlainObject(v)) flatten(v, path, values, depth + 1);
     else {
-      scratch.push(path);
+      scratch[scratchLength++] = path;
       values.push(v);
     }
   }
@@ -88,22 +90,23 @@ function childNames(prefix: string): Map<string, string> {
   return m;
 }
 
-function intern(paths: readonly string[]): Shape {
+function intern(scratchPaths: readonly string[], length: number): Shape {
   const last = lastShape.paths;
-  if (last.length === paths.length) {
+  if (last.length === length) {
     let same = true;
-    for (let i = 0; i < paths.length; i++) {
-      if (last[i] !== paths[i]) {
+    for (let i = 0; i < length; i++) {
+      if (last[i] !== scratchPaths[i]) {
         same = false;
         break;
       }
     }
     if (same) return lastShape;
   }
+  const paths = scratchPaths.slice(0, length);
   const id = paths.join('\u0000');
   let s = shapes.get(id);
   if (!s) {
-    s = { id: nextId++, paths: [...paths] };
+    s = { id: nextId++, paths };
     if (shapes.size < MAX_SHAPES) shapes.set(id, s);
   }
   lastShape = s;

@@ -99,7 +99,7 @@ export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Co
     const setup: ProcessorSetup = { config: c, a: sideOptions(a), b: sideOptions(b), noise: n ? sideOptions(n) : undefined, registry: deps.registry };
     const big = sides.every((s) => !s.live) && sides.reduce((sum, s) => sum + s.available, 0) >= WORKER_MIN_RECORDS;
     processor = (deps.worker ?? big) && workerEligible(setup) ? await startWorker(setup) : localProcessor(setup);
-    for (const s of sides) s.open();
+    for (const s of sides) s.open(processor.readOptions?.(s.label));
   }
 
   /** A worker thread that cannot start (no thread support, a loader problem) leaves the work to this one. */

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BufferPool, decodePacked, packBatch } from './packed.ts';
+import { BufferPool, decodePacked, packBatch, type PackedBatch } from './packed.ts';
+import { packRecords, type PackableRecord } from '../kafka/packed.ts';
 import { decodeJson, headersRead, LINEAGE, toCompareRecord } from './decode.ts';
 import type { SideSettings } from './config.ts';
 import type { IncomingRecord, RecordBatch } from '../kafka/port.ts';
@@ -42,18 +43,48 @@ function inOneBuffer(records: IncomingRecord[]): IncomingRecord[] {
   return records.map((r) => ({ ...r, key: r.key && put(r.key), value: r.value && put(r.value), headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, put(v)])) }));
 }
 
+/**
+ * As kafkajs hands them out: views of one response buffer with varint framing
+ * (bytes ≥ 0x80) between the fields, offsets and timestamps as strings, and a
+ * repeated header name as an array (its first value counts).
+ */
+function asKafkaJs(records: IncomingRecord[]): PackableRecord[] {
+  const all = Buffer.alloc(records.reduce((n, r) => n + 64 + (r.key?.length ?? 0) + (r.value?.length ?? 0) + Object.values(r.headers).reduce((m, h) => m + 2 * h.length + 4, 0), 0));
+  let pos = 0;
+  const put = (b: Buffer) => {
+    all[pos++] = 0xb4;
+    all[pos++] = 0x81;
+    b.copy(all, pos);
+    const view = all.subarray(pos, pos + b.length);
+    pos += b.length;
+    return view;
+  };
+  return records.map((r) => ({
+    offset: String(r.offset),
+    timestamp: String(r.timestamp),
+    key: r.key && put(r.key),
+    value: r.value && put(r.value),
+    headers: Object.fromEntries(Object.entries(r.headers).map(([k, v], i) => [k, i % 2 === 0 ? [put(v), put(Buffer.from('ignored'))] : put(v)])),
+  }));
+}
+
 /** The same records with every key, value and header in a buffer of its own. */
 function separate(records: IncomingRecord[]): IncomingRecord[] {
   const own = (b: Buffer) => Buffer.from(new Uint8Array(b));
   return records.map((r) => ({ ...r, key: r.key && own(r.key), value: r.value && own(r.value), headers: Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, own(v)])) }));
 }
 
-for (const c of cases) for (const [layout, arrange] of [['one buffer', inOneBuffer], ['separate buffers', separate]] as const) {
+const layouts: [string, (settings: SideSettings, records: IncomingRecord[]) => PackedBatch][] = [
+  ['one buffer', (s, records) => packBatch({ topic: 't', partition: 3, records: inOneBuffer(records), highWatermark: 10, timestampType: 'LogAppendTime' }, headersRead(s))],
+  ['separate buffers', (s, records) => packBatch({ topic: 't', partition: 3, records: separate(records), highWatermark: 10, timestampType: 'LogAppendTime' }, headersRead(s))],
+  ['kafkajs messages', (s, records) => packRecords(asKafkaJs(records), { partition: 3, timestampType: 'LogAppendTime', headerNames: headersRead(s) }) ?? packBatch({ topic: 't', partition: 3, records: [], highWatermark: 10, timestampType: 'LogAppendTime' }, headersRead(s))],
+];
+
+for (const c of cases) for (const [layout, pack] of layouts) {
   test(`packed batch (${layout}): ${c.name}, as the KafkaPort path decodes them`, () => {
     const settings = { ...json, ...c.settings };
-    const batch: RecordBatch = { topic: 't', partition: 3, records: arrange(c.records), highWatermark: 10, timestampType: 'LogAppendTime' };
     const names = headersRead(settings);
-    const packed = packBatch(batch, names);
+    const packed = pack(settings, c.records);
     assert.equal(packed.partition, 3);
     assert.equal(packed.timestampType, 'LogAppendTime');
     const failed: number[] = [];
@@ -85,4 +116,21 @@ test('packed batch: a reused, larger buffer with old bytes past the batch decode
   const decode = (p: typeof packed) => decodePacked(p, names, json, () => assert.fail('undecodable'));
   assert.deepEqual(decode(packed), decode(fresh));
   assert.notEqual(pool.take(1), old, 'a buffer in use is not handed out twice');
+});
+
+test('packed batch (kafkajs messages): a non-ASCII character at every position of values of every length up to 20 decodes as UTF-8', () => {
+  const records: IncomingRecord[] = [];
+  for (let len = 1; len <= 20; len++) {
+    for (let at = 0; at < len; at++) {
+      const chars = Array.from({ length: len }, (_, i) => (i === at ? 'é' : 'a'));
+      records.push(rec(records.length, chars.join(''), JSON.stringify({ s: chars.join('') })));
+    }
+  }
+  const names = headersRead(json);
+  const packed = packRecords(asKafkaJs(records), { partition: 3, timestampType: 'CreateTime', headerNames: names })!;
+  const got = decodePacked(packed, names, json, () => assert.fail('undecodable'));
+  assert.deepEqual(
+    got.map((r) => [r.key, r.value]),
+    records.map((r) => [r.key!.toString(), JSON.parse(r.value!.toString())]),
+  );
 });

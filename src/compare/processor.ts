@@ -1,4 +1,4 @@
-import type { RecordBatch } from '../kafka/port.ts';
+import type { ReadOptions, RecordBatch } from '../kafka/port.ts';
 import type { SchemaRegistryPort } from '../kafka/registry.ts';
 import type { Measurement, Window } from '../../comparators/types.ts';
 import { avroFields } from '../../comparators/shared/fields.ts';
@@ -32,6 +32,8 @@ export interface Results {
  * reads Kafka and paces the sides by the watermarks the processor reports.
  */
 export interface Processor {
+  /** What a side's reader should add to its read (a worker takes batches packed). */
+  readOptions?(label: SideLabel): Pick<ReadOptions, 'pack'>;
   /** Takes a batch of a side read at `now`; judges the windows it closes. A worker may still be busy with it when this resolves. */
   ingest(label: SideLabel, batch: RecordBatch, now: number): Promise<void>;
   /** The side's read ended: it stands past everything. */

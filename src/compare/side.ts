@@ -1,5 +1,5 @@
 import { ComparisonError, KafkaError } from '../errors.ts';
-import type { KafkaPort, RecordBatch, RecordReader, EndPosition, StartPosition } from '../kafka/port.ts';
+import type { KafkaPort, ReadOptions, RecordBatch, RecordReader, EndPosition, StartPosition } from '../kafka/port.ts';
 import type { SideSettings } from './config.ts';
 
 export type { SideStats } from './side-state.ts';
@@ -67,8 +67,8 @@ export class ComparisonSide {
     }
   }
 
-  open(): void {
-    this.reader = this.kafka.read({ topics: [this.spec.topic], from: this.spec.from ?? 'earliest', to: this.spec.to ?? 'end', bufferedBatches: 2 });
+  open(extra: Pick<ReadOptions, 'pack'> = {}): void {
+    this.reader = this.kafka.read({ topics: [this.spec.topic], from: this.spec.from ?? 'earliest', to: this.spec.to ?? 'end', bufferedBatches: 2, ...extra });
     this.iterator = this.reader[Symbol.asyncIterator]();
   }
 

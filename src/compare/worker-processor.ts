@@ -92,8 +92,10 @@ export async function workerProcessor(setup: ProcessorSetup): Promise<Processor>
   }
   const state = () => last!;
   return {
+    // The reader packs each batch straight from kafkajs' messages; a port that cannot hands over records.
+    readOptions: (label) => ({ pack: { headers: headers.get(label)!, pool } }),
     async ingest(label, batch, now) {
-      const packed = packBatch(batch, headers.get(label)!, pool);
+      const packed = batch.packed ?? packBatch(batch, headers.get(label)!, pool);
       const s = post({ type: 'batch', label, now, packed }, [packed.buffer]);
       if (s - acked > MAX_IN_FLIGHT) await until(s - MAX_IN_FLIGHT);
     },

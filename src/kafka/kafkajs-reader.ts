@@ -3,6 +3,7 @@ import type { Admin, Kafka, Consumer, EachBatchPayload, IHeaders, KafkaMessage }
 import type { Logger } from '../logger.ts';
 import { describeUnknown, type KafkaError } from '../errors.ts';
 import { isOutage } from './kafka-errors.ts';
+import { packRecords } from './packed.ts';
 import type {
   IncomingRecord,
   PartitionWatermarks,
@@ -144,11 +145,39 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     }
   }
 
-  async function eachBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /** Waits (heartbeating) while the queue is full; false when the batch is no longer wanted. */
+  async function room({ heartbeat, isRunning, isStale }: EachBatchPayload): Promise<boolean> {
+    while (queue.length >= limit && !finished && isRunning() && !isStale()) {
+      await new Promise<void>((resolve) => {
+        drained = resolve;
+        setTimeout(resolve, 1000);
+      });
+      drained = undefined;
+      await heartbeat();
+    }
+    return !finished;
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
     const plan = plans.get(tpKey(batch.topic, batch.partition));
     if (!plan || plan.done || finished) return;
-    const records: IncomingRecord[] = [];
     const { topic, partition } = batch;
+    const timestampType = timestampTypeOf(batch.messages[0]);
+    const highWatermark = Number(batch.highWatermark);
+    if (options.pack) {
+      // Straight from kafkajs' messages into the buffer: no IncomingRecord per record.
+      const packed = packRecords(batch.messages, { partition, timestampType, headerNames: options.pack.headers, pool: options.pack.pool, from: plan.next, to: plan.end });
+      if (packed) {
+        if (!(await room(payload))) return;
+        queue.push({ topic, partition, records: [], packed, highWatermark, timestampType });
+        signal();
+        advance(topic, partition, packed.lastOffset + 1);
+      }
+      maybeComplete();
+      return;
+    }
+    const records: IncomingRecord[] = [];
     for (const m of batch.messages) {
       const offset = Number(m.offset);
       if (offset < plan.next) continue; // fetched before our seek took effect
@@ -156,18 +185,10 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
       records.push({ topic, partition, offset, key: m.key ?? null, value: m.value ?? null, headers: headersOf(m.headers), timestamp: Number(m.timestamp) });
     }
     if (records.length > 0) {
-      while (queue.length >= limit && !finished && isRunning() && !isStale()) {
-        await new Promise<void>((resolve) => {
-          drained = resolve;
-          setTimeout(resolve, 1000);
-        });
-        drained = undefined;
-        await heartbeat();
-      }
-      if (finished) return;
-      queue.push({ topic, partition, records, highWatermark: Number(batch.highWatermark), timestampType: timestampTypeOf(batch.messages[0]) });
+      if (!(await room(payload))) return;
+      queue.push({ topic, partition, records, highWatermark, timestampType });
       signal();
-      advance(batch.topic, batch.partition, records[records.length - 1]!.offset + 1);
+      advance(topic, partition, records[records.length - 1]!.offset + 1);
     }
     maybeComplete();
   }

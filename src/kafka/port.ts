@@ -7,6 +7,7 @@
  * near 2^53 records, and numbers keep offset arithmetic in engine and comparator
  * code simple. The implementation converts at the edge.
  */
+import type { BufferSource, PackedBatch } from './packed.ts';
 
 export interface OutgoingRecord {
   readonly key?: Buffer | string | null;
@@ -71,6 +72,12 @@ export interface ReadOptions {
   readonly bufferedBatches?: number;
   /** Restrict to these partitions (all when absent). */
   readonly partitions?: readonly TopicPartition[];
+  /**
+   * Hand each batch over packed into one transferable buffer (`RecordBatch.packed`;
+   * `records` is then empty), keeping only the named headers: for a consumer of the
+   * records in another thread. A port may ignore it and hand over records.
+   */
+  readonly pack?: { readonly headers: readonly string[]; readonly pool?: BufferSource | undefined } | undefined;
 }
 
 export interface RecordBatch {
@@ -81,6 +88,8 @@ export interface RecordBatch {
   readonly highWatermark: number;
   /** What the record timestamps mean: the producer's (CreateTime) or the broker's append time (LogAppendTime). */
   readonly timestampType?: 'CreateTime' | 'LogAppendTime';
+  /** The records, packed, when the read asked for it (ReadOptions.pack). */
+  readonly packed?: PackedBatch | undefined;
 }
 
 /**
