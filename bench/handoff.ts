@@ -12,8 +12,8 @@
 // the rate asked for; each cold run also prints where its pit stop went, from the
 // job hosts' own logs. The cold handoff restores a tracked base savepoint into the standby
 // while v1 runs and hands over only the keys changed since (a delta) at the stop.
-// Env: BENCH_KEYS (1,000,000), BENCH_RATE (5,000; the issue asks 20,000, see
-// docs/benchmarks.md for what this machine sustains), BENCH_RUNS (5); KAFKA_BROKERS
+// Env: BENCH_KEYS (1,000,000), BENCH_RATE (20,000, the issue's rate; the bench prints
+// the rate both jobs actually sustained beside it), BENCH_RUNS (5); KAFKA_BROKERS
 // to use a running broker, else the local dev broker is started (and stopped).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +35,7 @@ import { describeJob } from '../src/engine/api/job.ts';
 import fraudV1 from '../examples/fraud/v1.ts';
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
-const RATE = Number(process.env.BENCH_RATE ?? 5_000);
+const RATE = Number(process.env.BENCH_RATE ?? 20_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
