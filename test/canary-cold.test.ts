@@ -37,6 +37,8 @@ test('pass → cold handoff: restored from the stop savepoint, no alert lost or 
   assert.equal(handoff.delta?.applied, true, `the standby restored the base ahead and applied the delta (${handoff.delta?.reason ?? ''})`);
   assert.ok((handoff.delta?.keys ?? 0) > 0, 'keys changed between the base and the stop');
   assert.ok(existsSync(join(handoff.savepoint!.location, '_metadata')), 'the full savepoint (kept for rollback) was written too');
+  assert.ok(handoff.delta?.location && handoff.delta.base, 'the result names the delta and its base');
+  assert.deepEqual([existsSync(handoff.delta.location), existsSync(handoff.delta.base)], [false, false], 'once the handoff is recorded, its base savepoint and delta are deleted');
   assert.equal(d.jobs.live, `${h.name}.promoted`);
   assert.ok(d.promotion?.pitStop?.outputGapMs !== undefined, 'the pit stop was measured');
   const states = new Map(s.jobs.map((j) => [j.jobId, j.state]));

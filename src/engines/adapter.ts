@@ -223,6 +223,13 @@ export interface EngineAdapter {
   stopWithDelta?(jobId: string, request: { readonly requestId: string; readonly base: string }): Promise<DeltaStopResult>;
 
   /**
+   * Deletes artefacts of a finished cold handoff that nothing needs any more (its base
+   * savepoint and delta), never the stop's full savepoint. Only paths this engine wrote
+   * are deleted; anything else is left alone. Optional; idempotent.
+   */
+  discard?(locations: readonly string[]): Promise<void>;
+
+  /**
    * Stops a job with a final savepoint: sources stop, everything read before is
    * applied and (exactly-once sinks) committed, then the savepoint is written.
    * No output is written after it.

@@ -13,8 +13,8 @@
  * directory, or the stopped job's final record, says what happened).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, closeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PitlaneError, PromotionError, RestoreIncompatibleError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
@@ -70,6 +70,15 @@ export class EmbeddedAdapter implements EngineAdapter {
   /** Where the savepoint of a request goes (deterministic, so a repeat finds it). */
   savepointDir(requestId: string): string {
     return resolve(this.dir('savepoints'), safe(requestId));
+  }
+
+  async discard(locations: readonly string[]): Promise<void> {
+    const root = `${this.dir('savepoints')}${sep}`;
+    for (const l of locations) {
+      const path = resolve(l);
+      // Only what this adapter wrote under its savepoints directory, never a user's path.
+      if (path.startsWith(root)) rmSync(path, { recursive: true, force: true });
+    }
   }
 
   /** Where the delta of a stop goes: beside the stop's full savepoint. */

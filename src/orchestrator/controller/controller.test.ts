@@ -57,6 +57,11 @@ class FakeEngine implements EngineAdapter {
       return { delta: { location: `${r.requestId}.delta`, base: r.base, keys: 42 }, savepointLocation: `/sp/${jobId}/final`, stoppedAt: 1500, lastOutputAt: 1490 };
     });
   }
+  /** Paths discard() was asked to delete, in order. */
+  readonly discarded: string[] = [];
+  async discard(locations: readonly string[]) {
+    this.discarded.push(...locations);
+  }
   async start(r: Parameters<EngineAdapter['start']>[0]) {
     const standby = this.jobs.get(r.jobId)?.state === 'standby';
     const delta = 'delta' in r.from ? r.from.delta : undefined;
@@ -307,6 +312,8 @@ test('cold handoff: the standby comes up first, then stop and start are one step
   assert.deepEqual(cold?.delta, { applied: true, keys: 42, location: `${d.promotion?.steps.at(-1)?.id}/stop.delta`, base: d.promotion?.steps.find((x) => x.type === 'restoreStandby')?.result.savepoint?.location });
   assert.equal(d.promotion?.rollbackSavepoint?.location, '/sp/fraud/final');
   assert.equal(d.jobs.live, 'fraud.promoted');
+  // Recorded done, the step never runs again: its base and delta go, the rollback savepoint stays.
+  assert.deepEqual(s.engine.discarded, [cold?.delta?.location, cold?.delta?.base]);
 });
 
 test('cold handoff: a standby that lost its base gets the full savepoint instead of the delta', async () => {

@@ -111,6 +111,7 @@ export class DeploymentController {
         continue;
       }
       d = r.next;
+      if (event.type === 'effectDone' && head.effect.type === 'coldHandoff') await this.discardHandoffArtefacts(d.name, event.result);
       if (event.type === 'effectFailed' && d.pending[0]?.id === head.id) {
         throw new PromotionError('DEPLOYMENT_STEP_FAILED', `${d.name}: ${head.effect.type} failed: ${event.error.message}`, {
           retriable: event.error.retriable,
@@ -120,6 +121,18 @@ export class DeploymentController {
       }
     }
     return d;
+  }
+
+  /**
+   * Once a cold handoff is recorded done it never runs again, so its base savepoint
+   * and delta (tens of MB at a million keys) can go; the full savepoint stays for
+   * rollback. Best effort: a failure only leaves files behind, and says where.
+   */
+  private async discardHandoffArtefacts(name: string, result: EffectResult): Promise<void> {
+    const delta = result.delta;
+    const paths = [delta?.location, delta?.base].filter((p): p is string => p !== undefined && p !== result.savepoint?.location);
+    if (paths.length === 0 || !this.deps.engine.discard) return;
+    await this.deps.engine.discard(paths).catch((e: unknown) => this.deps.logger.warn({ deployment: name, paths, err: describeUnknown(e) }, 'could not delete the cold handoff base savepoint and delta; `pitlane savepoint dispose` removes them'));
   }
 
   private firstOutput(jobId: string): Promise<number | undefined> {
