@@ -3,7 +3,7 @@
  * here: `import { defineJob, valueState, tumbling } from '<pitlane>/src/engine/index.ts'`.
  */
 export { defineJob, describeJob, buildJob, isJobDefinition, type JobDefinition, type JobSpec, type JobEnv, type DeadLetterPolicy } from './api/job.ts';
-export type { DataStream, KeyedStream, WindowedStream, OperatorStream, KafkaSourceOptions, KafkaSinkOptions, ItemsSourceOptions } from './api/streams.ts';
+export type { DataStream, KeyedStream, WindowedStream, OperatorStream, KafkaSourceOptions, KafkaSinkOptions, ItemsSourceOptions, ProcessOptions } from './api/streams.ts';
 export { outputTag, type OutputTag, type ProcessFunction, type ProcessContext, type OnTimerContext, type AggregateFunction, type WindowResult, type Key, type TimerService } from './api/context.ts';
 export { valueState, listState, mapState, reducingState, type ValueState, type ListState, type MapState, type ReducingState } from './api/state.ts';
 export { jsonCodec, avroCodec, type StateCodec } from './api/codecs.ts';

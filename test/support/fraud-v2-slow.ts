@@ -4,12 +4,11 @@
  * spinning, so the test does not starve the machine), as a candidate that cannot
  * keep up with the input would.
  */
-import { avroCodec, defineJob, valueState } from '../../src/engine/index.ts';
-import { profileV2Schema, type Flag, type ProfileV2, type Transaction } from '../../examples/fraud/model.ts';
+import { defineJob } from '../../src/engine/index.ts';
+import type { Flag, Transaction } from '../../examples/fraud/model.ts';
+import { profileV2 } from '../../examples/fraud/v2.ts';
 
-const THRESHOLD = 500;
 const MS_PER_RECORD = Number(process.env.PITLANE_TEST_SLOW_MS ?? 4);
-const profile = valueState<ProfileV2>('profile', { codec: avroCodec(profileV2Schema) });
 const cell = new Int32Array(new SharedArrayBuffer(4));
 
 export default defineJob({
@@ -24,15 +23,7 @@ export default defineJob({
         return t;
       }, 'slow')
       .keyBy((t) => t.userId)
-      .process<Flag>('profile', {
-        states: [profile],
-        processElement(t, ctx) {
-          const p = ctx.state.value(profile);
-          const before = p.value() ?? { count: 0, total: 0, maxAmount: 0 };
-          if (t.amount > THRESHOLD) ctx.emit({ txId: t.txId, userId: t.userId, amount: t.amount, ts: t.ts, threshold: THRESHOLD, priorCount: before.count });
-          p.update({ count: before.count + 1, total: before.total + t.amount, maxAmount: Math.max(before.maxAmount, t.amount) });
-        },
-      })
+      .process<Flag>('profile', profileV2)
       .toKafka({ uid: 'flags', topic: env.param('output', 'fraud.flags'), key: (f) => f.userId });
   },
 });

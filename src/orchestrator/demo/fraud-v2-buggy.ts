@@ -3,11 +3,10 @@
  * except that it silently drops the transactions of a range of users (user-0 …
  * user-9), the kind of bug key coverage catches.
  */
-import { avroCodec, defineJob, valueState } from '../../engine/index.ts';
-import { profileV2Schema, type Flag, type ProfileV2, type Transaction } from '../../../examples/fraud/model.ts';
+import { defineJob } from '../../engine/index.ts';
+import type { Flag, Transaction } from '../../../examples/fraud/model.ts';
+import { profileV2 } from '../../../examples/fraud/v2.ts';
 
-const THRESHOLD = 500;
-const profile = valueState<ProfileV2>('profile', { codec: avroCodec(profileV2Schema) });
 const dropped = (userId: string) => /^user-\d$/.test(userId);
 
 export default defineJob({
@@ -19,15 +18,7 @@ export default defineJob({
       .fromKafka<Transaction>({ uid: 'transactions', topics: env.param('input', 'fraud.tx'), timestamp: { field: 'ts' } })
       .filter((t) => !dropped(t.userId))
       .keyBy((t) => t.userId)
-      .process<Flag>('profile', {
-        states: [profile],
-        processElement(t, ctx) {
-          const p = ctx.state.value(profile);
-          const before = p.value() ?? { count: 0, total: 0, maxAmount: 0 };
-          if (t.amount > THRESHOLD) ctx.emit({ txId: t.txId, userId: t.userId, amount: t.amount, ts: t.ts, threshold: THRESHOLD, priorCount: before.count });
-          p.update({ count: before.count + 1, total: before.total + t.amount, maxAmount: Math.max(before.maxAmount, t.amount) });
-        },
-      })
+      .process<Flag>('profile', profileV2)
       .toKafka({ uid: 'flags', topic: env.param('output', 'fraud.flags'), key: (f) => f.userId });
   },
 });
