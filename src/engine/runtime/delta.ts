@@ -13,13 +13,11 @@
  * job, same descriptors), and decoded by the same code a full restore uses, so a
  * rescale or a state schema change works exactly as it does for the base.
  */
-import type { TopicPartitionOffset } from '../../kafka/port.ts';
-import type { JobSnapshot, KeyGroupBlock, OperatorKind, OperatorSnapshot, StateDescriptorSpec, StateEntry, TimerEntry } from '../snapshot/model.ts';
+import type { JobSnapshot, KeyGroupBlock, OperatorHeader, OperatorSnapshot, StateEntry, TimerEntry } from '../snapshot/model.ts';
 import { operatorKindOf } from '../api/graph.ts';
-import { stateSpecsOf } from '../api/job.ts';
 import type { Operator } from '../operators/operator.ts';
 import { KeyedOperator } from '../operators/keyed.ts';
-import { encodeEntries, insertBlock, sourcePositions, writerCodecs } from './snapshot.ts';
+import { describeOperator, encodeEntries, encodeTimers, insertBlock, sourcePositions, writerCodecs } from './snapshot.ts';
 
 /** One key group of a delta: the listed keys are replaced whole by these entries and timers. */
 export interface DeltaKeyGroup extends KeyGroupBlock {
@@ -27,27 +25,16 @@ export interface DeltaKeyGroup extends KeyGroupBlock {
   readonly keys: readonly string[];
 }
 
-export interface OperatorDelta {
-  readonly uid: string;
-  readonly name: string;
-  readonly kind: OperatorKind;
-  readonly parallelism: number;
-  readonly keyFingerprint?: string;
-  /** The descriptors the values are encoded with (the base's writer codecs). */
-  readonly states: readonly StateDescriptorSpec[];
+export interface OperatorDelta extends OperatorHeader {
+  /** The descriptors (`states`) are the ones the values are encoded with: the base's writer codecs. */
   readonly keyGroups: readonly DeltaKeyGroup[];
 }
 
-export interface JobDelta {
+/** A snapshot's job-wide fields, with operators replaced by their deltas and the base named. */
+export interface JobDelta extends Pick<JobSnapshot, 'job' | 'maxParallelism' | 'sourceOffsets' | 'watermarks' | 'createdAt'> {
   /** The id of the tracked savepoint this delta applies to. */
   readonly base: string;
-  readonly job: { readonly name: string; readonly version: string };
-  readonly maxParallelism: number;
   readonly operators: readonly OperatorDelta[];
-  /** Where the job stopped: a job given the delta reads on from here. */
-  readonly sourceOffsets: readonly TopicPartitionOffset[];
-  readonly watermarks: readonly (TopicPartitionOffset & { readonly watermark: number })[];
-  readonly createdAt: number;
 }
 
 const keyedOf = (ops: readonly Operator[]) => ops.filter((o): o is KeyedOperator => o instanceof KeyedOperator && o.node.uid !== undefined);
@@ -66,18 +53,19 @@ export function deltaKeyCount(delta: Pick<JobDelta, 'operators'>): number {
   return delta.operators.reduce((n, o) => n + o.keyGroups.reduce((m, g) => m + g.keys.length, 0), 0);
 }
 
-const utf8 = (s: string) => Buffer.from(s, 'utf8');
 
 function operatorDelta(op: KeyedOperator, parallelism: number): OperatorDelta {
   const changes = op.changes!;
   const timers = new Map<number, TimerEntry[]>();
-  for (const [domain, q] of [['event', op.eventTimers], ['processing', op.processingTimers]] as const) {
-    for (const t of q.forKeys(changes)) {
-      let list = timers.get(t.keyGroup);
-      if (!list) timers.set(t.keyGroup, (list = []));
-      list.push({ key: utf8(t.keyString), timestamp: t.timestamp, domain, ...(t.namespace ? { namespace: utf8(t.namespace) } : {}) });
-    }
-  }
+  encodeTimers(
+    op,
+    (q) => q.forKeys(changes),
+    (kg, t) => {
+      let list = timers.get(kg);
+      if (!list) timers.set(kg, (list = []));
+      list.push(t);
+    },
+  );
   const keyGroups: DeltaKeyGroup[] = changes.byKeyGroup().map(([keyGroup, keys]) => {
     const entries: StateEntry[] = [];
     for (const ks of keys) {
@@ -86,15 +74,7 @@ function operatorDelta(op: KeyedOperator, parallelism: number): OperatorDelta {
     }
     return { keyGroup, keys, entries, timers: timers.get(keyGroup) ?? [] };
   });
-  return {
-    uid: op.node.uid!,
-    name: op.node.name,
-    kind: operatorKindOf(op.node)!,
-    parallelism,
-    keyFingerprint: op.keySpec.fingerprint,
-    states: stateSpecsOf(op.node),
-    keyGroups,
-  };
+  return { ...describeOperator(op, operatorKindOf(op.node)!, parallelism), keyGroups };
 }
 
 /**

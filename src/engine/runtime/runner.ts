@@ -60,12 +60,14 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
   const sinks = ops.filter((o) => o.node.kind === 'sink');
   const keyed = ops.filter((o): o is KeyedOperator => o instanceof KeyedOperator);
 
-  if (options.restore) {
-    if (options.restore.maxParallelism !== definition.maxParallelism) {
-      throw new RestoreIncompatibleError('RESTORE_MAX_PARALLELISM', `The snapshot has maxParallelism ${options.restore.maxParallelism}, job ${definition.name} has ${definition.maxParallelism}.`, {
-        hint: 'maxParallelism cannot change for a job with state; set it back in defineJob.',
-      });
+  // State is stored per key group, so a snapshot or a delta only fits the same maxParallelism.
+  const requireMaxParallelism = (what: 'snapshot' | 'delta', maxParallelism: number, hint: string) => {
+    if (maxParallelism !== definition.maxParallelism) {
+      throw new RestoreIncompatibleError('RESTORE_MAX_PARALLELISM', `The ${what} has maxParallelism ${maxParallelism}, job ${definition.name} has ${definition.maxParallelism}.`, { hint });
     }
+  };
+  if (options.restore) {
+    requireMaxParallelism('snapshot', options.restore.maxParallelism, 'maxParallelism cannot change for a job with state; set it back in defineJob.');
     restoreOperators(ops, options.restore.operators, definition.maxParallelism);
   }
 
@@ -256,9 +258,7 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
   const go = async (delta?: JobDelta) => {
     began = true;
     if (delta) {
-      if (delta.maxParallelism !== definition.maxParallelism) {
-        throw new RestoreIncompatibleError('RESTORE_MAX_PARALLELISM', `The delta has maxParallelism ${delta.maxParallelism}, job ${definition.name} has ${definition.maxParallelism}.`, { hint: 'A delta applies only to a job restored from its base savepoint; restore the full savepoint instead.' });
-      }
+      requireMaxParallelism('delta', delta.maxParallelism, 'A delta applies only to a job restored from its base savepoint; restore the full savepoint instead.');
       applyJobDelta(ops, delta, definition.maxParallelism);
     }
     await addPartitions(delta);

@@ -5,7 +5,8 @@
  * by key group, so the new parallelism's ranges simply take the blocks they own.
  */
 import { RestoreIncompatibleError } from '../../errors.ts';
-import type { JobSnapshot, KeyGroupBlock, OperatorSnapshot, StateCodecSpec, StateEntry, TimerEntry } from '../snapshot/model.ts';
+import type { JobSnapshot, KeyGroupBlock, OperatorHeader, OperatorKind, OperatorSnapshot, StateCodecSpec, StateEntry, TimerEntry } from '../snapshot/model.ts';
+import type { Timer, TimerQueue } from '../timers.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
 import { stateSpecsOf } from '../api/job.ts';
 import { operatorKindOf } from '../api/graph.ts';
@@ -51,10 +52,28 @@ function keyedBlocks(op: KeyedOperator): KeyGroupBlock[] {
     const entries = block(kg).entries;
     for (const [ks, entry] of group) encodeEntries(op, ks, entry.slots, entries);
   }
-  for (const [domain, q] of [['event', op.eventTimers], ['processing', op.processingTimers]] as const) {
-    for (const t of q.all()) block(t.keyGroup).timers.push({ key: utf8(t.keyString), timestamp: t.timestamp, domain, ...(t.namespace ? { namespace: utf8(t.namespace) } : {}) });
-  }
+  encodeTimers(op, (q) => q.all(), (kg, t) => block(kg).timers.push(t));
   return [...blocks.entries()].sort((a, b) => a[0] - b[0]).map(([keyGroup, b]) => ({ keyGroup, ...b }));
+}
+
+/** Encodes the operator's timers of both domains that `select` picks, handing each to `visit` with its key group. */
+export function encodeTimers(op: KeyedOperator, select: (q: TimerQueue) => readonly Timer[], visit: (keyGroup: number, t: TimerEntry) => void): void {
+  for (const [domain, q] of [['event', op.eventTimers], ['processing', op.processingTimers]] as const) {
+    for (const t of select(q)) visit(t.keyGroup, { key: utf8(t.keyString), timestamp: t.timestamp, domain, ...(t.namespace ? { namespace: utf8(t.namespace) } : {}) });
+  }
+}
+
+/** What a snapshot (or a delta) says about an operator besides its state: uid, name, kind, parallelism, key fingerprint, descriptors. */
+export function describeOperator(op: Operator, kind: OperatorKind, parallelism: number): OperatorHeader {
+  const keyed = op instanceof KeyedOperator;
+  return {
+    uid: op.node.uid!,
+    name: op.node.name,
+    kind,
+    parallelism: keyed ? parallelism : 1,
+    ...(keyed ? { keyFingerprint: op.keySpec.fingerprint } : {}),
+    states: stateSpecsOf(op.node),
+  };
 }
 
 export function snapshotOperators(ops: readonly Operator[], parallelism: number): OperatorSnapshot[] {
@@ -62,16 +81,7 @@ export function snapshotOperators(ops: readonly Operator[], parallelism: number)
   for (const op of ops) {
     const kind = operatorKindOf(op.node);
     if (!kind || op.node.uid === undefined) continue;
-    const keyed = op instanceof KeyedOperator;
-    out.push({
-      uid: op.node.uid,
-      name: op.node.name,
-      kind,
-      parallelism: keyed ? parallelism : 1,
-      ...(keyed ? { keyFingerprint: op.keySpec.fingerprint } : {}),
-      states: stateSpecsOf(op.node),
-      keyGroups: keyed ? keyedBlocks(op) : [],
-    });
+    out.push({ ...describeOperator(op, kind, parallelism), keyGroups: op instanceof KeyedOperator ? keyedBlocks(op) : [] });
   }
   return out;
 }

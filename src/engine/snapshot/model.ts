@@ -51,6 +51,9 @@ export interface KeyGroupBlock {
 
 export type OperatorKind = 'source' | 'sink' | 'process' | 'reduce' | 'window';
 
+/** An operator's snapshot without its state: what a delta carries of it too. */
+export type OperatorHeader = Omit<OperatorSnapshot, 'keyGroups' | 'operatorState'>;
+
 export interface OperatorSnapshot {
   readonly uid: string;
   /** Human name for messages (e.g. "process(profile)"). */
