@@ -30,7 +30,7 @@ import { readDelta, readDeltaSummary } from '../../engine/runtime/delta-file.ts'
 import { composeSnapshot } from '../../engine/runtime/delta.ts';
 import type { DeltaStopResult, EngineAdapter, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult } from '../adapter.ts';
 import { loadJobModule } from './load-job.ts';
-import type { DeltaStop, HostConfig, HostMetrics, HostStatus } from './protocol.ts';
+import { deltaBeside, savepointOnDisk, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from './protocol.ts';
 
 export interface EmbeddedAdapterOptions {
   /** Root of the adapter's state: job configs and logs, savepoints, request outcomes. */
@@ -83,7 +83,7 @@ export class EmbeddedAdapter implements EngineAdapter {
 
   /** Where the delta of a stop goes: beside the stop's full savepoint. */
   deltaFile(requestId: string): string {
-    return `${this.savepointDir(requestId)}.delta`;
+    return deltaBeside(this.savepointDir(requestId));
   }
 
   logFile(jobId: string): string {
@@ -225,9 +225,7 @@ export class EmbeddedAdapter implements EngineAdapter {
         if (existsSync(dir)) return { savepointLocation: dir, reason: 'the job had stopped without a delta', stoppedAt: (await readSavepointMetadata(dir)).createdAt };
         throw new PromotionError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running, so it cannot stop with a delta.`, { hint: `Check \`pitlane jobs\` and the job log ${this.logFile(jobId)}.` });
       }
-      const status = await this.call<HostStatus>(jobId, 'status');
-      const r = await this.call<DeltaStop & { metrics: HostMetrics }>(jobId, 'stop', { dir, delta: { base: resolve(request.base), file } });
-      this.writeFinal(jobId, { status: { ...status, state: 'finished', held: false }, metrics: r.metrics });
+      const r = await this.stopHost<DeltaStop>(jobId, { dir, delta: { base: resolve(request.base), file } }, 'finished');
       const { delta } = r;
       return {
         ...(delta ? { delta: { location: delta.location, base: delta.base, keys: delta.keys, bytes: delta.bytes }, sourceOffsets: delta.sourceOffsets } : {}),
@@ -244,22 +242,17 @@ export class EmbeddedAdapter implements EngineAdapter {
       const dir = resolve(request.targetDir ?? this.savepointDir(request.requestId));
       if (!this.isRunning(jobId)) {
         // A repeat after a crash: the job stopped and wrote its savepoint before we recorded it.
-        if (!existsSync(dir) && existsSync(`${dir}.delta`)) {
+        if (!existsSync(dir) && existsSync(deltaBeside(dir))) {
           // It stopped with a delta and died before writing its full savepoint: the
           // same state is its base plus the delta.
-          const delta = await readDelta(`${dir}.delta`);
+          const delta = await readDelta(deltaBeside(dir));
           await writeSavepoint(dir, composeSnapshot(await readSavepoint(delta.base), delta));
           this.o.logger.warn({ jobId, savepoint: dir, base: delta.base }, 'full savepoint composed from the base and the delta');
         }
-        if (existsSync(dir)) {
-          const meta = await readSavepointMetadata(dir);
-          return { location: dir, sourceOffsets: meta.sourceOffsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })), completedAt: meta.createdAt };
-        }
+        if (existsSync(dir)) return savepointOnDisk(dir);
         throw new PromotionError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running, so it cannot stop with a savepoint.`, { hint: `Check \`pitlane jobs\` and the job log ${this.logFile(jobId)}.` });
       }
-      const status = await this.call<HostStatus>(jobId, 'status');
-      const r = await this.call<{ savepoint: SavepointResult; metrics: HostMetrics }>(jobId, 'stop', { dir });
-      this.writeFinal(jobId, { status: { ...status, state: 'finished', held: false }, metrics: r.metrics });
+      const r = await this.stopHost<{ savepoint: SavepointResult }>(jobId, { dir }, 'finished');
       // The job has stopped writing when `stop` answers (sources held, output
       // flushed, producer closed); the process exits on its own. Not waiting for
       // that keeps process teardown off the handoff's critical path.
@@ -270,12 +263,18 @@ export class EmbeddedAdapter implements EngineAdapter {
   async cancel(jobId: string, request: { readonly requestId: string }): Promise<void> {
     await this.once(request.requestId, async () => {
       if (!this.isRunning(jobId)) return {};
-      const status = await this.call<HostStatus>(jobId, 'status');
-      const r = await this.call<{ metrics: HostMetrics }>(jobId, 'stop', {});
-      this.writeFinal(jobId, { status: { ...status, state: 'cancelled', held: false }, metrics: r.metrics });
+      await this.stopHost(jobId, {}, 'cancelled');
       await this.waitGone(jobId);
       return {};
     });
+  }
+
+  /** Asks a running host to stop (`body`: what to leave behind) and records its last status and metrics as `state`. */
+  private async stopHost<T extends object = object>(jobId: string, body: Record<string, unknown>, state: 'finished' | 'cancelled'): Promise<T & { metrics: HostMetrics }> {
+    const status = await this.call<HostStatus>(jobId, 'status');
+    const r = await this.call<T & { metrics: HostMetrics }>(jobId, 'stop', body);
+    this.writeFinal(jobId, { status: { ...status, state, held: false }, metrics: r.metrics });
+    return r;
   }
 
   private writeFinal(jobId: string, rec: FinalRecord): void {

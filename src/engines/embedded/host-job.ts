@@ -15,12 +15,12 @@ import type { Logger } from '../../logger.ts';
 import type { KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
 import type { RunningJob } from '../../engine/index.ts';
 import type { JobSnapshot } from '../../engine/snapshot/model.ts';
-import { readSavepointMetadata, writeSavepoint } from '../../engine/savepoint/index.ts';
+import { writeSavepoint } from '../../engine/savepoint/index.ts';
 import { deltaKeyCount } from '../../engine/runtime/delta.ts';
 import { writeDelta } from '../../engine/runtime/delta-file.ts';
 import type { SavepointResult } from '../adapter.ts';
 import type { InputGate, OutputTimes } from './gated-kafka.ts';
-import type { DeltaRef, DeltaStop, HostConfig, HostMetrics, HostStatus } from './protocol.ts';
+import { savepointOnDisk, type DeltaRef, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from './protocol.ts';
 
 /**
  * After a stop with a delta, how long the full savepoint waits for the stop that
@@ -103,8 +103,7 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
   async function savepointTo(dir: string, trackChanges = false): Promise<SavepointResult> {
     if (existsSync(dir)) {
       // Same request again: the savepoint is already there; answer with it.
-      const meta = await readSavepointMetadata(dir);
-      return { location: dir, sourceOffsets: meta.sourceOffsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })), completedAt: meta.createdAt };
+      return savepointOnDisk(dir);
     }
     // Hold the input for the instant of the snapshot, so the sink topic's end
     // offsets read now are exactly the output of the input before the savepoint.

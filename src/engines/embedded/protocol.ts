@@ -1,7 +1,17 @@
 /** What the embedded adapter and its job hosts exchange: the host's start config and its answers. */
 import type { ConnectionConfig } from '../../config/connection.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
-import type { Delivery, InputStart, JobState, JobMetrics } from '../adapter.ts';
+import type { Delivery, InputStart, JobState, JobMetrics, SavepointResult } from '../adapter.ts';
+import { readSavepointMetadata } from '../../engine/savepoint/index.ts';
+
+/** The answer for a savepoint already on disk (a repeated request, or a stop recorded late). */
+export async function savepointOnDisk(dir: string): Promise<SavepointResult> {
+  const meta = await readSavepointMetadata(dir);
+  return { location: dir, sourceOffsets: meta.sourceOffsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })), completedAt: meta.createdAt };
+}
+
+/** Where a stop's delta is written: beside the stop's full savepoint directory. */
+export const deltaBeside = (savepointDir: string): string => `${savepointDir}.delta`;
 
 /** A delta to apply on top of the base a standby restored ahead of time (`prerestore`). */
 export interface DeltaRef {
