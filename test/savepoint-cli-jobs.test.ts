@@ -5,24 +5,15 @@
 // (announces no savepoint directory, answers `location` / `savepoint.location`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { startControlServer } from '../src/server/control-server.ts';
-import { repo } from './savepoint-runtime-support.ts';
+import { repo, runCli } from './savepoint-runtime-support.ts';
 
 function cli(jobsDir: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(repo, 'bin', 'pitlane.mjs'), ...args], { cwd: repo, env: { ...process.env, PITLANE_JOBS_DIR: jobsDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCli(args, { ...process.env, PITLANE_JOBS_DIR: jobsDir });
 }
 
 const OFFSETS = [{ topic: 'in', partition: 0, offset: 42 }];

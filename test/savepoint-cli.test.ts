@@ -2,28 +2,16 @@
 // with a real job module for `check --job`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { TestContext } from 'node:test';
 import { writeSavepoint } from '../src/engine/savepoint/write.ts';
 import { PROFILE_SCHEMA, syntheticSnapshot } from '../src/engine/savepoint/synthetic.ts';
+import { repo, runCli } from './savepoint-runtime-support.ts';
 
-const repo = fileURLToPath(new URL('..', import.meta.url));
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(repo, 'bin', 'pitlane.mjs'), ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 /** A job module like a user would write, restoring into the synthetic savepoint's operators. */
 function jobModule(version: string, schema: object): string {

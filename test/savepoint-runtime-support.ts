@@ -31,8 +31,13 @@ export async function workspace(t: TestContext): Promise<Workspace> {
 }
 
 export function cli(ws: Workspace, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runCli(args, ws.env);
+}
+
+/** Runs `pitlane ARGS` from the repository with `env` (default: this process's) and collects its output. */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(repo, 'bin', 'pitlane.mjs'), ...args], { cwd: repo, env: ws.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [join(repo, 'bin', 'pitlane.mjs'), ...args], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -9,7 +9,7 @@ import { DeploymentController, furthest } from './controller.ts';
 import type { Clock, CutoverPort } from './ports.ts';
 import { MemoryDeploymentStore } from '../store/port.ts';
 import type { TransitionEntry } from '../lifecycle/model.ts';
-import { parseDeploymentSpec } from '../spec/load.ts';
+import { SPEC as spec } from '../lifecycle/test-support.ts';
 import { silentLogger } from '../../logger.ts';
 import { PromotionError } from '../../errors.ts';
 import type { EngineAdapter, JobStatus, SavepointResult } from '../../engines/adapter.ts';
@@ -151,9 +151,6 @@ const clock = (): Clock => {
   let t = 0;
   return { now: () => ++t };
 };
-
-const spec = (extra = '') =>
-  parseDeploymentSpec(`name: fraud\ninputs: [payments]\nauthoritative: { job: v1.ts, version: v1, output: alerts }\ncandidate: { job: v2.ts, canary: alerts-canary, parallelism: 8 }\n${extra}`, 't.yaml');
 
 function setup(extra = '') {
   const store = new CrashingStore();

@@ -7,19 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { transition } from './transition.ts';
 import { newDeployment, noiseReplicaOf, type Deployment, type DeploymentEvent, type Effect, type Phase } from './model.ts';
-import { parseDeploymentSpec } from '../spec/load.ts';
+import { SP, SPEC } from './test-support.ts';
 
-const SPEC = (extra = '') =>
-  parseDeploymentSpec(
-    `name: fraud
-inputs: [payments]
-authoritative: { job: v1.ts, version: v1, output: alerts }
-candidate: { job: v2.ts, canary: alerts-canary, parallelism: 8 }
-${extra}`,
-    'test.yaml',
-  );
 const NOISE = 'analysis: { noiseReplica: true }';
-const SP = { location: '/sp/1', sourceOffsets: [{ topic: 'payments', partition: 0, offset: 42 }], completedAt: 5 };
 const OK_PREFLIGHT = { report: { compatible: true, refusals: [], notes: [] } };
 
 function inPhase(phase: Phase, extra = NOISE): Deployment {

@@ -3,19 +3,7 @@ import assert from 'node:assert/strict';
 import { transition } from './transition.ts';
 import { nextPromotionStep } from './plans.ts';
 import { newDeployment, PHASES, type Deployment, type DeploymentEvent, type Effect, type Phase, type TransitionResult } from './model.ts';
-import { parseDeploymentSpec } from '../spec/load.ts';
-
-const SPEC = (extra = '') =>
-  parseDeploymentSpec(
-    `name: fraud
-inputs: [payments]
-authoritative: { job: v1.ts, version: v1, output: alerts }
-candidate: { job: v2.ts, canary: alerts-canary, parallelism: 8 }
-${extra}`,
-    'test.yaml',
-  );
-
-const SP = { location: '/sp/1', sourceOffsets: [{ topic: 'payments', partition: 0, offset: 42 }], completedAt: 5 };
+import { SP, SPEC } from './test-support.ts';
 
 /** A record in any phase, shaped as the controller would have left it there. */
 function inPhase(phase: Phase, extra = ''): Deployment {
