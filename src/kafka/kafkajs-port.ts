@@ -4,6 +4,8 @@ import type { ConnectionConfig } from '../config/connection.ts';
 import { KafkaError } from '../errors.ts';
 import { toKafkaError } from './kafka-errors.ts';
 import { openKafkaJsReader } from './kafkajs-reader.ts';
+import { openFetchReader } from './fetch-reader.ts';
+import { tpKey } from './read-plan.ts';
 import { openRecoverableProducer } from './kafkajs-transactions.ts';
 import type {
   GroupDescription,
@@ -236,6 +238,24 @@ export class KafkaJsPort implements KafkaPort {
 
   read(options: ReadOptions): RecordReader {
     this.assertOpen();
+    // A packed read goes straight to the leaders over plaintext (fetch-reader.ts): kafkajs'
+    // consumer would build an object per record. TLS and SASL connections keep kafkajs.
+    if (options.pack && !this.conn.ssl && !this.conn.sasl) {
+      const fast = openFetchReader(options, options.pack.pool, {
+        watermarks: (t) => this.watermarks(t),
+        offsetsForTimestamp: (t, ts) => this.offsetsForTimestamp(t, ts),
+        leaders: (topics) => this.leaders(topics),
+        fail: (e, action) => this.fail(e, action),
+        onClose: () => this.readers.delete(fast),
+        logger: this.logger,
+        clientId: this.conn.clientId,
+        connectionTimeoutMs: this.conn.connectionTimeoutMs,
+        requestTimeoutMs: this.conn.requestTimeoutMs,
+        outageToleranceMs: this.conn.outageToleranceMs,
+      });
+      this.readers.add(fast);
+      return fast;
+    }
     const reader = openKafkaJsReader(this.kafka, options, {
       admin: () => this.admin(),
       watermarks: (t) => this.watermarks(t),
@@ -305,6 +325,23 @@ export class KafkaJsPort implements KafkaPort {
       throw this.fail(e, `describe topic ${topic}`);
     });
     return md.topics[0]?.partitions.length ?? 0;
+  }
+
+  /** Each partition's leader as host:port, by tpKey; partitions without a leader are left out. */
+  private async leaders(topics: readonly string[]): Promise<Map<string, string>> {
+    const admin = await this.admin();
+    const [cluster, md] = await Promise.all([admin.describeCluster(), admin.fetchTopicMetadata({ topics: [...topics] })]).catch((e: unknown) => {
+      throw this.fail(e, `find the leaders of ${topics.join(', ')}`);
+    });
+    const address = new Map(cluster.brokers.map((b) => [b.nodeId, `${b.host}:${b.port}`]));
+    const out = new Map<string, string>();
+    for (const t of md.topics) {
+      for (const p of t.partitions) {
+        const a = address.get(p.leader);
+        if (a !== undefined) out.set(tpKey(t.name, p.partitionId), a);
+      }
+    }
+    return out;
   }
 
   async watermarks(topic: string): Promise<PartitionWatermarks[]> {

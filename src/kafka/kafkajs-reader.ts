@@ -3,7 +3,9 @@ import type { Admin, Kafka, Consumer, EachBatchPayload, IHeaders, KafkaMessage }
 import type { Logger } from '../logger.ts';
 import { describeUnknown, type KafkaError } from '../errors.ts';
 import { isOutage } from './kafka-errors.ts';
+import { BatchQueue } from './batch-queue.ts';
 import { packRecords } from './packed.ts';
+import { planRead, tpKey, type PartitionPlan } from './read-plan.ts';
 import type {
   IncomingRecord,
   PartitionWatermarks,
@@ -27,8 +29,6 @@ export interface ReaderDeps {
    */
   outageToleranceMs?: number | undefined;
 }
-
-const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 const NO_HEADERS: Readonly<Record<string, Buffer>> = Object.freeze({});
 
@@ -58,16 +58,6 @@ function timestampTypeOf(m: KafkaMessage | undefined): RecordBatch['timestampTyp
   return t === 1 ? 'LogAppendTime' : 'CreateTime';
 }
 
-interface PartitionPlan {
-  topic: string;
-  partition: number;
-  start: number;
-  /** Exclusive end; undefined follows the partition forever. */
-  end: number | undefined;
-  next: number;
-  done: boolean;
-}
-
 /**
  * A read from explicit positions built on a kafkajs consumer with a throwaway
  * group that never commits: positions come from the caller, not from Kafka.
@@ -75,32 +65,15 @@ interface PartitionPlan {
  * waits (heartbeating), so a slow caller holds back Kafka instead of memory.
  */
 export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: ReaderDeps): RecordReader {
-  const queue: RecordBatch[] = [];
-  const plans = new Map<string, PartitionPlan>();
-  const limit = Math.max(1, options.bufferedBatches ?? 4);
-  let wake: (() => void) | undefined;
-  let drained: (() => void) | undefined;
-  let finished = false;
-  let failure: unknown;
+  const queue = new BatchQueue(Math.max(1, options.bufferedBatches ?? 4));
+  let plans = new Map<string, PartitionPlan>();
   let consumer: Consumer | undefined;
   /** Every throwaway group this read used (one per consumer), deleted on close. */
   const groupIds: string[] = [];
-  let closing: Promise<void> | undefined;
   /** When the current run of outage-caused crashes began. */
   let outageSince: number | undefined;
 
-  const signal = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-
-  const finish = (err?: unknown) => {
-    if (err !== undefined && failure === undefined) failure = err;
-    finished = true;
-    signal();
-    drained?.();
-  };
+  const finish = (err?: unknown) => queue.finish(err);
 
   const maybeComplete = () => {
     if (options.to !== 'follow' && [...plans.values()].every((p) => p.done)) finish();
@@ -116,52 +89,19 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     }
   };
 
-  async function plan(): Promise<void> {
-    const from = options.from ?? 'earliest';
-    const to = options.to ?? 'end';
-    const wanted = options.partitions ? new Set(options.partitions.map((p) => tpKey(p.topic, p.partition))) : undefined;
-    for (const topic of options.topics) {
-      const marks = await deps.watermarks(topic);
-      const atTs = typeof from === 'object' && 'timestamp' in from ? await deps.offsetsForTimestamp(topic, from.timestamp) : [];
-      const endTs = typeof to === 'object' && 'timestamp' in to ? await deps.offsetsForTimestamp(topic, to.timestamp) : [];
-      for (const m of marks) {
-        if (wanted && !wanted.has(tpKey(topic, m.partition))) continue;
-        let start: number;
-        if (from === 'earliest') start = m.low;
-        else if (from === 'latest') start = m.high;
-        else if ('timestamp' in from) start = atTs.find((o) => o.partition === m.partition)?.offset ?? m.high;
-        else {
-          const explicit = from.offsets.find((o) => o.topic === topic && o.partition === m.partition);
-          start = explicit ? explicit.offset : from.otherwise === 'latest' ? m.high : m.low;
-        }
-        start = Math.max(start, m.low);
-        let end: number | undefined;
-        if (to === 'follow') end = undefined;
-        else if (to === 'end') end = m.high;
-        else if ('timestamp' in to) end = endTs.find((o) => o.partition === m.partition)?.offset ?? m.high;
-        else end = to.offsets.find((o) => o.topic === topic && o.partition === m.partition)?.offset ?? m.high;
-        plans.set(tpKey(topic, m.partition), { topic, partition: m.partition, start, end, next: start, done: end !== undefined && start >= end });
-      }
-    }
-  }
-
   /** Waits (heartbeating) while the queue is full; false when the batch is no longer wanted. */
   async function room({ heartbeat, isRunning, isStale }: EachBatchPayload): Promise<boolean> {
-    while (queue.length >= limit && !finished && isRunning() && !isStale()) {
-      await new Promise<void>((resolve) => {
-        drained = resolve;
-        setTimeout(resolve, 1000);
-      });
-      drained = undefined;
+    while (queue.full && !queue.finished && isRunning() && !isStale()) {
+      await queue.taken(1000);
       await heartbeat();
     }
-    return !finished;
+    return !queue.finished;
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const plan = plans.get(tpKey(batch.topic, batch.partition));
-    if (!plan || plan.done || finished) return;
+    if (!plan || plan.done || queue.finished) return;
     const { topic, partition } = batch;
     const timestampType = timestampTypeOf(batch.messages[0]);
     const highWatermark = Number(batch.highWatermark);
@@ -171,7 +111,6 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
       if (packed) {
         if (!(await room(payload))) return;
         queue.push({ topic, partition, records: [], packed, highWatermark, timestampType });
-        signal();
         advance(topic, partition, packed.lastOffset + 1);
       }
       maybeComplete();
@@ -187,7 +126,6 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     if (records.length > 0) {
       if (!(await room(payload))) return;
       queue.push({ topic, partition, records, highWatermark, timestampType });
-      signal();
       advance(topic, partition, records[records.length - 1]!.offset + 1);
     }
     maybeComplete();
@@ -199,7 +137,7 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
    * seeks). Anything else ends the read with the error.
    */
   async function crashed(err: unknown, c: Consumer): Promise<void> {
-    if (finished) return;
+    if (queue.finished) return;
     const tolerance = deps.outageToleranceMs;
     const now = Date.now();
     // A replacement whose group never came up (the broker still away) fails its seeks
@@ -213,14 +151,14 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     deps.logger.warn({ err: describeUnknown(err), topics: options.topics }, 'reader lost the broker; resuming at its positions');
     await c.disconnect().catch(() => undefined);
     await new Promise((r) => setTimeout(r, 500));
-    if (finished) return;
+    if (queue.finished) return;
     await runConsumer().catch((e: unknown) => crashed(e, consumer ?? c));
   }
 
   async function start(): Promise<void> {
-    await plan();
+    plans = await planRead(options, deps);
     maybeComplete();
-    if (finished) return;
+    if (queue.finished) return;
     await runConsumer();
   }
 
@@ -277,43 +215,17 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
   const started = start().catch((e: unknown) => (consumer ? crashed(e, consumer) : finish(deps.fail(e, `read ${options.topics.join(', ')}`))));
 
   async function close(): Promise<void> {
-    if (closing) return closing;
-    closing = (async () => {
-      finish();
-      await started;
-      if (consumer) {
-        await consumer.disconnect().catch(() => undefined);
-        if (groupIds.length > 0) {
-          const admin = await deps.admin().catch(() => undefined);
-          await admin?.deleteGroups(groupIds).catch(() => undefined);
-        }
+    finish();
+    await started;
+    if (consumer) {
+      await consumer.disconnect().catch(() => undefined);
+      if (groupIds.length > 0) {
+        const admin = await deps.admin().catch(() => undefined);
+        await admin?.deleteGroups(groupIds).catch(() => undefined);
       }
-      deps.onClose();
-    })();
-    return closing;
+    }
+    deps.onClose();
   }
 
-  return {
-    positions: () => [...plans.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: p.next })),
-    close,
-    async *[Symbol.asyncIterator](): AsyncIterator<RecordBatch> {
-      try {
-        while (true) {
-          const next = queue.shift();
-          if (next) {
-            drained?.();
-            yield next;
-            continue;
-          }
-          if (finished) break;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-        }
-        if (failure !== undefined) throw failure;
-      } finally {
-        await close();
-      }
-    },
-  };
+  return queue.reader(() => plans.values(), close);
 }

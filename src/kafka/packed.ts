@@ -13,13 +13,22 @@ import type { RecordBatch } from './port.ts';
  * instead of one per field, with the record framing between the fields included.
  */
 export interface PackedBatch {
+  /**
+   * `fields` (the default): the layout above. `records`: Kafka record batches
+   * (format v2) back to back, as fetched; the receiving thread lays them out as
+   * above with record-batches.ts' unpackRecords, keeping offsets in [from, to).
+   */
+  readonly kind?: 'fields' | 'records' | undefined;
+  readonly from?: number | undefined;
+  readonly to?: number | undefined;
   readonly partition: number;
+  /** Records (`records`: those the batches hold, an upper bound on those in range). */
   readonly count: number;
   readonly timestampType: RecordBatch['timestampType'];
   /** Holds the batch in its first `size` bytes (a reused buffer may be larger). */
   readonly buffer: ArrayBuffer;
   readonly size: number;
-  /** The offset of the batch's last record. */
+  /** The offset of the batch's last record (`records`: the last offset the batches cover). */
   readonly lastOffset: number;
 }
 

@@ -1,0 +1,172 @@
+import type { Logger } from '../logger.ts';
+import { KafkaError, describeUnknown } from '../errors.ts';
+import { BrokerConnection, KafkaCode, RETRIABLE_CODES, type FetchPartition, type FetchedPartition } from './fetch-wire.ts';
+import { BatchQueue } from './batch-queue.ts';
+import type { BufferSource, PackedBatch } from './packed.ts';
+import type { RecordReader, ReadOptions } from './port.ts';
+import { planRead, tpKey, type PartitionPlan, type PlanDeps } from './read-plan.ts';
+import { UnsupportedBatchError, selectBatches } from './record-batches.ts';
+
+export interface FetchReaderDeps extends PlanDeps {
+  /** The leader of each partition of the topics, as host:port, by tpKey. */
+  leaders(topics: readonly string[]): Promise<Map<string, string>>;
+  fail(e: unknown, action: string): KafkaError;
+  onClose(): void;
+  logger: Logger;
+  clientId: string;
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** How long connection failures and leader changes are retried; default 3 s. */
+  outageToleranceMs?: number | undefined;
+}
+
+/** Per fetch: the broker waits up to this long for data, and returns up to this much. */
+const MAX_WAIT_MS = 250;
+const MAX_BYTES = 10 * 2 ** 20;
+const PARTITION_MAX_BYTES = 2 ** 20;
+
+/**
+ * A read that hands each partition's fetched record batches over as bytes
+ * (`RecordBatch.packed`, kind `records`): Fetch requests straight to each
+ * partition's leader (fetch-wire.ts), batch headers walked in this thread
+ * (record-batches.ts), records left for the thread that decodes them. Used for
+ * reads with `pack` over a plaintext, unauthenticated connection; positions come
+ * from the caller and nothing is committed, as with the kafkajs reader.
+ */
+export function openFetchReader(options: ReadOptions, pool: BufferSource | undefined, deps: FetchReaderDeps): RecordReader {
+  const queue = new BatchQueue(Math.max(1, options.bufferedBatches ?? 4));
+  const readCommitted = options.isolation !== 'read_uncommitted';
+  const connections = new Map<string, BrokerConnection>();
+  const action = `read ${options.topics.join(', ')}`;
+  let plans = new Map<string, PartitionPlan>();
+  let leaders: Map<string, string> | undefined;
+
+  const finish = (err?: unknown) => queue.finish(err);
+
+  function connection(address: string): BrokerConnection {
+    let c = connections.get(address);
+    if (!c) {
+      const [host, port] = splitAddress(address);
+      c = new BrokerConnection(host, port, deps);
+      connections.set(address, c);
+    }
+    return c;
+  }
+
+  /** One round: a fetch to each leader of a partition still to read. */
+  async function round(): Promise<void> {
+    leaders ??= await deps.leaders(options.topics);
+    const byLeader = new Map<string, Map<string, FetchPartition[]>>();
+    for (const p of plans.values()) {
+      if (p.done) continue;
+      const leader = leaders.get(tpKey(p.topic, p.partition));
+      if (leader === undefined) throw new RetryError(`no leader for ${p.topic}/${p.partition}`);
+      const topics = byLeader.get(leader) ?? new Map<string, FetchPartition[]>();
+      byLeader.set(leader, topics);
+      const list = topics.get(p.topic) ?? [];
+      topics.set(p.topic, list);
+      list.push({ partition: p.partition, offset: p.next, maxBytes: PARTITION_MAX_BYTES });
+    }
+    const responses = await Promise.all(
+      [...byLeader].map(async ([leader, topics]) => {
+        try {
+          return await connection(leader).fetch({ maxWaitMs: MAX_WAIT_MS, minBytes: 1, maxBytes: MAX_BYTES, readCommitted, topics });
+        } catch (e) {
+          connections.get(leader)?.close();
+          connections.delete(leader);
+          throw new RetryError(describeUnknown(e), { cause: e });
+        }
+      }),
+    );
+    let retry: string | undefined;
+    for (const response of responses) for (const fp of response) retry ??= take(fp);
+    if (retry !== undefined) throw new RetryError(retry);
+  }
+
+  /** Queues what one partition's response holds; a reason to retry, or undefined. */
+  function take(fp: FetchedPartition): string | undefined {
+    const plan = plans.get(tpKey(fp.topic, fp.partition));
+    if (!plan || plan.done) return undefined;
+    if (fp.errorCode === KafkaCode.OFFSET_OUT_OF_RANGE) {
+      throw new KafkaError('KAFKA_OFFSET_OUT_OF_RANGE', `Offset ${plan.next} of ${fp.topic}/${fp.partition} is no longer (or not yet) in the log while trying to ${action}.`, {
+        hint: 'Retention may have deleted the records since the read was planned; read again from the earliest offset or a later timestamp.',
+      });
+    }
+    if (RETRIABLE_CODES.has(fp.errorCode)) return `Kafka error code ${fp.errorCode} for ${fp.topic}/${fp.partition}`;
+    if (fp.errorCode !== 0) {
+      throw new KafkaError('KAFKA_ERROR', `Kafka refused a fetch of ${fp.topic}/${fp.partition} (error code ${fp.errorCode}) while trying to ${action}.`, {
+        hint: fp.errorCode === KafkaCode.TOPIC_AUTHORIZATION_FAILED ? 'The client is not allowed to read this topic: check its ACLs.' : 'See the Kafka protocol error codes for this one.',
+      });
+    }
+    const end = plan.end ?? Infinity;
+    const sel = selectBatches(fp.records, plan.next, end, fp.aborted, readCommitted);
+    if (sel.bytes > 0) {
+      const buffer = pool ? pool.take(sel.bytes) : (Buffer.allocUnsafeSlow(sel.bytes).buffer as ArrayBuffer);
+      const out = new Uint8Array(buffer, 0, sel.bytes);
+      let pos = 0;
+      for (let i = 0; i < sel.ranges.length; i += 2) {
+        out.set(fp.records.subarray(sel.ranges[i]!, sel.ranges[i + 1]!), pos);
+        pos += sel.ranges[i + 1]! - sel.ranges[i]!;
+      }
+      const timestampType = sel.logAppendTime ? 'LogAppendTime' : 'CreateTime';
+      const packed: PackedBatch = { kind: 'records', partition: fp.partition, count: sel.records, timestampType, buffer, size: sel.bytes, lastOffset: sel.next - 1, from: plan.next, to: end };
+      queue.push({ topic: fp.topic, partition: fp.partition, records: [], packed, highWatermark: fp.highWatermark, timestampType });
+    }
+    plan.next = sel.next;
+    if (plan.end !== undefined && plan.next >= plan.end) plan.done = true;
+    return undefined;
+  }
+
+  async function run(): Promise<void> {
+    plans = await planRead(options, deps);
+    const tolerance = deps.outageToleranceMs ?? 3000;
+    let troubleSince: number | undefined;
+    let backoff = 100;
+    while (!queue.finished) {
+      if ([...plans.values()].every((p) => p.done)) {
+        // A bounded read is complete; a live one with nothing assigned has nothing to follow.
+        finish();
+        return;
+      }
+      while (queue.full && !queue.finished) await queue.taken();
+      if (queue.finished) return;
+      try {
+        await round();
+        troubleSince = undefined;
+        backoff = 100;
+      } catch (e) {
+        if (!(e instanceof RetryError)) throw e;
+        troubleSince ??= Date.now();
+        if (Date.now() - troubleSince > tolerance) throw e.cause ?? e;
+        deps.logger.debug({ err: e.message, topics: options.topics }, 'fetch failed; finding the leaders again and retrying');
+        leaders = undefined;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(2000, backoff * 2);
+      }
+    }
+  }
+
+  const running = run().catch((e: unknown) => {
+    if (e instanceof UnsupportedBatchError) {
+      finish(new KafkaError('KAFKA_UNSUPPORTED_BATCH', `Cannot read ${options.topics.join(', ')}: ${e.message}.`, { hint: 'Write the topic uncompressed or with gzip (the codecs kafkajs supports without plugins).' }));
+    } else finish(e instanceof KafkaError ? e : deps.fail(e, action));
+  });
+
+  async function close(): Promise<void> {
+    finish();
+    for (const c of connections.values()) c.close();
+    connections.clear();
+    await running;
+    deps.onClose();
+  }
+
+  return queue.reader(() => plans.values(), close);
+}
+
+/** A failure the next round may not have: a lost connection, a moved leader. */
+class RetryError extends Error {}
+
+function splitAddress(address: string): [string, number] {
+  const i = address.lastIndexOf(':');
+  return [address.slice(0, i), Number(address.slice(i + 1))];
+}
