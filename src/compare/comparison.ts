@@ -21,6 +21,12 @@ export interface ComparisonSpec {
   /** A second copy of the authoritative output, for the noise floor. */
   readonly noise?: ReaderSpec | undefined;
   readonly config: CompareConfig;
+  /**
+   * Records (of every side) whose event time is before this are skipped, not
+   * counted: the canary analysis starts both sides at the first whole window after
+   * the fork, cut by each side's event time.
+   */
+  readonly eventTimeFloor?: number | undefined;
 }
 
 export interface ComparisonDeps {
@@ -95,6 +101,7 @@ export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Co
       live: s.live,
       expected: s.expected,
       openedAt: now,
+      eventTimeFloor: spec.eventTimeFloor,
     });
     const setup: ProcessorSetup = { config: c, a: sideOptions(a), b: sideOptions(b), noise: n ? sideOptions(n) : undefined, registry: deps.registry };
     const big = sides.every((s) => !s.live) && sides.reduce((sum, s) => sum + s.available, 0) >= WORKER_MIN_RECORDS;

@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer';
 import type { PackedBatch } from '../kafka/packed.ts';
+import { unpackRecords, type UnpackedRecords } from '../kafka/record-batches.ts';
 import type { CompareRecord } from '../../comparators/types.ts';
 import type { SideSettings } from './config.ts';
 import { compareRecordOf, parseJson, type RecordParts } from './decode.ts';
@@ -12,21 +13,16 @@ export { BufferPool, packBatch, type PackedBatch } from '../kafka/packed.ts';
  * record costs its CompareRecord and decoded value, and no views.
  */
 export function decodePacked(p: PackedBatch, headerNames: readonly string[], settings: SideSettings, onError: (offset: number, e: unknown) => void): CompareRecord[] {
-  const n = p.count;
-  const fields = 2 + headerNames.length;
-  const numsBytes = n * 16;
-  const spansBytes = n * fields * 8;
-  const nums = new Float64Array(p.buffer, 0, n * 2);
-  const spans = new Int32Array(p.buffer, numsBytes, n * fields * 2);
-  const parts = new PackedParts(Buffer.from(p.buffer, numsBytes + spansBytes, p.size - numsBytes - spansBytes), headerNames, spans);
+  const { count: n, nums, spans, bytes } = layout(p, headerNames);
+  const parts = new PackedParts(bytes, headerNames, spans);
   // The bytes read as one latin1 string: an ASCII value (the usual case) is then a
   // substring for JSON.parse, cheaper than decoding every value on its own. Bytes
   // copied as one range hold record framing too, so the check is then per value.
-  const bytes = parts.bytes;
   parts.allAscii = isAscii(bytes);
-  // The bytes start 8-aligned in the buffer (after the offsets and spans), so they can be read by words.
-  parts.words = new Uint32Array(p.buffer, bytes.byteOffset, bytes.length >> 2);
+  // The bytes start 8-aligned in their buffer, so they can be read by words.
+  parts.words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >> 2);
   const text = bytes.toString('latin1');
+  const fields = 2 + headerNames.length;
   const out: CompareRecord[] = [];
   for (let i = 0; i < n; i++) {
     const at = 2 * i * fields;
@@ -44,12 +40,29 @@ export function decodePacked(p: PackedBatch, headerNames: readonly string[], set
   return out;
 }
 
+/** The offsets and timestamps, spans and bytes of a packed batch of either kind. */
+function layout(p: PackedBatch, headerNames: readonly string[]): UnpackedRecords {
+  if (p.kind === 'records') {
+    return unpackRecords(Buffer.from(p.buffer, 0, p.size), p.from ?? 0, p.to ?? Infinity, headerNames.map((h) => Buffer.from(h)), p.count);
+  }
+  const n = p.count;
+  const fields = 2 + headerNames.length;
+  const numsBytes = n * 16;
+  const spansBytes = n * fields * 8;
+  return {
+    count: n,
+    nums: new Float64Array(p.buffer, 0, n * 2),
+    spans: new Int32Array(p.buffer, numsBytes, n * fields * 2),
+    bytes: Buffer.from(p.buffer, numsBytes + spansBytes, p.size - numsBytes - spansBytes),
+  };
+}
+
 /** RecordParts over one record of a packed batch at a time (`at`: its first span). */
 class PackedParts implements RecordParts {
   timestamp = 0;
   at = 0;
   allAscii = false;
-  words = new Uint32Array(0);
+  words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   start = 0;
   end = 0;
 

@@ -66,6 +66,11 @@ export function localProcessor(setup: ProcessorSetup): Processor {
     core.judge(await (schemaInfo ??= resolveSchemas(core, setup)));
   };
   return {
+    // JSON sides read packed batches (no record object per record); Avro sides read records.
+    readOptions: (label) => {
+      const s = core.side(label);
+      return s.o.settings.format === 'json' ? { pack: { headers: s.headers } } : {};
+    },
     async ingest(label, batch, now) {
       await core.ingest(label, batch, now, avro);
       await judge();

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { SideState } from './side-state.ts';
 import type { CompareRecord } from '../../comparators/types.ts';
 import type { RecordBatch } from '../kafka/port.ts';
+import { packBatch } from './packed.ts';
 
 const W = 1000;
 const side = (live: boolean, lateness = 0) =>
@@ -105,4 +106,13 @@ test('side state: the watermark is the slowest partition minus the allowed laten
   assert.equal(s.effectiveWatermark(), 2900);
   s.done = true;
   assert.equal(s.effectiveWatermark(), Infinity);
+});
+
+test('an event-time floor skips earlier records, whether the batch is records or packed, and they are not counted', async () => {
+  const floorSide = new SideState({ label: 'b', topic: 't', settings: { format: 'json', eventTime: 'auto', key: 'record', subject: undefined }, allowedLateness: 0, maxUndecodable: 0, idleTimeout: 60_000, windowSize: W, live: false, eventTimeFloor: 2000 });
+  const incoming = [500, 1999, 2000, 3500].map((t, i) => ({ topic: 't', partition: 0, offset: i, key: Buffer.from('k'), value: Buffer.from('{"a":1}'), headers: {}, timestamp: t }));
+  const batch: RecordBatch = { topic: 't', partition: 0, records: incoming, highWatermark: 4, timestampType: 'CreateTime' };
+  const fromRecords = await floorSide.decode(batch, undefined);
+  const fromPacked = floorSide.decodePacked(packBatch(batch, floorSide.headers));
+  for (const got of [fromRecords, fromPacked]) assert.deepEqual(got.map((r) => r.eventTime), [2000, 3500]);
 });

@@ -2,7 +2,8 @@ import { ComparisonError, KafkaError, SerdeError, describeUnknown } from '../err
 import type { IncomingRecord, RecordBatch } from '../kafka/port.ts';
 import type { CompareRecord, EmitTimeSource } from '../../comparators/types.ts';
 import type { SideSettings } from './config.ts';
-import { decodeJson, toCompareRecord } from './decode.ts';
+import { decodeJson, headersRead, toCompareRecord } from './decode.ts';
+import { decodePacked, type PackedBatch } from './packed.ts';
 import { WatermarkPassage } from './passage.ts';
 
 export interface SideStats {
@@ -30,6 +31,8 @@ export interface SideOptions {
   readonly windowSize: number;
   /** Following the topic (live) rather than reading a range. */
   readonly live: boolean;
+  /** Records with an event time before this are skipped (see ComparisonSpec.eventTimeFloor). */
+  readonly eventTimeFloor?: number | undefined;
 }
 
 /** Decodes an Avro value (through the registry); absent for JSON sides. */
@@ -54,7 +57,11 @@ export class SideState {
   done = false;
   schemaId: number | undefined;
 
+  /** The headers decoding reads (a packed read keeps only these). */
+  readonly headers: readonly string[];
+
   constructor(readonly o: SideOptions) {
+    this.headers = headersRead(o.settings);
     this.stats = { topic: o.topic, records: 0, undecodable: 0, late: 0, droppedLate: 0, maxEventTime: null, watermark: null, emitTime: null };
   }
 
@@ -70,6 +77,7 @@ export class SideState {
 
   /** Decodes a batch; undecodable records are counted (fatal past the limit), never thrown one by one. */
   async decode(batch: RecordBatch, avro: AvroDecoder | undefined): Promise<CompareRecord[]> {
+    if (batch.packed) return this.decodePacked(batch.packed);
     const s = this.o.settings;
     const records: CompareRecord[] = [];
     for (const r of batch.records) {
@@ -80,10 +88,19 @@ export class SideState {
         this.undecodable(r, e);
       }
     }
-    return records;
+    return this.aboveFloor(records);
   }
 
-  /** Counts an undecodable record; past the limit the comparison stops. */
+  /** Decodes a packed batch (JSON sides: the reader packs what `headers` names). */
+  decodePacked(p: PackedBatch): CompareRecord[] {
+    return this.aboveFloor(decodePacked(p, this.headers, this.o.settings, (offset, e) => this.undecodable({ topic: this.o.topic, partition: p.partition, offset }, e)));
+  }
+
+  private aboveFloor(records: CompareRecord[]): CompareRecord[] {
+    const floor = this.o.eventTimeFloor;
+    return floor === undefined ? records : records.filter((r) => r.eventTime >= floor);
+  }
+
   undecodable(r: Pick<IncomingRecord, 'topic' | 'partition' | 'offset'>, e: unknown): void {
     if (!(e instanceof SerdeError) && !(e instanceof KafkaError)) throw e;
     this.stats.undecodable++;

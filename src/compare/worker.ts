@@ -8,8 +8,7 @@ import type { Measurement, Window } from '../../comparators/types.ts';
 import { isPitlaneError } from '../errors.ts';
 import { resolveCompareConfig } from './config.ts';
 import { ComparisonCore, type SideLabel } from './core.ts';
-import { headersRead } from './decode.ts';
-import { decodePacked, type PackedBatch } from './packed.ts';
+import type { PackedBatch } from './packed.ts';
 import type { SideSetup } from './processor.ts';
 import type { SideStats } from './side-state.ts';
 
@@ -43,7 +42,6 @@ export interface WorkerFailure {
 const port = parentPort!;
 let core: ComparisonCore | undefined;
 let labels: SideLabel[] = [];
-const headers = new Map<SideLabel, string[]>();
 let sentMeasurements = 0;
 let sentNoise = 0;
 let sentWindows = 0;
@@ -77,17 +75,13 @@ async function handle(m: ToWorker): Promise<void> {
     for (const l of labels) {
       const s = m.sides[l]!;
       core.side(l).expect(s.expected, s.openedAt);
-      headers.set(l, headersRead(s.settings));
     }
     port.postMessage(progress(m.seq));
     return;
   }
   const c = core!;
   if (m.type === 'batch') {
-    const side = c.side(m.label);
-    const p = m.packed;
-    const records = decodePacked(p, headers.get(m.label)!, side.o.settings, (offset, e) => side.undecodable({ topic: side.o.topic, partition: p.partition, offset }, e));
-    c.add(m.label, p, records, m.now);
+    c.add(m.label, m.packed, c.side(m.label).decodePacked(m.packed), m.now);
   } else if (m.type === 'end') c.side(m.label).done = true;
   // JSON sides only (worker-processor decides): no registry, so no schema information.
   if (c.canJudge()) c.judge({});

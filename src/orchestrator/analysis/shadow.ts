@@ -11,8 +11,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeUnknown, isPitlaneError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import type { IncomingRecord, KafkaPort, StartPosition } from '../../kafka/port.ts';
-import { LINEAGE_HEADERS } from '../../engine/index.ts';
+import type { KafkaPort, StartPosition } from '../../kafka/port.ts';
 import type { SchemaRegistryPort } from '../../kafka/registry.ts';
 import { createComparison, renderHtml, renderJson, renderTerminal, type Comparison, type ComparisonReport } from '../../compare/index.ts';
 import type { Deployment, DeploymentEvent, VerdictStatus } from '../lifecycle/model.ts';
@@ -58,35 +57,6 @@ export function eventTimeFloor(d: Deployment): number | undefined {
   if (wm === undefined) return undefined;
   const w = d.spec.analysis.window;
   return (Math.floor(wm / w) + 2) * w;
-}
-
-function eventTimeOf(r: IncomingRecord): number {
-  const h = r.headers[LINEAGE_HEADERS.eventTime];
-  const n = h ? Number(h.toString('utf8')) : Number.NaN;
-  return Number.isFinite(n) ? n : r.timestamp;
-}
-
-/** A KafkaPort whose readers drop records with an event time below `floor`. */
-function withEventTimeFloor(kafka: KafkaPort, floor: number | undefined): KafkaPort {
-  if (floor === undefined) return kafka;
-  const port = Object.create(kafka) as KafkaPort;
-  port.read = (options) => {
-    const inner = kafka.read(options);
-    const it = inner[Symbol.asyncIterator]();
-    return {
-      [Symbol.asyncIterator]: () => ({
-        async next() {
-          const r = await it.next();
-          if (r.done) return r;
-          return { done: false, value: { ...r.value, records: r.value.records.filter((x) => eventTimeOf(x) >= floor) } };
-        },
-      }),
-      positions: () => inner.positions(),
-      close: () => inner.close(),
-    };
-  };
-  for (const k of ['watermarks', 'partitionCount', 'offsetsForTimestamp', 'listTopics'] as const) (port as unknown as Record<string, unknown>)[k] = (kafka[k] as (...a: unknown[]) => unknown).bind(kafka);
-  return port;
 }
 
 function writeReports(dir: string, report: ComparisonReport): void {
@@ -144,8 +114,8 @@ export async function runShadow(orch: Orchestrator, name: string, deps: ShadowDe
     // The replica starts where the candidate does, so its topic is read like the canary's.
     const withNoise = noise && noiseLost === undefined ? { noise: { topic: noise.topic, from: from.b, to: 'follow' as const } } : {};
     return createComparison(
-      { a: { topic: dep.spec.authoritative.output, from: from.a, to: 'follow' }, b: { topic: dep.spec.candidate.canary, from: from.b, to: 'follow' }, ...withNoise, config },
-      { kafka: withEventTimeFloor(deps.kafka, eventTimeFloor(dep)), registry: deps.registry, logger: deps.logger, clock: deps.now },
+      { a: { topic: dep.spec.authoritative.output, from: from.a, to: 'follow' }, b: { topic: dep.spec.candidate.canary, from: from.b, to: 'follow' }, ...withNoise, config, eventTimeFloor: eventTimeFloor(dep) },
+      { kafka: deps.kafka, registry: deps.registry, logger: deps.logger, clock: deps.now },
     );
   };
   let lastEval = 0;
