@@ -10,6 +10,10 @@
  * read does) and a worker decodes and checks. The plain read uses one thread. CPU
  * seconds and the machine's load average are printed beside the rates.
  *
+ * The comparison reads with pitlane's own fetch reader (src/kafka/fetch-reader.ts), not
+ * kafkajs' consumer; a plain read through that reader, decoding nothing, is printed too,
+ * as a stricter peer than the issue's plain kafkajs read.
+ *
  * Uses KAFKA_BROKERS when set, else starts the local dev broker (and stops it).
  * Topics are kept between runs (pitlane-bench-compare-{a,b}-N) and reused when full.
  *   BENCH_COMPARE_RECORDS (default 1000000), BENCH_COMPARE_KEYS (default 10000000 for the memory run),
@@ -98,6 +102,21 @@ async function plainRead(brokers: string, topics: string[], kafkaPort: KafkaPort
   await admin.deleteGroups([groupId]).catch(() => undefined);
   await admin.disconnect();
   if (seen < 2 * N) throw new Error(`plain read saw ${seen} of ${2 * N} (${bytes} bytes)`);
+  return { rate: seen / secs, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
+
+/**
+ * A stricter peer: pitlane's own fetch reader (the one the comparison reads with) over
+ * both topics, counting the records its batches hold and decoding nothing.
+ */
+async function plainFetchRead(kafka: KafkaPort, topics: string[]): Promise<{ rate: number; cpuSeconds: number }> {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  let seen = 0;
+  for await (const batch of kafka.read({ topics, pack: { headers: [] } })) seen += batch.packed?.count ?? batch.records.length;
+  const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  if (seen < 2 * N) throw new Error(`fetch read saw ${seen} of ${2 * N}`);
   return { rate: seen / secs, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
@@ -200,6 +219,8 @@ await withBroker(async (brokers) => {
     const after = await plainRead(brokers, [a, b], kafka);
     const singleRatio = single.rate / ((plains[plains.length - 1]!.rate + after.rate) / 2);
     console.log(`end to end, one thread:     ${fmt(single.rate)} records/s, ${single.cpuSeconds.toFixed(1)} s CPU, verdict ${single.verdict}, peak heap ${single.peakHeapMiB.toFixed(0)} MiB  → ratio ${singleRatio.toFixed(3)} (plain after: ${fmt(after.rate)})`);
+    const fetchPeer = await plainFetchRead(kafka, [a, b]);
+    console.log(`plain fetch read (pitlane's reader, nothing decoded): ${fmt(fetchPeer.rate)} records/s, ${fetchPeer.cpuSeconds.toFixed(1)} s CPU`);
     const byRatio = [...runs].sort((x, y) => x.ratio - y.ratio);
     const median = byRatio[byRatio.length >> 1]!;
     const e2e = median.e2e;
@@ -230,11 +251,12 @@ await withBroker(async (brokers) => {
           heapMiBAt10MKeys: Math.round(m10),
           loadAverage: [Number(load0.toFixed(1)), Number(load1.toFixed(1))],
         },
-        peer: { plainKafkajsReadRecordsPerSec: Math.round(plain), runs: [...plains, after].map((x) => Math.round(x.rate)), plainCpuSeconds: Number(cpuPlain.toFixed(1)) },
+        peer: { plainKafkajsReadRecordsPerSec: Math.round(plain), runs: [...plains, after].map((x) => Math.round(x.rate)), plainCpuSeconds: Number(cpuPlain.toFixed(1)), plainFetchReadRecordsPerSec: Math.round(fetchPeer.rate), plainFetchReadCpuSeconds: Number(fetchPeer.cpuSeconds.toFixed(1)) },
         ratio: {
           e2eVsPlainRead: Number(median.ratio.toFixed(3)),
           e2eRuns: runs.map((r) => Number(r.ratio.toFixed(3))),
           e2eOneThreadVsPlainRead: Number(singleRatio.toFixed(3)),
+          e2eVsPlainFetchRead: Number((e2e.rate / fetchPeer.rate).toFixed(3)),
           cpuPlainVsE2e: Number((cpuPlain / e2e.cpuSeconds).toFixed(3)),
           target: 0.7,
           heap10MVs1M: Number((m10 / m1).toFixed(2)),
