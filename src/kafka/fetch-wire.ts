@@ -157,7 +157,9 @@ export class BrokerConnection {
   private buffered = 0;
   private nextId = 1;
   private failure: Error | undefined;
+  /** Settles once connected, or with the first failure (a refused or timed-out connect, a close). */
   readonly ready: Promise<void>;
+  private unready: (e: Error) => void = () => undefined;
 
   constructor(
     readonly host: string,
@@ -165,23 +167,23 @@ export class BrokerConnection {
     private readonly o: { clientId: string; connectionTimeoutMs: number; requestTimeoutMs: number },
   ) {
     this.socket = connect({ host, port, noDelay: true });
+    let connected: () => void = () => undefined;
     this.ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.fail(new Error(`Connection error: connect ETIMEDOUT ${host}:${port} (after ${o.connectionTimeoutMs} ms)`));
-      }, o.connectionTimeoutMs);
-      this.socket.once('connect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.socket.once('error', (e) => {
-        clearTimeout(timer);
-        reject(new Error(`Connection error: ${e.message}`, { cause: e }));
-      });
+      connected = resolve;
+      this.unready = reject;
     });
     this.ready.catch(() => undefined);
+    const timer = setTimeout(() => this.fail(new Error(`Connection error: connect ETIMEDOUT ${host}:${port} (after ${o.connectionTimeoutMs} ms)`)), o.connectionTimeoutMs);
+    this.socket.once('connect', () => {
+      clearTimeout(timer);
+      connected();
+    });
     this.socket.on('data', (d: Buffer) => this.received(d));
     this.socket.on('error', (e) => this.fail(new Error(`Connection error: ${e.message}`, { cause: e })));
-    this.socket.on('close', () => this.fail(new Error(`Closed connection to ${host}:${port}`)));
+    this.socket.on('close', () => {
+      clearTimeout(timer);
+      this.fail(new Error(`Closed connection to ${host}:${port}`));
+    });
   }
 
   /** Sends a fetch and resolves with its response body. */
@@ -227,6 +229,7 @@ export class BrokerConnection {
 
   private fail(e: Error): void {
     this.failure ??= e;
+    this.unready(this.failure);
     for (const w of this.waiting.splice(0)) {
       clearTimeout(w.timer);
       w.reject(this.failure);
