@@ -92,7 +92,7 @@ test('compare on the broker: empty topics are inconclusive, a missing topic is a
   await assert.rejects(createComparison({ a: { topic: ta }, b: { topic: tb }, config: strict }, deps).run(), (e) => isPitlaneError(e) && e.code === 'COMPARE_UNDECODABLE');
 });
 
-test('compare on the broker: the worker thread (batches packed straight from kafkajs messages) reports what one thread does', async (t) => {
+test('compare on the broker: the worker thread reports what one thread does', async (t) => {
   const k = kafkaForTest(t);
   // Non-ASCII keys and values: packed batches hold the fetch response's framing bytes too.
   const a = authoritativeRows().map((r, i) => (i % 5 === 0 ? { ...r, key: `${r.key}-é`, value: { ...r.value, region: 'Zürich ✓' } } : r));
@@ -105,5 +105,12 @@ test('compare on the broker: the worker thread (batches packed straight from kaf
   const [one, two] = [await run(false), await run(true)];
   assert.equal(two.sides.a.records, a.length);
   assert.equal(two.verdict, 'Failed');
-  assert.deepEqual(two, one);
+  // The lateness detail notes where each side's watermark stood when a window was
+  // judged: that depends on which side's reads happened to arrive first, on either path.
+  assert.deepEqual(withoutProgress(two), withoutProgress(one));
 });
+
+/** The report without the lateness details' watermarkA/watermarkB (read timing, not results). */
+function withoutProgress<T>(report: T): T {
+  return JSON.parse(JSON.stringify(report), (k: string, v: unknown) => (k === 'watermarkA' || k === 'watermarkB' ? undefined : v)) as T;
+}
