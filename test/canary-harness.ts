@@ -4,7 +4,7 @@
  * directory and job processes unique to the test — all removed after it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { createKafkaClients } from '../src/kafka/index.ts';
 import { silentLogger } from '../src/logger.ts';
 import { startTraffic, type Traffic } from '../src/orchestrator/demo/traffic.ts';
 import type { Deployment } from '../src/orchestrator/lifecycle/model.ts';
-import { isAlive } from '../src/dev/processes.ts';
+import { isAlive, isOurProcess, stopPid } from '../src/dev/processes.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/pitlane.mjs');
@@ -73,10 +73,18 @@ export async function canaryHarness(t: TestContext, prefix: string) {
     await producer.kafka.close().catch(() => undefined);
     await cli(['canary', 'abort', name, '--reason', 'test cleanup']);
     const jobs = join(dir, 'state', 'jobs');
-    if (existsSync(jobs)) for (const f of readdirSync(jobs).filter((x) => x.endsWith('.json'))) await cli(['canary', 'stop-job', decodeURIComponent(f.slice(0, -5))]);
+    if (existsSync(jobs)) {
+      const entries = readdirSync(jobs).filter((x) => x.endsWith('.json'));
+      for (const f of entries) await cli(['canary', 'stop-job', decodeURIComponent(f.slice(0, -5))]);
+      // A host the CLI could not stop (the orchestrator failed to load, say) is stopped by its pid.
+      for (const f of entries) {
+        const pid = (JSON.parse(readFileSync(join(jobs, f), 'utf8')) as { pid?: number }).pid;
+        if (pid !== undefined && isOurProcess(pid, 'host-main')) await stopPid(pid, 5000);
+      }
+    }
     const sup = join(dir, 'state', 'deployments', name, 'supervisor.pid');
     if (existsSync(sup)) {
-      const pid = Number((await import('node:fs')).readFileSync(sup, 'utf8'));
+      const pid = Number(readFileSync(sup, 'utf8'));
       if (isAlive(pid)) process.kill(pid, 'SIGTERM');
     }
     rmSync(dir, { recursive: true, force: true });

@@ -20,7 +20,7 @@ import { PitlaneError, PromotionError, RestoreIncompatibleError } from '../../er
 import type { Logger } from '../../logger.ts';
 import type { ConnectionConfig } from '../../config/connection.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
-import { isAlive, tailFile } from '../../dev/processes.ts';
+import { isAlive, isOurProcess, stopPid, tailFile } from '../../dev/processes.ts';
 import { callJob } from '../../server/control-client.ts';
 import { readEntry } from '../../server/job-directory.ts';
 import { readSavepoint, readSavepointMetadata, writeSavepoint } from '../../engine/savepoint/index.ts';
@@ -52,6 +52,9 @@ interface FinalRecord {
   readonly status: HostStatus;
   readonly metrics: HostMetrics;
 }
+
+/** How long a cancel waits for the host to answer before stopping it by its pid. */
+const CANCEL_ASK_MS = 30_000;
 
 export class EmbeddedAdapter implements EngineAdapter {
   readonly engine = 'embedded' as const;
@@ -104,8 +107,8 @@ export class EmbeddedAdapter implements EngineAdapter {
     return e !== undefined && isAlive(e.pid);
   }
 
-  private call<T>(jobId: string, command: string, body: Record<string, unknown> = {}, timeoutMs = 180_000): Promise<T> {
-    return callJob(this.jobsDir, jobId, command, body, timeoutMs) as Promise<T>;
+  private call<T>(jobId: string, command: string, body: Record<string, unknown> = {}, timeoutMs?: number): Promise<T> {
+    return callJob(this.jobsDir, jobId, command, body, timeoutMs ?? 180_000) as Promise<T>;
   }
 
   private finalOf(jobId: string): FinalRecord | undefined {
@@ -260,19 +263,33 @@ export class EmbeddedAdapter implements EngineAdapter {
     });
   }
 
+  /**
+   * Asks the host to stop; a host that does not answer within CANCEL_ASK_MS, or is
+   * still there 15 s after answering (stuck retrying a broker that went away), is
+   * stopped by its pid (SIGTERM, then SIGKILL): a cancelled job never runs on.
+   */
   async cancel(jobId: string, request: { readonly requestId: string }): Promise<void> {
     await this.once(request.requestId, async () => {
       if (!this.isRunning(jobId)) return {};
-      await this.stopHost(jobId, {}, 'cancelled');
-      await this.waitGone(jobId);
+      try {
+        await this.stopHost(jobId, {}, 'cancelled', CANCEL_ASK_MS);
+        await this.waitGone(jobId);
+      } catch (e) {
+        this.o.logger.warn({ jobId, err: e instanceof Error ? e.message : String(e) }, 'the job host did not answer the stop; stopping it by its pid');
+      }
+      const left = readEntry(this.jobsDir, jobId);
+      if (left && isOurProcess(left.pid, 'host-main')) {
+        this.o.logger.warn({ jobId, pid: left.pid }, 'the job host is still running after its stop; stopping it by its pid');
+        await stopPid(left.pid, 5000);
+      }
       return {};
     });
   }
 
   /** Asks a running host to stop (`body`: what to leave behind) and records its last status and metrics as `state`. */
-  private async stopHost<T extends object = object>(jobId: string, body: Record<string, unknown>, state: 'finished' | 'cancelled'): Promise<T & { metrics: HostMetrics }> {
-    const status = await this.call<HostStatus>(jobId, 'status');
-    const r = await this.call<T & { metrics: HostMetrics }>(jobId, 'stop', body);
+  private async stopHost<T extends object = object>(jobId: string, body: Record<string, unknown>, state: 'finished' | 'cancelled', timeoutMs?: number): Promise<T & { metrics: HostMetrics }> {
+    const status = await this.call<HostStatus>(jobId, 'status', {}, timeoutMs);
+    const r = await this.call<T & { metrics: HostMetrics }>(jobId, 'stop', body, timeoutMs);
     this.writeFinal(jobId, { status: { ...status, state, held: false }, metrics: r.metrics });
     return r;
   }
