@@ -75,12 +75,17 @@ export async function canaryHarness(t: TestContext, prefix: string) {
     const jobs = join(dir, 'state', 'jobs');
     if (existsSync(jobs)) {
       const entries = readdirSync(jobs).filter((x) => x.endsWith('.json'));
+      // Read before stop-job removes the entries: a host the CLI could not stop is stopped by its pid.
+      const pidOf = (f: string) => {
+        try {
+          return (JSON.parse(readFileSync(join(jobs, f), 'utf8')) as { pid?: number }).pid;
+        } catch {
+          return undefined; // the host exited and removed its entry meanwhile
+        }
+      };
+      const pids = entries.map(pidOf);
       for (const f of entries) await cli(['canary', 'stop-job', decodeURIComponent(f.slice(0, -5))]);
-      // A host the CLI could not stop (the orchestrator failed to load, say) is stopped by its pid.
-      for (const f of entries) {
-        const pid = (JSON.parse(readFileSync(join(jobs, f), 'utf8')) as { pid?: number }).pid;
-        if (pid !== undefined && isOurProcess(pid, 'host-main')) await stopPid(pid, 5000);
-      }
+      for (const pid of pids) if (pid !== undefined && isOurProcess(pid, 'host-main')) await stopPid(pid, 5000);
     }
     const sup = join(dir, 'state', 'deployments', name, 'supervisor.pid');
     if (existsSync(sup)) {
