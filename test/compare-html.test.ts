@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -22,6 +22,8 @@ test('the HTML report opens offline in headless Chromium and every check has a r
   await writeRows(k.kafka, tb, INJECTIONS.find((i) => i.name === 'shifted values')!.mutate(rows));
   const report = await createComparison({ a: { topic: ta }, b: { topic: tb }, config: resolveCompareConfig(TEST_CONFIG) }, { kafka: k.kafka, registry: k.registry, logger: silentLogger() }).run();
   const dir = await mkdtemp(join(tmpdir(), 'pitlane-compare-html-'));
+  // The report and its screenshot are kept for a look only when asked (PITLANE_KEEP_ARTIFACTS=1).
+  t.after(() => (process.env.PITLANE_KEEP_ARTIFACTS ? undefined : rm(dir, { recursive: true, force: true })));
   const file = join(dir, 'report.html');
   await writeFile(file, renderHtml(report));
 
@@ -51,5 +53,5 @@ test('the HTML report opens offline in headless Chromium and every check has a r
   const shot = join(dir, 'report.png');
   await page.screenshot({ path: shot, fullPage: true });
   assert.ok(existsSync(shot));
-  t.diagnostic(`screenshot: ${shot}`);
+  if (process.env.PITLANE_KEEP_ARTIFACTS) t.diagnostic(`screenshot: ${shot}`);
 });
