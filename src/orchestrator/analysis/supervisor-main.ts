@@ -18,8 +18,17 @@ const { kafka, registry } = createKafkaClients(config.connection, logger);
 const orch = createOrchestrator({ connection: config.connection, kafka, logger, store: config.storeSpec, stateDir: config.stateDir });
 const abort = new AbortController();
 orch.analysis.self = { name: config.name, stop: () => abort.abort() };
-process.once('SIGTERM', () => abort.abort());
-process.once('SIGINT', () => abort.abort());
+/**
+ * A signal ends the analysis loop; if a Kafka call holds it (a broker that went
+ * away is retried for the outage tolerance), the process exits after 5 s anyway —
+ * the supervisor keeps nothing a later resume needs, as a kill -9 shows.
+ */
+const stop = () => {
+  abort.abort();
+  setTimeout(() => process.exit(), 5000).unref();
+};
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
 try {
   const d = await orch.controller.resume(config.name);
   logger.info({ phase: d.phase }, 'supervisor running');
