@@ -64,6 +64,13 @@ test('broker restart while shadowing: jobs and analysis carry on, the gate passe
     [join(h.dir, 'state', 'deployments', h.name, 'supervisor.log'), ...['', '.candidate'].map((j) => join(h.dir, 'state', 'hosts', `${h.name}${j}.log`))]
       .map((f) => `--- ${f}\n${existsSync(f) ? tailFile(f, 15).join('\n') : '(none)'}`)
       .join('\n');
+  // What the job hosts did about the outage (transactions rewritten, readers reopened), for a failure message.
+  const recoveries = () =>
+    ['', '.candidate']
+      .map((j) => join(h.dir, 'state', 'hosts', `${h.name}${j}.log`))
+      .filter((f) => existsSync(f))
+      .map((f) => `--- ${f}\n${readFileSync(f, 'utf8').split('\n').filter((l) => /written again|had committed|cannot be told|job failed|source read failed|reader lost|checkpoint|Crash/i.test(l)).map((l) => l.slice(0, 400)).join('\n')}`)
+      .join('\n');
   const reportFile = join(h.dir, 'state', 'deployments', h.name, 'report.json');
   const summary = (): ReportSummary | undefined => {
     if (!existsSync(reportFile)) return undefined;
@@ -105,7 +112,7 @@ test('broker restart while shadowing: jobs and analysis carry on, the gate passe
   const canary = await verifyHandoff(h.k.kafka, { input: h.input, output: h.canary, cut: fork, until, before: () => false, after: (x) => amountOf(x) > 500 });
   for (const [what, v] of [['authoritative', auth], ['canary', canary]] as const) {
     assert.ok(v.expected > 50, `${what}: enough outputs to judge (${v.expected})`);
-    assert.deepEqual({ missing: v.missing, duplicates: v.duplicates, unexpected: v.unexpected }, { missing: 0, duplicates: 0, unexpected: 0 }, `${what}: ${v.examples.join('; ')}`);
+    assert.deepEqual({ missing: v.missing, duplicates: v.duplicates, unexpected: v.unexpected }, { missing: 0, duplicates: 0, unexpected: 0 }, `${what}: ${v.examples.join('; ')}\n${recoveries()}`);
   }
   assert.equal(readRecord(devDir, 'kafka')?.pid, again.pid);
 });

@@ -89,19 +89,27 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     }
   };
 
-  /** Waits (heartbeating) while the queue is full; false when the batch is no longer wanted. */
+  /**
+   * Waits (heartbeating) while the queue is full. False when the batch is no longer
+   * wanted: the read finished, or its consumer stopped or went stale meanwhile (after
+   * a crash, a replacement consumer reads from the position, which this batch has not
+   * moved, so it fetches these records again).
+   */
   async function room({ heartbeat, isRunning, isStale }: EachBatchPayload): Promise<boolean> {
     while (queue.full && !queue.finished && isRunning() && !isStale()) {
       await queue.taken(1000);
       await heartbeat();
     }
-    return !queue.finished;
+    return !queue.finished && isRunning() && !isStale();
   }
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const plan = plans.get(tpKey(batch.topic, batch.partition));
     if (!plan || plan.done || queue.finished) return;
+    // Room first, then the records from where the read stands once there is room: a batch
+    // taken before waiting could overlap one another consumer queued meanwhile.
+    if (!(await room(payload)) || plan.done) return;
     const { topic, partition } = batch;
     const timestampType = timestampTypeOf(batch.messages[0]);
     const highWatermark = Number(batch.highWatermark);
@@ -109,7 +117,6 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
       // Straight from kafkajs' messages into the buffer: no IncomingRecord per record.
       const packed = packRecords(batch.messages, { partition, timestampType, headerNames: options.pack.headers, pool: options.pack.pool, from: plan.next, to: plan.end });
       if (packed) {
-        if (!(await room(payload))) return;
         queue.push({ topic, partition, records: [], packed, highWatermark, timestampType });
         advance(topic, partition, packed.lastOffset + 1);
       }
@@ -124,7 +131,6 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
       records.push({ topic, partition, offset, key: m.key ?? null, value: m.value ?? null, headers: headersOf(m.headers), timestamp: Number(m.timestamp) });
     }
     if (records.length > 0) {
-      if (!(await room(payload))) return;
       queue.push({ topic, partition, records, highWatermark, timestampType });
       advance(topic, partition, records[records.length - 1]!.offset + 1);
     }

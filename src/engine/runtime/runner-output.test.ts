@@ -81,3 +81,15 @@ test('a batch whose output cannot be written fails the job; the source is not re
   assert.deepEqual(out.sent.map((s) => s.length), [3], 'only the batch before the failure was written');
   assert.deepEqual(out.calls, ['abort'], 'the uncommitted output is aborted, never committed');
 });
+
+test('a record a reader delivers twice (an overlapping batch) is processed once', async () => {
+  const batch = (offsets: number[]): RecordBatch => ({ topic: 'in', partition: 0, records: offsets.map(record), highWatermark: 100 });
+  const f = fakeKafka([[batch([0, 1, 2]), batch([1, 2, 3]), batch([3, 4])]]);
+  const out = fakeOutput(0);
+  const running = await startJob(job, { kafka: f.kafka, logger: silentLogger() }, { output: out.output, tickMs: 60_000 });
+  const seen = () => out.sent.flat().length;
+  for (let i = 0; i < 200 && seen() < 5; i++) await new Promise((r) => setTimeout(r, 10));
+  await running.stop();
+  assert.equal(seen(), 5, 'offsets 0..4 once each');
+  assert.equal(running.status().operators.find((o) => o.kind === 'source')?.recordsIn, 5);
+});

@@ -29,6 +29,8 @@ export class SourceOperator extends Operator {
   readonly tracker: WatermarkTracker;
   /** Next offset to read per topic-partition (mutated in place on the hot path). */
   readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
+  /** Records skipped because their offset was already consumed (delivered twice by a reader). */
+  repeatsSkipped = 0;
   private lastRecordTopic = '';
   private lastRecordPartition = -1;
   private lastPosition: { offset: number } | undefined;
@@ -66,6 +68,12 @@ export class SourceOperator extends Operator {
       this.lastRecordPartition = record.partition;
     }
     const id = this.lastId;
+    // Each offset is consumed once: a record before the position was already processed
+    // (a reader that delivered it twice) and would otherwise be output twice.
+    if (record.offset < this.lastPosition.offset) {
+      this.repeatsSkipped++;
+      return;
+    }
     this.lastPosition.offset = record.offset + 1;
     this.metrics.recordsIn++;
     let ts: number;
