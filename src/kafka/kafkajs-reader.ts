@@ -67,6 +67,8 @@ function timestampTypeOf(m: KafkaMessage | undefined): RecordBatch['timestampTyp
 export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: ReaderDeps): RecordReader {
   const queue = new BatchQueue(Math.max(1, options.bufferedBatches ?? 4));
   let plans = new Map<string, PartitionPlan>();
+  /** Batches eachBatch dropped (their consumer stopped while they waited): a replacement reads them again. */
+  const dropped = new Set<string>();
   let consumer: Consumer | undefined;
   /** Every throwaway group this read used (one per consumer), deleted on close. */
   const groupIds: string[] = [];
@@ -109,7 +111,12 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     if (!plan || plan.done || queue.finished) return;
     // Room first, then the records from where the read stands once there is room: a batch
     // taken before waiting could overlap one another consumer queued meanwhile.
-    if (!(await room(payload)) || plan.done) return;
+    if (!(await room(payload))) {
+      // Not queued, so the position must not move past it either (see END_BATCH_PROCESS).
+      dropped.add(`${tpKey(batch.topic, batch.partition)}@${batch.lastOffset()}`);
+      return;
+    }
+    if (plan.done) return;
     const { topic, partition } = batch;
     const timestampType = timestampTypeOf(batch.messages[0]);
     const highWatermark = Number(batch.highWatermark);
@@ -192,6 +199,7 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     // position too, or a bounded read of a transactional topic would never reach its end.
     c.on(END_BATCH_PROCESS, (e) => {
       const p = e.payload as { topic: string; partition: number; lastOffset: string };
+      if (dropped.delete(`${tpKey(p.topic, p.partition)}@${p.lastOffset}`)) return;
       const plan = plans.get(tpKey(p.topic, p.partition));
       const last = Number(p.lastOffset);
       if (!plan || !Number.isFinite(last)) return;
