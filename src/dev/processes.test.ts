@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -30,8 +30,9 @@ test('isAlive: this process yes, an unused pid no', () => {
   assert.equal(isAlive(2 ** 22 + 7), false);
 });
 
-test('tailFile returns the last lines', () => {
+test('tailFile returns the last lines', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pl-tail-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const f = join(dir, 'x.log');
   writeFileSync(f, Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n') + '\n');
   assert.deepEqual(tailFile(f, 3), ['line 97', 'line 98', 'line 99']);

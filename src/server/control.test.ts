@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlServer } from './control-server.ts';
@@ -8,10 +8,15 @@ import { callJob } from './control-client.ts';
 import { listEntries, writeEntry } from './job-directory.ts';
 import { PitlaneError, PromotionError } from '../errors.ts';
 
-const tempDir = () => mkdtempSync(join(tmpdir(), 'pl-ctl-'));
+/** A temporary directory, removed after the test. */
+const tempDir = (t: TestContext) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pl-ctl-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+};
 
-test('a job is found by name, answers commands, and errors keep their code and hint', async () => {
-  const dir = tempDir();
+test('a job is found by name, answers commands, and errors keep their code and hint', async (t) => {
+  const dir = tempDir(t);
   const server = await startControlServer({
     dir,
     name: 'fraud',
@@ -39,8 +44,8 @@ test('a job is found by name, answers commands, and errors keep their code and h
   assert.equal(existsSync(server.socket), false);
 });
 
-test('a job that is not running, or whose process died, is a clear error', async () => {
-  const dir = tempDir();
+test('a job that is not running, or whose process died, is a clear error', async (t) => {
+  const dir = tempDir(t);
   await assert.rejects(callJob(dir, 'ghost', 'status'), (e: unknown) => e instanceof PitlaneError && e.code === 'JOB_NOT_RUNNING' && /pitlane jobs/.test(e.hint ?? ''));
   writeEntry(dir, { name: 'dead', version: 'v1', pid: 2 ** 22 + 11, socket: join(dir, 'dead.sock'), startedAt: new Date().toISOString() });
   await assert.rejects(callJob(dir, 'dead', 'status'), (e: unknown) => e instanceof PitlaneError && e.code === 'JOB_NOT_RUNNING');
