@@ -133,7 +133,7 @@ test('fetch reader: bounded ranges that start and end inside a batch, one partit
 
 test('fetch reader: a leader that cannot be reached ends the read with KAFKA_UNREACHABLE once the tolerance is spent', async () => {
   const port = await freePort();
-  const reader = openFetchReader({ topics: ['t'], pack: { headers: [] } }, undefined, {
+  const reader = openFetchReader({ topics: ['t'], pack: { headers: [] } }, {
     watermarks: async () => [{ partition: 0, low: 0, high: 10 }],
     offsetsForTimestamp: async () => [],
     leaders: async () => new Map([['t\u00000', `127.0.0.1:${port}`]]),

@@ -92,7 +92,7 @@ export async function workerProcessor(setup: ProcessorSetup): Promise<Processor>
   }
   const state = () => last!;
   return {
-    // The reader packs each batch straight from kafkajs' messages; a port that cannot hands over records.
+    // The port hands each batch over packed (fetch-reader.ts, or kafkajs' messages packed); a port that cannot hands over records.
     readOptions: (label) => ({ pack: { headers: headers.get(label)!, pool } }),
     async ingest(label, batch, now) {
       const packed = batch.packed ?? packBatch(batch, headers.get(label)!, pool);

@@ -2,7 +2,7 @@ import type { Logger } from '../logger.ts';
 import { KafkaError, describeUnknown } from '../errors.ts';
 import { BrokerConnection, KafkaCode, RETRIABLE_CODES, type FetchPartition, type FetchedPartition } from './fetch-wire.ts';
 import { BatchQueue } from './batch-queue.ts';
-import type { BufferSource, PackedBatch } from './packed.ts';
+import { takeBuffer, type PackedBatch } from './packed.ts';
 import type { RecordReader, ReadOptions } from './port.ts';
 import { planRead, tpKey, type PartitionPlan, type PlanDeps } from './read-plan.ts';
 import { UnsupportedBatchError, selectBatches } from './record-batches.ts';
@@ -33,7 +33,7 @@ const PARTITION_MAX_BYTES = 2 ** 20;
  * reads with `pack` over a plaintext, unauthenticated connection; positions come
  * from the caller and nothing is committed, as with the kafkajs reader.
  */
-export function openFetchReader(options: ReadOptions, pool: BufferSource | undefined, deps: FetchReaderDeps): RecordReader {
+export function openFetchReader(options: ReadOptions, deps: FetchReaderDeps): RecordReader {
   const queue = new BatchQueue(Math.max(1, options.bufferedBatches ?? 4));
   const readCommitted = options.isolation !== 'read_uncommitted';
   const connections = new Map<string, BrokerConnection>();
@@ -101,7 +101,7 @@ export function openFetchReader(options: ReadOptions, pool: BufferSource | undef
     const end = plan.end ?? Infinity;
     const sel = selectBatches(fp.records, plan.next, end, fp.aborted, readCommitted);
     if (sel.bytes > 0) {
-      const buffer = pool ? pool.take(sel.bytes) : (Buffer.allocUnsafeSlow(sel.bytes).buffer as ArrayBuffer);
+      const buffer = takeBuffer(options.pack?.pool, sel.bytes);
       const out = new Uint8Array(buffer, 0, sel.bytes);
       let pos = 0;
       for (let i = 0; i < sel.ranges.length; i += 2) {

@@ -241,7 +241,7 @@ export class KafkaJsPort implements KafkaPort {
     // A packed read goes straight to the leaders over plaintext (fetch-reader.ts): kafkajs'
     // consumer would build an object per record. TLS and SASL connections keep kafkajs.
     if (options.pack && !this.conn.ssl && !this.conn.sasl) {
-      const fast = openFetchReader(options, options.pack.pool, {
+      const fast = openFetchReader(options, {
         watermarks: (t) => this.watermarks(t),
         offsetsForTimestamp: (t, ts) => this.offsetsForTimestamp(t, ts),
         leaders: (topics) => this.leaders(topics),

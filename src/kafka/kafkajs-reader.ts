@@ -32,6 +32,9 @@ export interface ReaderDeps {
 
 const NO_HEADERS: Readonly<Record<string, Buffer>> = Object.freeze({});
 
+/** A fetched batch, as eachBatch and END_BATCH_PROCESS both name it (kafkajs gives the last offset as a string). */
+const batchKey = (topic: string, partition: number, lastOffset: string) => `${tpKey(topic, partition)}@${lastOffset}`;
+
 /**
  * kafkajs decodes each record's headers into a fresh object whose values are
  * Buffers, except for a repeated header name (an array) — so the object is
@@ -113,7 +116,7 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     // taken before waiting could overlap one another consumer queued meanwhile.
     if (!(await room(payload))) {
       // Not queued, so the position must not move past it either (see END_BATCH_PROCESS).
-      dropped.add(`${tpKey(batch.topic, batch.partition)}@${batch.lastOffset()}`);
+      dropped.add(batchKey(batch.topic, batch.partition, batch.lastOffset()));
       return;
     }
     if (plan.done) return;
@@ -199,7 +202,7 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     // position too, or a bounded read of a transactional topic would never reach its end.
     c.on(END_BATCH_PROCESS, (e) => {
       const p = e.payload as { topic: string; partition: number; lastOffset: string };
-      if (dropped.delete(`${tpKey(p.topic, p.partition)}@${p.lastOffset}`)) return;
+      if (dropped.delete(batchKey(p.topic, p.partition, p.lastOffset))) return;
       const plan = plans.get(tpKey(p.topic, p.partition));
       const last = Number(p.lastOffset);
       if (!plan || !Number.isFinite(last)) return;

@@ -61,6 +61,11 @@ export class BufferPool implements BufferSource {
   }
 }
 
+/** A buffer of at least `size` bytes to pack into: from the pool when there is one. */
+export function takeBuffer(pool: BufferSource | undefined, size: number): ArrayBuffer {
+  return pool ? pool.take(size) : (Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer);
+}
+
 /** A record as the KafkaPort or kafkajs hands it out (kafkajs: offset and timestamp as strings). */
 export interface PackableRecord {
   readonly offset: number | string;
@@ -145,7 +150,7 @@ export function packRecords(records: readonly PackableRecord[], o: PackOptions):
   const numsBytes = n * 16;
   const spansBytes = n * fields * 8;
   const size = numsBytes + spansBytes + dataBytes;
-  const buffer = o.pool ? o.pool.take(size) : (Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer);
+  const buffer = takeBuffer(o.pool, size);
   new Float64Array(buffer, 0, n * 2).set(nums.subarray(0, n * 2));
   const spans = new Int32Array(buffer, numsBytes, n * fields * 2);
   const data = new Uint8Array(buffer, numsBytes + spansBytes, dataBytes);

@@ -29,8 +29,6 @@ export class SourceOperator extends Operator {
   readonly tracker: WatermarkTracker;
   /** Next offset to read per topic-partition (mutated in place on the hot path). */
   readonly positions = new Map<string, { topic: string; partition: number; offset: number }>();
-  /** Records skipped because their offset was already consumed (delivered twice by a reader). */
-  repeatsSkipped = 0;
   private lastRecordTopic = '';
   private lastRecordPartition = -1;
   private lastPosition: { offset: number } | undefined;
@@ -70,10 +68,7 @@ export class SourceOperator extends Operator {
     const id = this.lastId;
     // Each offset is consumed once: a record before the position was already processed
     // (a reader that delivered it twice) and would otherwise be output twice.
-    if (record.offset < this.lastPosition.offset) {
-      this.repeatsSkipped++;
-      return;
-    }
+    if (record.offset < this.lastPosition.offset) return;
     this.lastPosition.offset = record.offset + 1;
     this.metrics.recordsIn++;
     let ts: number;

@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PitlaneError, PromotionError, RestoreIncompatibleError } from '../../errors.ts';
+import { PitlaneError, PromotionError, RestoreIncompatibleError, describeUnknown } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConnectionConfig } from '../../config/connection.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
@@ -275,7 +275,7 @@ export class EmbeddedAdapter implements EngineAdapter {
         await this.stopHost(jobId, {}, 'cancelled', CANCEL_ASK_MS);
         await this.waitGone(jobId);
       } catch (e) {
-        this.o.logger.warn({ jobId, err: e instanceof Error ? e.message : String(e) }, 'the job host did not answer the stop; stopping it by its pid');
+        this.o.logger.warn({ jobId, err: describeUnknown(e) }, 'the job host did not answer the stop');
       }
       const left = readEntry(this.jobsDir, jobId);
       if (left && isOurProcess(left.pid, 'host-main')) {
