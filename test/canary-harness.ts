@@ -4,7 +4,7 @@
  * directory and job processes unique to the test — all removed after it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,8 @@ import { createKafkaClients } from '../src/kafka/index.ts';
 import { silentLogger } from '../src/logger.ts';
 import { startTraffic, type Traffic } from '../src/orchestrator/demo/traffic.ts';
 import type { Deployment } from '../src/orchestrator/lifecycle/model.ts';
-import { isAlive, isOurProcess, stopPid } from '../src/dev/processes.ts';
+import { isOurProcess, stopPid } from '../src/dev/processes.ts';
+import { listEntries } from '../src/server/job-directory.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/pitlane.mjs');
@@ -73,24 +74,14 @@ export async function canaryHarness(t: TestContext, prefix: string) {
     await producer.kafka.close().catch(() => undefined);
     await cli(['canary', 'abort', name, '--reason', 'test cleanup']);
     const jobs = join(dir, 'state', 'jobs');
-    if (existsSync(jobs)) {
-      const entries = readdirSync(jobs).filter((x) => x.endsWith('.json'));
-      // Read before stop-job removes the entries: a host the CLI could not stop is stopped by its pid.
-      const pidOf = (f: string) => {
-        try {
-          return (JSON.parse(readFileSync(join(jobs, f), 'utf8')) as { pid?: number }).pid;
-        } catch {
-          return undefined; // the host exited and removed its entry meanwhile
-        }
-      };
-      const pids = entries.map(pidOf);
-      for (const f of entries) await cli(['canary', 'stop-job', decodeURIComponent(f.slice(0, -5))]);
-      for (const pid of pids) if (pid !== undefined && isOurProcess(pid, 'host-main')) await stopPid(pid, 5000);
-    }
+    // Read before stop-job removes the entries: a host the CLI could not stop is stopped by its pid.
+    const entries = listEntries(jobs);
+    for (const e of entries) await cli(['canary', 'stop-job', e.name]);
+    for (const e of entries) if (isOurProcess(e.pid, 'host-main')) await stopPid(e.pid, 5000);
     const sup = join(dir, 'state', 'deployments', name, 'supervisor.pid');
     if (existsSync(sup)) {
       const pid = Number(readFileSync(sup, 'utf8'));
-      if (isAlive(pid)) process.kill(pid, 'SIGTERM');
+      if (isOurProcess(pid, 'supervisor-main')) await stopPid(pid, 10_000);
     }
     rmSync(dir, { recursive: true, force: true });
   });

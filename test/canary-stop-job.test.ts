@@ -4,15 +4,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canaryHarness } from './canary-harness.ts';
 import { isAlive } from '../src/dev/processes.ts';
+import { readEntry } from '../src/server/job-directory.ts';
 
 test('stop-job: a host that does not answer is stopped by its pid', { timeout: 180_000 }, async (t) => {
   const h = await canaryHarness(t, 'stopjob');
   await h.launch(2);
-  const entry = JSON.parse(readFileSync(join(h.dir, 'state', 'jobs', `${h.name}.json`), 'utf8')) as { pid: number };
+  const entry = readEntry(join(h.dir, 'state', 'jobs'), h.name)!;
   assert.ok(isAlive(entry.pid));
   process.kill(entry.pid, 'SIGSTOP');
   t.after(() => {
