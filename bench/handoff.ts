@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devDown, devUp } from '../src/dev/launcher.ts';
-import { freePort } from '../src/dev/processes.ts';
+import { freePort } from '../src/process/index.ts';
 import { resolveConnection, type ConnectionConfig } from '../src/config/connection.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';
 import { createLogger } from '../src/logger.ts';

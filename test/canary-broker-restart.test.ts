@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devDown, devUp } from '../src/dev/launcher.ts';
-import { freePort, isAlive, tailFile } from '../src/dev/processes.ts';
+import { freePort, isAlive, tailFile } from '../src/process/index.ts';
 import { readRecord } from '../src/dev/service-state.ts';
 import { verifyHandoff } from '../src/orchestrator/demo/verify.ts';
 import { canaryHarness, amountOf } from './canary-harness.ts';

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { canaryHarness, amountOf } from './canary-harness.ts';
 import { waitFor } from './support/kafka.ts';
-import { isAlive } from '../src/dev/processes.ts';
+import { isAlive } from '../src/process/index.ts';
 import { readEntry } from '../src/server/job-directory.ts';
 import { verifyHandoff } from '../src/orchestrator/demo/verify.ts';
 

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAlive } from '../src/dev/processes.ts';
+import { isAlive } from '../src/process/index.ts';
 import { waitFor } from './support/kafka.ts';
 import { canaryHarness, amountOf } from './canary-harness.ts';
 import { verifyHandoff } from '../src/orchestrator/demo/verify.ts';

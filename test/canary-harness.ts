@@ -14,7 +14,7 @@ import { createKafkaClients } from '../src/kafka/index.ts';
 import { silentLogger } from '../src/logger.ts';
 import { startTraffic, type Traffic } from '../src/orchestrator/demo/traffic.ts';
 import type { Deployment } from '../src/orchestrator/lifecycle/model.ts';
-import { isOurProcess, stopPid } from '../src/dev/processes.ts';
+import { isOurProcess, stopPid } from '../src/process/index.ts';
 import { listEntries } from '../src/server/job-directory.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));

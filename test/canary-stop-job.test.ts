@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { canaryHarness } from './canary-harness.ts';
-import { isAlive } from '../src/dev/processes.ts';
+import { isAlive } from '../src/process/index.ts';
 import { readEntry } from '../src/server/job-directory.ts';
 
 test('stop-job: a host that does not answer is stopped by its pid', { timeout: 180_000 }, async (t) => {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { freePort, isAlive, isPortFree } from '../src/dev/processes.ts';
+import { freePort, isAlive, isPortFree } from '../src/process/index.ts';
 
 const BIN = new URL('../bin/pitlane.mjs', import.meta.url).pathname;
 

@@ -13,7 +13,7 @@ import { unpackRecords } from '../src/kafka/record-batches.ts';
 import { silentLogger } from '../src/logger.ts';
 import { toKafkaError } from '../src/kafka/kafka-errors.ts';
 import { KafkaError } from '../src/errors.ts';
-import { freePort } from '../src/dev/processes.ts';
+import { freePort } from '../src/process/index.ts';
 import type { KafkaPort, ReadOptions, RecordBatch } from '../src/kafka/port.ts';
 
 const HEADERS = ['pitlane.event-time', 'absent'];

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devDown, devUp } from '../src/dev/launcher.ts';
-import { freePort, isAlive } from '../src/dev/processes.ts';
+import { freePort, isAlive } from '../src/process/index.ts';
 import { resolveConnection } from '../src/config/connection.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';
 import { silentLogger } from '../src/logger.ts';

@@ -5,7 +5,7 @@ import { createKafkaClients } from '../src/kafka/index.ts';
 import { resolveConnection } from '../src/config/connection.ts';
 import { silentLogger } from '../src/logger.ts';
 import { KafkaError } from '../src/errors.ts';
-import { freePort } from '../src/dev/processes.ts';
+import { freePort } from '../src/process/index.ts';
 import type { KafkaPort, ReadOptions } from '../src/kafka/port.ts';
 
 async function readAll(kafka: KafkaPort, options: ReadOptions) {

@@ -4,7 +4,7 @@ import { resolveConnection } from '../config/connection.ts';
 import { KafkaJsPort } from '../kafka/kafkajs-port.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { brokerLayout, ensureKafkaJars, prepareBroker, spawnBroker, KAFKA_VERSION } from './kafka-broker.ts';
-import { isAlive, isPortFree, stopPid, tailFile } from './processes.ts';
+import { isAlive, isPortFree, stopPid, tailFile } from '../process/index.ts';
 import { readRecord, removeRecord, stateOf, writeRecord, type ServiceName, type ServiceRecord, type ServiceState } from './service-state.ts';
 import { cacheRoot } from './paths.ts';
 import { registryService } from './registry-service.ts';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync, readFileSync, rmSync
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { DevEnvError } from '../errors.ts';
-import { probeTool } from './processes.ts';
+import { probeTool } from '../process/index.ts';
 
 export interface MavenArtifact {
   readonly groupId: string;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { DevEnvError, describeUnknown } from '../errors.ts';
-import { isAlive, probeTool, stopPid, tailFile } from './processes.ts';
+import { isAlive, probeTool, stopPid, tailFile } from '../process/index.ts';
 import type { ServiceRecord } from './service-state.ts';
 
 export interface BuiltRegistry {

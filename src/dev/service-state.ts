@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { isOurProcess } from './processes.ts';
+import { isOurProcess } from '../process/index.ts';
 
 export type ServiceName = 'kafka' | 'registry';
 

@@ -12,7 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { devDown, devUp } from '../../src/dev/launcher.ts';
-import { freePort, isAlive } from '../../src/dev/processes.ts';
+import { freePort, isAlive } from '../../src/process/index.ts';
 
 export interface Infra {
   readonly brokers: string;

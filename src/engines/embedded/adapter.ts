@@ -20,7 +20,7 @@ import { PitlaneError, PromotionError, RestoreIncompatibleError, describeUnknown
 import type { Logger } from '../../logger.ts';
 import type { ConnectionConfig } from '../../config/connection.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
-import { isAlive, isOurProcess, stopPid, tailFile } from '../../dev/processes.ts';
+import { isAlive, isOurProcess, stopPid, tailFile } from '../../process/index.ts';
 import { callJob } from '../../server/control-client.ts';
 import { readEntry } from '../../server/job-directory.ts';
 import { readSavepoint, readSavepointMetadata, writeSavepoint } from '../../engine/savepoint/index.ts';

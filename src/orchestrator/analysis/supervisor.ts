@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../logger.ts';
 import type { ConnectionConfig } from '../../config/connection.ts';
-import { isAlive } from '../../dev/processes.ts';
+import { isAlive } from '../../process/index.ts';
 import type { Deployment } from '../lifecycle/model.ts';
 import type { AnalysisPort } from '../controller/ports.ts';
 

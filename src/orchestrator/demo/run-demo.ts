@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { devDown, devUp } from '../../dev/launcher.ts';
-import { freePort } from '../../dev/processes.ts';
+import { freePort } from '../../process/index.ts';
 import { resolveConnection } from '../../config/connection.ts';
 import { createKafkaClients } from '../../kafka/index.ts';
 import { silentLogger } from '../../logger.ts';

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { ephemeralPortRange, freePort, isAlive, isPortFree, tailFile } from './processes.ts';
+import { ephemeralPortRange, freePort, isAlive, isPortFree, tailFile } from './index.ts';
 
 test('isPortFree sees a listener and its absence', async () => {
   const port = await freePort();

@@ -1,0 +1,56 @@
+/**
+ * Processes by pid: liveness, identity (is it still the one we started?) and a
+ * stop that escalates. Used by the launcher, the job hosts' supervisors and tests.
+ */
+import { readFileSync } from 'node:fs';
+
+/** True when a process with this pid exists (signal 0 probes without touching it). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The command line of a pid, from /proc (empty where /proc is missing). */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\u0000').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * True when `pid` is alive and still the process we started: its command line
+ * contains `marker`. Guards against signalling a stranger that reused the pid.
+ */
+export function isOurProcess(pid: number, marker: string): boolean {
+  if (!isAlive(pid)) return false;
+  const cmd = commandLine(pid);
+  return cmd === '' || cmd.includes(marker);
+}
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL. Resolves when the pid is gone. */
+export async function stopPid(pid: number, graceMs = 20000): Promise<'stopped' | 'killed' | 'not-running'> {
+  if (!isAlive(pid)) return 'not-running';
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return 'not-running';
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return 'stopped';
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return 'stopped';
+  }
+  for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  return 'killed';
+}
