@@ -28,7 +28,7 @@ import { syntheticSnapshot } from '../src/engine/savepoint/synthetic.ts';
 import { profileV1Schema } from '../examples/fraud/model.ts';
 import { createOrchestrator, type Orchestrator } from '../src/orchestrator/create.ts';
 import { parseDeploymentSpec } from '../src/orchestrator/spec/load.ts';
-import { startTraffic } from '../src/orchestrator/demo/traffic.ts';
+import { startTraffic } from '../src/demo/traffic.ts';
 import type { Deployment } from '../src/orchestrator/lifecycle/model.ts';
 import type { KafkaPort } from '../src/kafka/port.ts';
 import { describeJob } from '../src/engine/api/job.ts';

@@ -2,9 +2,9 @@
 // `npm run demo` — the README's first command: a canary of fraud v2 beside v1 on a
 // local broker, promoted by warm savepoint handoff, checked by reading Kafka back.
 // `npm run demo -- --buggy` runs a candidate that drops keys; the gate aborts it.
-// The demo lives in src/orchestrator/demo/run-demo.ts; this loads it through tsx.
+// The demo lives in src/demo/run-demo.ts; this loads it through tsx.
 import { register } from 'tsx/esm/api';
 
 register();
-const { runDemo } = await import('../src/orchestrator/demo/run-demo.ts');
+const { runDemo } = await import('../src/demo/run-demo.ts');
 process.exitCode = await runDemo(process.argv.slice(2));

@@ -13,7 +13,7 @@ test('fail → auto abort: the gate exits 1, the candidate stops with a debug sa
   const h = await canaryHarness(t, 'abort');
   h.startTraffic(1000);
   await h.launch(4);
-  const spec = h.spec({ candidate: 'src/orchestrator/demo/fraud-v2-buggy.ts', promotion: '{ strategy: savepoint-handoff, auto: true }' });
+  const spec = h.spec({ candidate: 'src/demo/fraud-v2-buggy.ts', promotion: '{ strategy: savepoint-handoff, auto: true }' });
   const start = await h.cli(['canary', 'start', spec]);
   assert.equal(start.code, 0, start.err);
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { devDown, devUp } from '../src/dev/launcher.ts';
 import { freePort, isAlive, tailFile } from '../src/process/index.ts';
 import { readRecord } from '../src/dev/service-state.ts';
-import { verifyHandoff } from '../src/orchestrator/demo/verify.ts';
+import { verifyHandoff } from '../src/demo/verify.ts';
 import { canaryHarness, amountOf } from './canary-harness.ts';
 import { waitFor } from './support/kafka.ts';
 

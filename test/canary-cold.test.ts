@@ -15,7 +15,7 @@ import { canaryHarness, amountOf } from './canary-harness.ts';
 import { waitFor } from './support/kafka.ts';
 import { isAlive } from '../src/process/index.ts';
 import { readEntry } from '../src/server/job-directory.ts';
-import { verifyHandoff } from '../src/orchestrator/demo/verify.ts';
+import { verifyHandoff } from '../src/demo/verify.ts';
 
 type Harness = Awaited<ReturnType<typeof canaryHarness>>;
 type Deployment = Awaited<ReturnType<Harness['status']>>['deployment'];

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { isAlive } from '../src/process/index.ts';
 import { waitFor } from './support/kafka.ts';
 import { canaryHarness, amountOf } from './canary-harness.ts';
-import { verifyHandoff } from '../src/orchestrator/demo/verify.ts';
+import { verifyHandoff } from '../src/demo/verify.ts';
 
 test('kill -9 of the shadow supervisor while Shadowing: jobs keep running, resume restarts it, promotion happens once', { timeout: 240_000 }, async (t) => {
   const h = await canaryHarness(t, 'kill-shadow');

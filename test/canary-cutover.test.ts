@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { uniqueName } from './support/kafka.ts';
 import { canaryHarness, amountOf } from './canary-harness.ts';
-import { readAll, verifyOutputs } from '../src/orchestrator/demo/verify.ts';
+import { readAll, verifyOutputs } from '../src/demo/verify.ts';
 
 test('pass → cutover: the downstream group continues on the canary topic with no gap or duplicate', { timeout: 240_000 }, async (t) => {
   const h = await canaryHarness(t, 'cut');

@@ -12,7 +12,7 @@ import type { TestContext } from 'node:test';
 import { kafkaForTest, testConnection, uniqueName, waitFor } from './support/kafka.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';
 import { silentLogger } from '../src/logger.ts';
-import { startTraffic, type Traffic } from '../src/orchestrator/demo/traffic.ts';
+import { startTraffic, type Traffic } from '../src/demo/traffic.ts';
 import type { Deployment } from '../src/orchestrator/lifecycle/model.ts';
 import { isOurProcess, stopPid } from '../src/process/index.ts';
 import { listEntries } from '../src/server/job-directory.ts';

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canaryHarness, amountOf } from './canary-harness.ts';
-import { readAll, verifyOutputs } from '../src/orchestrator/demo/verify.ts';
+import { readAll, verifyOutputs } from '../src/demo/verify.ts';
 
 test('rollback after a warm promotion restores the old output stream, with no gap or duplicate', { timeout: 300_000 }, async (t) => {
   const h = await canaryHarness(t, 'rb');

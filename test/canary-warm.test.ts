@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canaryHarness, amountOf } from './canary-harness.ts';
-import { verifyHandoff } from '../src/orchestrator/demo/verify.ts';
+import { verifyHandoff } from '../src/demo/verify.ts';
 
 test('pass → warm handoff: no alert lost or duplicated, pit stop recorded', { timeout: 240_000 }, async (t) => {
   const h = await canaryHarness(t, 'warm');

@@ -5,8 +5,8 @@
  * user. Amounts follow the fraud example's
  * distribution: 20% above 100 (v1 flags them), 5% above 500 (v2 flags them).
  */
-import type { KafkaPort } from '../../kafka/port.ts';
-import { prng } from '../../../examples/fraud/generate.ts';
+import type { KafkaPort } from '../kafka/port.ts';
+import { prng } from '../../examples/fraud/generate.ts';
 
 export interface TrafficOptions {
   readonly topic: string;

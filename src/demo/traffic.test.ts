@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KafkaPort } from '../../kafka/port.ts';
+import type { KafkaPort } from '../kafka/port.ts';
 import { startTraffic, TRAFFIC_CHUNK } from './traffic.ts';
 
 // A narrow fake of the one port method traffic uses: it records each send's size.

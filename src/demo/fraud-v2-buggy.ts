@@ -3,9 +3,9 @@
  * except that it silently drops the transactions of a range of users (user-0 …
  * user-9), the kind of bug key coverage catches.
  */
-import { defineJob } from '../../engine/index.ts';
-import type { Flag, Transaction } from '../../../examples/fraud/model.ts';
-import { profileV2 } from '../../../examples/fraud/v2.ts';
+import { defineJob } from '../engine/index.ts';
+import type { Flag, Transaction } from '../../examples/fraud/model.ts';
+import { profileV2 } from '../../examples/fraud/v2.ts';
 
 const dropped = (userId: string) => /^user-\d$/.test(userId);
 

@@ -8,24 +8,26 @@
  * `--buggy`: the candidate drops a range of keys; the gate fails and the
  * orchestrator (auto promotion) aborts it.
  *
- * Every step is the real CLI (`pitlane canary …`), printed before it runs.
+ * Every step is the real CLI (`pitlane canary …`), printed before it runs. The
+ * demo is a script over pitlane's public surface (a top edge, like src/cli), not
+ * part of the orchestrator: nothing under src/orchestrator imports src/demo.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { devDown, devUp } from '../../dev/launcher.ts';
-import { freePort } from '../../process/index.ts';
-import { resolveConnection } from '../../config/connection.ts';
-import { createKafkaClients } from '../../kafka/index.ts';
-import { silentLogger } from '../../logger.ts';
-import type { TopicPartitionOffset } from '../../kafka/port.ts';
-import type { Deployment } from '../lifecycle/model.ts';
+import { devDown, devUp } from '../dev/launcher.ts';
+import { freePort } from '../process/index.ts';
+import { resolveConnection } from '../config/connection.ts';
+import { createKafkaClients } from '../kafka/index.ts';
+import { silentLogger } from '../logger.ts';
+import type { TopicPartitionOffset } from '../kafka/port.ts';
+import type { Deployment } from '../orchestrator/lifecycle/model.ts';
 import { startTraffic } from './traffic.ts';
 import { verifyHandoff } from './verify.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/pitlane.mjs');
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@
  * rule from them on — and nothing else? Output records name their cause in
  * lineage headers, so each one is matched to its input record exactly.
  */
-import type { IncomingRecord, KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
+import type { IncomingRecord, KafkaPort, TopicPartitionOffset } from '../kafka/port.ts';
 
 export interface HandoffCheck {
   readonly input: string;
