@@ -1,11 +1,11 @@
 /**
  * The orchestrator's composition root (design.md §2): builds the store, the engine
  * adapter, the analysis port and the cutover from one connection, logger and
- * clock. Every entry point (CLI commands, the shadow supervisor, the demo, the
- * benchmark) gets its orchestrator here; nothing reaches for a global.
+ * clock. Every entry point (CLI commands, the shadow supervisor, the benchmark)
+ * gets its orchestrator here; nothing reaches for a global.
  */
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectionConfig } from '../config/connection.ts';
@@ -19,6 +19,7 @@ import { LocalDeploymentStore } from './store/local-store.ts';
 import type { DeploymentStore } from './store/port.ts';
 import type { PendingEffect } from './lifecycle/model.ts';
 import { SupervisorAnalysis } from './analysis/supervisor.ts';
+import { defaultStateDir } from './state-dir.ts';
 
 export interface OrchestratorOptions {
   readonly connection: ConnectionConfig;
@@ -29,6 +30,8 @@ export interface OrchestratorOptions {
   /** Job hosts, savepoints, reports (default $PITLANE_STATE_DIR or ~/.local/state/pitlane/orchestrator). */
   readonly stateDir?: string | undefined;
   readonly clock?: Clock;
+  /** Set by a shadow supervisor's own process: the deployment it supervises and how to stop its loop. */
+  readonly supervising?: { readonly name: string; readonly stop: () => void };
 }
 
 export interface Orchestrator {
@@ -44,9 +47,8 @@ export interface Orchestrator {
 /** How long a managed job or supervisor keeps retrying an unreachable broker before it fails. */
 export const MANAGED_OUTAGE_TOLERANCE_MS = 60_000;
 
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.PITLANE_STATE_DIR ?? join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'pitlane', 'orchestrator');
-}
+/** The shadow supervisor's process entry (and composition root). */
+const SUPERVISOR_MAIN = fileURLToPath(new URL('./supervisor-main.ts', import.meta.url));
 
 export function openStore(spec: string, kafka: KafkaPort): DeploymentStore {
   if (spec === 'kafka') return new KafkaDeploymentStore(kafka, { topic: DEFAULT_STORE_TOPIC });
@@ -64,7 +66,7 @@ export function createOrchestrator(o: OrchestratorOptions): Orchestrator {
   // broker restart; the connection they are given says so (commands still fail fast).
   const managed = { ...o.connection, outageToleranceMs: o.connection.outageToleranceMs ?? MANAGED_OUTAGE_TOLERANCE_MS };
   const engine = new EmbeddedAdapter({ stateDir, connection: managed, logger: o.logger });
-  const analysis = new SupervisorAnalysis({ stateDir, storeSpec, connection: managed, logger: o.logger });
+  const analysis = new SupervisorAnalysis({ stateDir, storeSpec, connection: managed, logger: o.logger, entry: SUPERVISOR_MAIN, self: o.supervising });
   const cutover = new KafkaCutover(o.kafka, clock, o.logger);
   // PITLANE_CRASH_AFTER_EFFECT=<effect type>: kill -9 this process right after
   // performing that effect, before recording it (the crash tests' seam).
@@ -72,9 +74,4 @@ export function createOrchestrator(o: OrchestratorOptions): Orchestrator {
   const afterEffect = crashAfter ? (p: PendingEffect) => (p.effect.type === crashAfter ? process.kill(process.pid, 'SIGKILL') : undefined) : undefined;
   const controller = new DeploymentController({ store, engine, clock, logger: o.logger, analysis, cutover, ...(afterEffect ? { afterEffect } : {}) });
   return { controller, store, engine, analysis, stateDir, storeSpec, close: () => store.close() };
-}
-
-/** Where a deployment's reports and supervisor files live. */
-export function deploymentDir(stateDir: string, name: string): string {
-  return join(stateDir, 'deployments', name);
 }

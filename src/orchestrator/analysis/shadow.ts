@@ -17,8 +17,7 @@ import { createComparison, renderHtml, renderJson, renderTerminal, type Comparis
 import type { Deployment, DeploymentEvent, VerdictStatus } from '../lifecycle/model.ts';
 import { noiseReplicaOf } from '../lifecycle/model.ts';
 import type { JobStatus } from '../../engines/adapter.ts';
-import type { Orchestrator } from '../create.ts';
-import { deploymentDir } from '../create.ts';
+import type { ShadowPorts } from './ports.ts';
 import { compareConfigOf } from './compare-config.ts';
 import { failureSummary } from '../view.ts';
 
@@ -99,12 +98,12 @@ function whyDown(s: JobStatus | undefined): string | undefined {
   return `${s.state}${s.failure ? `: ${failureSummary(s.failure)}` : ''}`;
 }
 
-export async function runShadow(orch: Orchestrator, name: string, deps: ShadowDeps, signal: AbortSignal): Promise<void> {
+export async function runShadow(ports: ShadowPorts, name: string, deps: ShadowDeps, signal: AbortSignal): Promise<void> {
   const log = deps.logger.child({ deployment: name });
-  let d = await orch.store.load(name);
+  let d = await ports.deployments.load(name);
   if (!d) throw new Error(`no deployment ${name}`);
   const config = compareConfigOf(d.spec);
-  const dir = deploymentDir(orch.stateDir, name);
+  const dir = ports.reportDir;
   let comparison: Comparison | undefined;
   const noise = noiseReplicaOf(d);
   /** Why the noise side was dropped (its replica stopped); the comparison then runs on a and b alone. */
@@ -138,18 +137,18 @@ export async function runShadow(orch: Orchestrator, name: string, deps: ShadowDe
     const report = comparison.report();
     writeReports(dir, report);
     try {
-      d = (await orch.store.load(name)) ?? d;
+      d = (await ports.deployments.load(name)) ?? d;
     } catch (e) {
       // The store is a Kafka topic: during a broker outage it cannot be read. The
       // comparison keeps its place; the lifecycle is fed again once it can be.
       log.warn({ err: describeUnknown(e) }, 'cannot read the deployment store; retrying');
       continue;
     }
-    const down = whyDown(await orch.engine.status(d.jobs.candidate).catch(() => undefined));
+    const down = whyDown(await ports.jobs.status(d.jobs.candidate).catch(() => undefined));
     if (noise && noiseLost === undefined) {
       // A stopped replica would hold the comparison back (it paces every side):
       // judge without the noise floor rather than not at all — stricter, never laxer.
-      noiseLost = whyDown(await orch.engine.status(noise.jobId).catch(() => undefined));
+      noiseLost = whyDown(await ports.jobs.status(noise.jobId).catch(() => undefined));
       if (noiseLost !== undefined) {
         log.warn({ replica: noise.jobId, why: noiseLost }, 'noise replica is not running; comparing without the noise floor');
         await comparison.close().catch(() => undefined);
@@ -157,13 +156,13 @@ export async function runShadow(orch: Orchestrator, name: string, deps: ShadowDe
         continue;
       }
     }
-    const authDown = whyDown(await orch.engine.status(d.jobs.authoritative).catch(() => undefined));
+    const authDown = whyDown(await ports.jobs.status(d.jobs.authoritative).catch(() => undefined));
     if (authDown && authDown !== authWasDown) log.error({ job: d.jobs.authoritative, why: authDown }, 'the authoritative job is not running: the analysis cannot progress until it runs again');
     authWasDown = authDown;
     const event = nextEvent(d, report, deps.now(), down);
     if (!event || signal.aborted) continue;
     try {
-      d = await orch.controller.dispatch(name, event);
+      d = await ports.lifecycle.dispatch(name, event);
       log.info({ event: event.type, phase: d.phase }, 'analysis event applied');
     } catch (e) {
       // Refused (another controller moved first) or the store is unreachable: the

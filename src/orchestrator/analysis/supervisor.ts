@@ -1,6 +1,7 @@
 /**
  * The AnalysisPort of the orchestrator: the live comparison of a deployment runs
- * in its own detached process, the shadow supervisor (supervisor-main.ts), so
+ * in its own detached process, the shadow supervisor (its entry, given by the
+ * composition root, is src/orchestrator/supervisor-main.ts), so
  * that `pitlane canary start` can return while the analysis goes on, and so that
  * a killed supervisor is simply started again by `pitlane canary resume`. The
  * supervisor also applies the verdicts (and, with auto promotion, promotes or
@@ -8,17 +9,18 @@
  *
  * Idempotent: starting a deployment whose supervisor is alive is a no-op;
  * stopping one that is gone is a no-op. When the supervisor itself performs
- * `stopAnalysis` (auto promotion), it stops its own loop instead of a process.
+ * `stopAnalysis` (auto promotion), it stops its own loop instead of a process
+ * (its composition root passes that loop in as `self`).
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../logger.ts';
 import type { ConnectionConfig } from '../../config/connection.ts';
 import { isAlive } from '../../process/index.ts';
 import type { Deployment } from '../lifecycle/model.ts';
 import type { AnalysisPort } from '../controller/ports.ts';
+import { deploymentDir } from '../state-dir.ts';
 
 export interface SupervisorConfig {
   readonly name: string;
@@ -27,18 +29,25 @@ export interface SupervisorConfig {
   readonly connection: ConnectionConfig;
 }
 
-const MAIN = fileURLToPath(new URL('./supervisor-main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class SupervisorAnalysis implements AnalysisPort {
-  /** Set inside a supervisor process: the deployment it supervises and how to stop its loop. */
-  self: { readonly name: string; readonly stop: () => void } | undefined;
+export interface SupervisorAnalysisOptions {
+  readonly stateDir: string;
+  readonly storeSpec: string;
+  readonly connection: ConnectionConfig;
+  readonly logger: Logger;
+  /** The supervisor process's entry module (run as `node --import tsx ENTRY CONFIG.json`). */
+  readonly entry: string;
+  /** Inside a supervisor process: the deployment it supervises and how to stop its loop. */
+  readonly self?: { readonly name: string; readonly stop: () => void } | undefined;
+}
 
-  constructor(private readonly o: { readonly stateDir: string; readonly storeSpec: string; readonly connection: ConnectionConfig; readonly logger: Logger }) {}
+export class SupervisorAnalysis implements AnalysisPort {
+  constructor(private readonly o: SupervisorAnalysisOptions) {}
 
   private dir(name: string): string {
-    const d = join(this.o.stateDir, 'deployments', name);
+    const d = deploymentDir(this.o.stateDir, name);
     mkdirSync(d, { recursive: true });
     return d;
   }
@@ -51,14 +60,14 @@ export class SupervisorAnalysis implements AnalysisPort {
   }
 
   async start(d: Deployment): Promise<void> {
-    if (this.self?.name === d.name) return;
+    if (this.o.self?.name === d.name) return;
     if (this.pidOf(d.name) !== undefined) return;
     const dir = this.dir(d.name);
     const cfg = join(dir, 'supervisor.json');
     const config: SupervisorConfig = { name: d.name, stateDir: this.o.stateDir, storeSpec: this.o.storeSpec, connection: this.o.connection };
     writeFileSync(cfg, JSON.stringify(config, null, 2));
     const fd = openSync(join(dir, 'supervisor.log'), 'a');
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, cfg], { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(), env: process.env });
+    const child = spawn(process.execPath, ['--import', TSX, this.o.entry, cfg], { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(), env: process.env });
     closeSync(fd);
     child.unref();
     writeFileSync(join(dir, 'supervisor.pid'), String(child.pid));
@@ -66,8 +75,8 @@ export class SupervisorAnalysis implements AnalysisPort {
   }
 
   async stop(d: Deployment): Promise<void> {
-    if (this.self?.name === d.name) {
-      this.self.stop();
+    if (this.o.self?.name === d.name) {
+      this.o.self.stop();
       return;
     }
     const pid = this.pidOf(d.name);
