@@ -13,6 +13,7 @@ import { createKafkaClients } from '../src/kafka/index.ts';
 import { resolveConnection } from '../src/config/connection.ts';
 import { silentLogger } from '../src/logger.ts';
 import { withBroker } from './broker.ts';
+import { sleep } from '../src/clock.ts';
 
 const KEYS = 100_000;
 const N_MEM = Number(process.env.BENCH_EVENTS ?? 3_000_000);
@@ -67,7 +68,7 @@ async function waitUntil(probe: () => boolean | Promise<boolean>, what: string, 
   const end = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 

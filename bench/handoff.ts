@@ -33,12 +33,12 @@ import type { Deployment } from '../src/orchestrator/lifecycle/model.ts';
 import type { KafkaPort } from '../src/kafka/port.ts';
 import { describeJob } from '../src/engine/api/job.ts';
 import fraudV1 from '../examples/fraud/v1.ts';
+import { sleep } from '../src/clock.ts';
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const RATE = Number(process.env.BENCH_RATE ?? 20_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const say = (s: string) => process.stderr.write(`${s}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? Number.NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kafkaForTest, uniqueName } from './support/kafka.ts';
 import { KafkaCutover } from '../src/orchestrator/cutover/kafka-cutover.ts';
-import { systemClock } from '../src/orchestrator/controller/ports.ts';
+import { systemClock } from '../src/clock.ts';
 import { silentLogger } from '../src/logger.ts';
 import { PromotionError } from '../src/errors.ts';
 import type { IncomingRecord, KafkaPort } from '../src/kafka/port.ts';

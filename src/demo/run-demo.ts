@@ -26,11 +26,11 @@ import type { TopicPartitionOffset } from '../kafka/port.ts';
 import type { Deployment } from '../orchestrator/lifecycle/model.ts';
 import { startTraffic } from './traffic.ts';
 import { verifyHandoff } from './verify.ts';
+import { sleep } from '../clock.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/pitlane.mjs');
 const say = (s: string) => process.stdout.write(`${s}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runDemo(argv: readonly string[]): Promise<number> {
   const buggy = argv.includes('--buggy');

@@ -7,6 +7,7 @@
  */
 import type { KafkaPort } from '../kafka/port.ts';
 import { prng } from '../../examples/fraud/generate.ts';
+import { sleep } from '../clock.ts';
 
 export interface TrafficOptions {
   readonly topic: string;
@@ -60,11 +61,11 @@ export function startTraffic(kafka: KafkaPort, o: TrafficOptions, now: () => num
           break;
         } catch (e) {
           if (stopped || attempt >= 50) throw e;
-          await new Promise((r) => setTimeout(r, 200));
+          await sleep(200);
         }
       }
       // Behind (a full chunk went out): send the next one at once; caught up: wait a tick.
-      if (batch.length < TRAFFIC_CHUNK) await new Promise((r) => setTimeout(r, 50));
+      if (batch.length < TRAFFIC_CHUNK) await sleep(50);
     }
   })();
   return {

@@ -8,6 +8,7 @@ import { isAlive, isPortFree, stopPid, tailFile } from '../process/index.ts';
 import { readRecord, removeRecord, stateOf, writeRecord, type ServiceName, type ServiceRecord, type ServiceState } from './service-state.ts';
 import { cacheRoot } from './paths.ts';
 import { registryService } from './registry-service.ts';
+import { sleep } from '../clock.ts';
 
 export interface DevUpOptions {
   readonly devDir: string;
@@ -42,7 +43,6 @@ export interface ServiceStatus {
   readonly uptimeSeconds?: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitForBroker(record: ServiceRecord, timeoutMs: number): Promise<void> {
   const conn = resolveConnection({ brokers: record.url, env: {} });

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { DevEnvError, describeUnknown } from '../errors.ts';
 import { isAlive, probeTool, stopPid, tailFile } from '../process/index.ts';
 import type { ServiceRecord } from './service-state.ts';
+import { sleep } from '../clock.ts';
 
 export interface BuiltRegistry {
   readonly artifact: string;
@@ -36,7 +37,6 @@ export const REGISTRY_NAME = 'registry-apicurio-2.4.2';
 const SOURCE_DIR = fileURLToPath(new URL('../../dev/registry/', import.meta.url));
 const MARKER = '.built';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function mavenPackage(dir: string): Promise<void> {
   if (!probeTool('mvn', ['-v'])) {

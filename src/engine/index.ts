@@ -12,4 +12,4 @@ export { startJob, type RunningJob, type RunOptions, type EngineDeps } from './r
 export type { JobStatus, OperatorStatus } from './runtime/status.ts';
 export { formatStatus } from './runtime/status.ts';
 export { LINEAGE_HEADERS, DEAD_LETTER_HEADERS } from './runtime/lineage.ts';
-export type { Clock } from './operators/operator.ts';
+export type { Clock } from '../clock.ts';

@@ -6,6 +6,7 @@ import { takeBuffer, type PackedBatch } from './packed.ts';
 import type { RecordReader, ReadOptions } from './port.ts';
 import { planRead, tpKey, type PartitionPlan, type PlanDeps } from './read-plan.ts';
 import { UnsupportedBatchError, selectBatches } from './record-batches.ts';
+import { sleep } from '../clock.ts';
 
 export interface FetchReaderDeps extends PlanDeps {
   /** The leader of each partition of the topics, as host:port, by tpKey. */
@@ -140,7 +141,7 @@ export function openFetchReader(options: ReadOptions, deps: FetchReaderDeps): Re
         if (Date.now() - troubleSince > tolerance) throw e.cause ?? e;
         deps.logger.debug({ err: e.message, topics: options.topics }, 'fetch failed; finding the leaders again and retrying');
         leaders = undefined;
-        await new Promise((r) => setTimeout(r, backoff));
+        await sleep(backoff);
         backoff = Math.min(2000, backoff * 2);
       }
     }

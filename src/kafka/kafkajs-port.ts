@@ -20,6 +20,7 @@ import type {
   TopicSpec,
   Transaction,
 } from './port.ts';
+import { sleep } from '../clock.ts';
 
 const KAFKAJS_LEVEL: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -290,7 +291,7 @@ export class KafkaJsPort implements KafkaPort {
       } catch (e) {
         const err = this.fail(e, what);
         if (err.code !== 'KAFKA_TOPIC_NOT_FOUND' || attempt >= 5) throw err;
-        await new Promise((r) => setTimeout(r, 200 * attempt));
+        await sleep(200 * attempt);
       }
     }
   }
@@ -356,7 +357,7 @@ export class KafkaJsPort implements KafkaPort {
         offsets = await admin.fetchTopicOffsets(topic);
       } catch (e) {
         if (!(e instanceof TypeError) || attempt >= 10) throw this.fail(e, `read watermarks of ${topic}`);
-        await new Promise((r) => setTimeout(r, 100 * attempt));
+        await sleep(100 * attempt);
       }
     }
     return offsets

@@ -14,6 +14,7 @@ import type {
   RecordReader,
   TopicPartitionOffset,
 } from './port.ts';
+import { sleep } from '../clock.ts';
 
 export interface ReaderDeps {
   admin(): Promise<Admin>;
@@ -166,7 +167,7 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     }
     deps.logger.warn({ err: describeUnknown(err), topics: options.topics }, 'reader lost the broker; resuming at its positions');
     await c.disconnect().catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
     if (queue.finished) return;
     await runConsumer().catch((e: unknown) => crashed(e, consumer ?? c));
   }

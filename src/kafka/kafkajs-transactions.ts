@@ -26,6 +26,7 @@ import { describeUnknown, type KafkaError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { OutgoingRecord, ProducerHandle, TopicPartitionOffset, Transaction } from './port.ts';
 import { isOutage } from './kafka-errors.ts';
+import { sleep } from '../clock.ts';
 
 export interface RecoverableProducerDeps {
   /** A new kafkajs producer with the transactional id (not connected). */
@@ -43,7 +44,6 @@ export interface RecoverableProducerDeps {
   readonly now?: () => number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function firstOffset(topic: string, md: readonly RecordMetadata[]): TopicPartitionOffset | undefined {
   const m = md.find((x) => x.baseOffset !== undefined && Number(x.baseOffset) >= 0);

@@ -12,7 +12,7 @@ import type { ConnectionConfig } from '../config/connection.ts';
 import type { KafkaPort } from '../kafka/port.ts';
 import { EmbeddedAdapter } from '../engines/embedded/adapter.ts';
 import { DeploymentController } from './controller/controller.ts';
-import { systemClock, type Clock } from './controller/ports.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { KafkaCutover } from './cutover/kafka-cutover.ts';
 import { KafkaDeploymentStore, DEFAULT_STORE_TOPIC } from './store/kafka-store.ts';
 import { LocalDeploymentStore } from './store/local-store.ts';

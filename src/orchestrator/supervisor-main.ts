@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createKafkaClients } from '../kafka/index.ts';
 import { createLogger } from '../logger.ts';
 import { describeUnknown } from '../errors.ts';
+import { systemClock } from '../clock.ts';
 import { createOrchestrator } from './create.ts';
 import { deploymentDir } from './state-dir.ts';
 import type { SupervisorConfig } from './analysis/supervisor.ts';
@@ -39,7 +40,7 @@ process.once('SIGINT', stop);
 try {
   const d = await orch.controller.resume(config.name);
   logger.info({ phase: d.phase }, 'supervisor running');
-  await runShadow(ports, config.name, { kafka, registry, logger, now: () => Date.now() }, abort.signal);
+  await runShadow(ports, config.name, { kafka, registry, logger, clock: systemClock }, abort.signal);
 } catch (e) {
   logger.error({ err: describeUnknown(e) }, 'supervisor failed');
   process.exitCode = 1;

@@ -3,6 +3,7 @@
  * stop that escalates. Used by the launcher, the job hosts' supervisors and tests.
  */
 import { readFileSync } from 'node:fs';
+import { sleep } from '../clock.ts';
 
 /** True when a process with this pid exists (signal 0 probes without touching it). */
 export function isAlive(pid: number): boolean {
@@ -44,13 +45,13 @@ export async function stopPid(pid: number, graceMs = 20000): Promise<'stopped' |
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) return 'stopped';
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
     return 'stopped';
   }
-  for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
   return 'killed';
 }

@@ -18,6 +18,7 @@ import { ensureNoiseTopic } from '../../orchestrator/analysis/noise-topic.ts';
 import { EXIT } from '../exit-codes.ts';
 import { emit, table } from '../output.ts';
 import type { CliContext } from '../context.ts';
+import { sleep } from '../../clock.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
@@ -137,7 +138,7 @@ export function registerCanary(program: Command, run: Run): void {
           let stalls = 0;
           let lastCheck = 0;
           while (o.wait && undecided(d) && Date.now() < deadline) {
-            await new Promise((r) => setTimeout(r, 500));
+            await sleep(500);
             try {
               d = await mustLoad(orch, name);
             } catch (e) {

@@ -34,6 +34,7 @@ import type { Logger } from '../../logger.ts';
 import type { CommitHooks } from '../runtime/runner.ts';
 import { openAtLeastOnceOutput, openExactlyOnceOutput, type OutputChannel } from '../runtime/output.ts';
 import { listCheckpoints, readable, removeCheckpoint, removeTemporaries, writeCheckpoint, type CheckpointRef } from './store.ts';
+import { sleep } from '../../clock.ts';
 
 export type Delivery = 'exactly-once' | 'at-least-once';
 
@@ -162,7 +163,7 @@ async function retried<T>(fn: () => Promise<T>, attempts = 8): Promise<T> {
       return await fn();
     } catch (e) {
       if (i >= attempts || !(isPitlaneError(e) && e.retriable)) throw e;
-      await new Promise((r) => setTimeout(r, 50 * 2 ** Math.min(i, 5)));
+      await sleep(50 * 2 ** Math.min(i, 5));
     }
   }
 }

@@ -5,13 +5,10 @@
  * turns it into a dead letter; a JobFailedError (policy `fail`) passes through.
  */
 import type { IncomingRecord } from '../../kafka/port.ts';
+import type { Clock } from '../../clock.ts';
 import type { GraphNode } from '../api/graph.ts';
 import { JobFailedError } from '../runtime/failure.ts';
 import { NO_WATERMARK } from '../watermarks.ts';
-
-export interface Clock {
-  now(): number;
-}
 
 export interface RuntimeContext {
   readonly maxParallelism: number;

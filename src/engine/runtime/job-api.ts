@@ -7,7 +7,7 @@ import type { SchemaRegistryPort } from '../../kafka/registry.ts';
 import type { Logger } from '../../logger.ts';
 import type { JobSnapshot } from '../snapshot/model.ts';
 import type { JobDelta } from './delta.ts';
-import type { Clock } from '../operators/operator.ts';
+import type { Clock } from '../../clock.ts';
 import type { DeadLetterBuffer } from './dead-letters.ts';
 import type { JobStatus } from './status.ts';
 import type { OutputChannel } from './output.ts';

@@ -1,5 +1,6 @@
 /** Start-up helpers of the runner: retried metadata reads and the dead-letter topic. */
 import type { KafkaPort } from '../../kafka/port.ts';
+import { sleep } from '../../clock.ts';
 
 /** Retries a metadata read: kafkajs sometimes fails on fresh topics whose metadata has not settled. */
 export async function withRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
@@ -8,7 +9,7 @@ export async function withRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<
       return await fn();
     } catch (e) {
       if (i >= attempts) throw e;
-      await new Promise((r) => setTimeout(r, 200 * i));
+      await sleep(200 * i);
     }
   }
 }

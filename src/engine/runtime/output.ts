@@ -22,6 +22,7 @@
 import type { KafkaPort, OutgoingRecord, ProducerHandle, Transaction } from '../../kafka/port.ts';
 import { describeUnknown, isPitlaneError } from '../../errors.ts';
 import { JobFailedError } from './failure.ts';
+import { sleep } from '../../clock.ts';
 
 export interface OutputChannel {
   readonly mode: 'at-least-once' | 'exactly-once';
@@ -95,7 +96,7 @@ async function firstTransaction(producer: ProducerHandle, attempts = 6): Promise
       return await producer.transaction();
     } catch (e) {
       if (attempt >= attempts || !(isPitlaneError(e) && e.retriable)) throw e;
-      await new Promise((r) => setTimeout(r, 250 * attempt));
+      await sleep(250 * attempt);
     }
   }
 }

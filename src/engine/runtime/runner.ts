@@ -13,7 +13,7 @@ import { validateParallelism } from '../key-groups.ts';
 import type { JobSnapshot } from '../snapshot/model.ts';
 import { buildJob, type JobDefinition } from '../api/job.ts';
 import type { ItemsSourceSpec, KafkaSourceSpec } from '../api/graph.ts';
-import type { Clock, Operator } from '../operators/operator.ts';
+import type { Operator } from '../operators/operator.ts';
 import { DeadLetterBuffer } from './dead-letters.ts';
 import { JobFailedError } from './failure.ts';
 import { createOperators } from './operators.ts';
@@ -27,13 +27,13 @@ import { KafkaSinkOperator } from '../operators/sink.ts';
 import { KeyedOperator } from '../operators/keyed.ts';
 import { openAtLeastOnceOutput } from './output.ts';
 import type { EngineDeps, RunOptions, RunningJob, StopOptions } from './job-api.ts';
+import { sleep, systemClock } from '../../clock.ts';
 
 
 /** Records processed under the lock at a time; see runKafkaSource. */
 const PROCESS_SLICE = 500;
 export type { EngineDeps, RunOptions, CommitHooks, StopOptions, RunningJob, SnapshotOptions } from './job-api.ts';
 
-const systemClock: Clock = { now: () => Date.now() };
 export async function startJob(definition: JobDefinition, deps: EngineDeps, options: RunOptions = {}): Promise<RunningJob> {
   const clock = deps.clock ?? systemClock;
   const parallelism = options.parallelism ?? 1;
@@ -130,7 +130,7 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
       } catch (e) {
         if (batchFailed || stopping || failure !== undefined || ++failures > 5 || e instanceof JobFailedError) throw e;
         deps.logger.warn({ err: describeUnknown(e), source: src.node.name, attempt: failures }, 'source read failed; reopening from the engine positions');
-        await new Promise((r) => setTimeout(r, 200 * failures));
+        await sleep(200 * failures);
       }
     }
   };

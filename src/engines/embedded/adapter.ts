@@ -31,6 +31,7 @@ import { composeSnapshot } from '../../engine/runtime/delta.ts';
 import type { DeltaStopResult, EngineAdapter, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult } from '../adapter.ts';
 import { loadJobModule } from './load-job.ts';
 import { deltaBeside, savepointOnDisk, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from './protocol.ts';
+import { sleep } from '../../clock.ts';
 
 export interface EmbeddedAdapterOptions {
   /** Root of the adapter's state: job configs and logs, savepoints, request outcomes. */
@@ -46,7 +47,6 @@ export interface EmbeddedAdapterOptions {
 const safe = (id: string) => id.replace(/[^a-zA-Z0-9._-]/g, '_');
 const HOST_MAIN = fileURLToPath(new URL('./host-main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface FinalRecord {
   readonly status: HostStatus;

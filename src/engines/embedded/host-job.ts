@@ -21,6 +21,7 @@ import { writeDelta } from '../../engine/runtime/delta-file.ts';
 import type { SavepointResult } from '../adapter.ts';
 import type { InputGate, OutputTimes } from './gated-kafka.ts';
 import { savepointOnDisk, type DeltaRef, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from './protocol.ts';
+import { sleep } from '../../clock.ts';
 
 /**
  * After a stop with a delta, how long the full savepoint waits for the stop that
@@ -45,7 +46,6 @@ export interface HostedJobContext {
 
 export type Handler = (body: Record<string, unknown>) => Promise<unknown>;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> {
   const { config, job, gate, out, now, log } = c;

@@ -20,16 +20,16 @@ import type { JobStatus } from '../../engines/adapter.ts';
 import type { ShadowPorts } from './ports.ts';
 import { compareConfigOf } from './compare-config.ts';
 import { failureSummary } from '../view.ts';
+import { sleep, type Clock } from '../../clock.ts';
 
 export interface ShadowDeps {
   readonly kafka: KafkaPort;
   readonly registry?: SchemaRegistryPort | undefined;
   readonly logger: Logger;
-  readonly now: () => number;
+  readonly clock: Clock;
 }
 
 const WATCHED = new Set(['Shadowing', 'Analyzing', 'Passed', 'Inconclusive', 'Failed']);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Where both sides of the shadow comparison start: the authoritative side at the
@@ -114,7 +114,7 @@ export async function runShadow(ports: ShadowPorts, name: string, deps: ShadowDe
     const withNoise = noise && noiseLost === undefined ? { noise: { topic: noise.topic, from: from.b, to: 'follow' as const } } : {};
     return createComparison(
       { a: { topic: dep.spec.authoritative.output, from: from.a, to: 'follow' }, b: { topic: dep.spec.candidate.canary, from: from.b, to: 'follow' }, ...withNoise, config, eventTimeFloor: eventTimeFloor(dep) },
-      { kafka: deps.kafka, registry: deps.registry, logger: deps.logger, clock: deps.now },
+      { kafka: deps.kafka, registry: deps.registry, logger: deps.logger, clock: () => deps.clock.now() },
     );
   };
   let lastEval = 0;
@@ -132,8 +132,8 @@ export async function runShadow(ports: ShadowPorts, name: string, deps: ShadowDe
       await sleep(1000);
       continue;
     }
-    if (deps.now() - lastEval < 1000) continue;
-    lastEval = deps.now();
+    if (deps.clock.now() - lastEval < 1000) continue;
+    lastEval = deps.clock.now();
     const report = comparison.report();
     writeReports(dir, report);
     try {
@@ -159,7 +159,7 @@ export async function runShadow(ports: ShadowPorts, name: string, deps: ShadowDe
     const authDown = whyDown(await ports.jobs.status(d.jobs.authoritative).catch(() => undefined));
     if (authDown && authDown !== authWasDown) log.error({ job: d.jobs.authoritative, why: authDown }, 'the authoritative job is not running: the analysis cannot progress until it runs again');
     authWasDown = authDown;
-    const event = nextEvent(d, report, deps.now(), down);
+    const event = nextEvent(d, report, deps.clock.now(), down);
     if (!event || signal.aborted) continue;
     try {
       d = await ports.lifecycle.dispatch(name, event);

@@ -21,6 +21,7 @@ import { isAlive } from '../../process/index.ts';
 import type { Deployment } from '../lifecycle/model.ts';
 import type { AnalysisPort } from '../controller/ports.ts';
 import { deploymentDir } from '../state-dir.ts';
+import { sleep } from '../../clock.ts';
 
 export interface SupervisorConfig {
   readonly name: string;
@@ -30,7 +31,6 @@ export interface SupervisorConfig {
 }
 
 const TSX = import.meta.resolve('tsx');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface SupervisorAnalysisOptions {
   readonly stateDir: string;

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeploymentController, furthest } from './controller.ts';
-import type { Clock, CutoverPort } from './ports.ts';
+import type { Clock } from '../../clock.ts';
+import type { CutoverPort } from './ports.ts';
 import { MemoryDeploymentStore } from '../store/port.ts';
 import type { TransitionEntry } from '../lifecycle/model.ts';
 import { SPEC as spec } from '../lifecycle/test-support.ts';

@@ -22,7 +22,8 @@ import type { DeploymentSpec } from '../spec/schema.ts';
 import { newDeployment, type Deployment, type DeploymentEvent, type EffectResult, type PendingEffect, type TransitionEntry } from '../lifecycle/model.ts';
 import { transition } from '../lifecycle/transition.ts';
 import type { DeploymentStore } from '../store/port.ts';
-import type { AnalysisPort, Clock, CutoverPort } from './ports.ts';
+import type { Clock } from '../../clock.ts';
+import type { AnalysisPort, CutoverPort } from './ports.ts';
 import { coldHandoff, deliveryOf, firstOutputOf, restoreStandby } from './handoff.ts';
 
 export interface ControllerDeps {

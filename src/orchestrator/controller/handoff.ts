@@ -9,7 +9,7 @@ import { DEFAULT_DELIVERY, type Delivery, type EngineAdapter, type SavepointResu
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
 import type { DeploymentSpec } from '../spec/schema.ts';
 import type { Deployment, Effect, EffectResult } from '../lifecycle/model.ts';
-import type { Clock } from './ports.ts';
+import { sleep, type Clock } from '../../clock.ts';
 
 type ColdHandoff = Extract<Effect, { type: 'coldHandoff' }>;
 type RestoreStandby = Extract<Effect, { type: 'restoreStandby' }>;
@@ -32,7 +32,7 @@ export async function firstOutputOf(engine: EngineAdapter, jobId: string, clock:
     const m = await engine.metrics(jobId).catch(() => undefined);
     if (m?.firstOutputAt !== undefined) return m.firstOutputAt;
     if (clock.now() > deadline) return undefined;
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
 }
 

@@ -4,12 +4,6 @@
  */
 import type { Deployment, GroupCutover } from '../lifecycle/model.ts';
 
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
-
 /** Starts and stops the live comparison of a deployment (the comparator's driver). */
 export interface AnalysisPort {
   start(deployment: Deployment, requestId: string): Promise<void>;

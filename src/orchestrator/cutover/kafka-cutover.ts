@@ -12,7 +12,8 @@ import { PromotionError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { IncomingRecord, KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
 import type { GroupCutover } from '../lifecycle/model.ts';
-import type { Clock, CutoverPort, CutoverRequest } from '../controller/ports.ts';
+import { sleep, type Clock } from '../../clock.ts';
+import type { CutoverPort, CutoverRequest } from '../controller/ports.ts';
 import { translateGroup, type PartitionInput } from './translate.ts';
 
 export interface KafkaCutoverOptions {
@@ -40,7 +41,7 @@ export class KafkaCutover implements CutoverPort {
   }
 
   private sleep(): Promise<void> {
-    return new Promise((r) => setTimeout(r, this.options.pollMs ?? 250));
+    return sleep(this.options.pollMs ?? 250);
   }
 
   private async waitEmpty(groupId: string, request: CutoverRequest, deadline: number): Promise<boolean> {

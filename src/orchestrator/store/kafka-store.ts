@@ -24,6 +24,7 @@ import { KafkaError, PromotionError } from '../../errors.ts';
 import type { KafkaPort } from '../../kafka/port.ts';
 import type { Deployment, TransitionEntry } from '../lifecycle/model.ts';
 import { checkEntry, staleRevision, type DeploymentStore } from './port.ts';
+import { sleep } from '../../clock.ts';
 
 export const DEFAULT_STORE_TOPIC = 'pitlane.deployments';
 
@@ -165,7 +166,7 @@ export class KafkaDeploymentStore implements DeploymentStore {
     for (let i = 0; i < 500; i++) {
       const high = (await this.kafka.watermarks(this.topic)).find((m) => m.partition === partition)?.high ?? 0;
       if (high >= before + 3) return;
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
   }
 

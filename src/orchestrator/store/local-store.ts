@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { PromotionError } from '../../errors.ts';
 import type { Deployment, TransitionEntry } from '../lifecycle/model.ts';
 import { checkEntry, staleRevision, type DeploymentStore } from './port.ts';
+import { sleep } from '../../clock.ts';
 
 const LOG = '.transitions.jsonl';
 
@@ -128,7 +129,7 @@ export class LocalDeploymentStore implements DeploymentStore {
           await rm(path, { force: true });
           continue;
         }
-        await new Promise((r) => setTimeout(r, 25));
+        await sleep(25);
       }
     }
     throw new PromotionError('STORE_LOCKED', `The deployment ${name} in ${this.dir} is locked by another pitlane process.`, {
