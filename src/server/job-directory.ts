@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive } from '../process/index.ts';
+import { writeFileAtomicSync } from '../files.ts';
 
 /**
  * Where running jobs announce themselves: one JSON file and one Unix socket per job
@@ -40,8 +41,7 @@ export function readEntry(dir: string, name: string): JobEntry | undefined {
 export function writeEntry(dir: string, entry: JobEntry): void {
   mkdirSync(dir, { recursive: true });
   const f = entryFile(dir, entry.name);
-  writeFileSync(`${f}.tmp`, JSON.stringify(entry, null, 2));
-  renameSync(`${f}.tmp`, f);
+  writeFileAtomicSync(f, JSON.stringify(entry, null, 2));
 }
 
 /** Removes the entry only if it still belongs to `pid` (a newer run may have replaced it). */

@@ -26,7 +26,7 @@
  * At-least-once: no transaction; recovery restores the newest readable checkpoint,
  * and output written after it is written again.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError, RestoreIncompatibleError, isPitlaneError } from '../../errors.ts';
 import type { KafkaPort } from '../../kafka/port.ts';
@@ -35,6 +35,7 @@ import type { CommitHooks } from '../runtime/runner.ts';
 import { openAtLeastOnceOutput, openExactlyOnceOutput, type OutputChannel } from '../runtime/output.ts';
 import { listCheckpoints, readable, removeCheckpoint, removeTemporaries, writeCheckpoint, type CheckpointRef } from './store.ts';
 import { sleep } from '../../clock.ts';
+import { writeFileAtomic } from '../../files.ts';
 
 export type Delivery = 'exactly-once' | 'at-least-once';
 
@@ -186,7 +187,5 @@ async function readLineage(dir: string): Promise<Lineage | undefined> {
 }
 
 async function writeLineage(dir: string, lineage: Lineage): Promise<void> {
-  const tmp = join(dir, `.${LINEAGE_FILE}.tmp`);
-  await writeFile(tmp, JSON.stringify(lineage));
-  await rename(tmp, join(dir, LINEAGE_FILE));
+  await writeFileAtomic(join(dir, LINEAGE_FILE), JSON.stringify(lineage));
 }

@@ -14,13 +14,13 @@
  * standby on this machine, which a machine crash takes down as well (the full
  * savepoint, fsync'd, is the fallback then).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { SavepointFormatError } from '../../errors.ts';
 import type { BlockIndexEntry } from '../savepoint/metadata.ts';
 import { codecs } from '../savepoint/codecs.ts';
 import type { JobDelta, OperatorDelta, DeltaKeyGroup } from './delta.ts';
+import { writeFileAtomic } from '../../files.ts';
 
 const MAGIC = Buffer.from('PLDL', 'latin1');
 const VERSION = 1;
@@ -106,14 +106,7 @@ export function summarizeDelta(file: Buffer, where = 'file'): DeltaSummary {
 /** Writes the delta at `path` (replacing nothing half-written: temporary name, then rename). */
 export async function writeDelta(path: string, delta: JobDelta): Promise<{ bytes: number }> {
   const bytes = encodeDelta(delta);
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${randomBytes(6).toString('hex')}`);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(path, bytes);
   return { bytes: bytes.length };
 }
 

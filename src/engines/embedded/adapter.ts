@@ -13,7 +13,7 @@
  * directory, or the stopped job's final record, says what happened).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PitlaneError, PromotionError, RestoreIncompatibleError, describeUnknown } from '../../errors.ts';
@@ -32,6 +32,7 @@ import type { DeltaStopResult, EngineAdapter, HoldResult, JobMetrics, JobStatus,
 import { loadJobModule } from './load-job.ts';
 import { deltaBeside, savepointOnDisk, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from './protocol.ts';
 import { sleep } from '../../clock.ts';
+import { writeFileAtomicSync } from '../../files.ts';
 
 export interface EmbeddedAdapterOptions {
   /** Root of the adapter's state: job configs and logs, savepoints, request outcomes. */
@@ -97,8 +98,7 @@ export class EmbeddedAdapter implements EngineAdapter {
     const f = join(this.dir('requests'), `${safe(requestId)}.json`);
     if (existsSync(f)) return (JSON.parse(readFileSync(f, 'utf8')) as { result: T }).result;
     const result = await act();
-    writeFileSync(`${f}.tmp`, JSON.stringify({ requestId, result }));
-    renameSync(`${f}.tmp`, f);
+    writeFileAtomicSync(f, JSON.stringify({ requestId, result }));
     return result;
   }
 
@@ -296,8 +296,7 @@ export class EmbeddedAdapter implements EngineAdapter {
 
   private writeFinal(jobId: string, rec: FinalRecord): void {
     const f = join(this.dir('final'), `${safe(jobId)}.json`);
-    writeFileSync(`${f}.tmp`, JSON.stringify(rec));
-    renameSync(`${f}.tmp`, f);
+    writeFileAtomicSync(f, JSON.stringify(rec));
   }
 
   private async waitGone(jobId: string, timeoutMs = 15_000): Promise<void> {

@@ -7,7 +7,7 @@
  *
  * Both sides start where they describe the same input (comparisonStarts).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeUnknown, isPitlaneError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
@@ -21,6 +21,7 @@ import type { ShadowPorts } from './ports.ts';
 import { compareConfigOf } from './compare-config.ts';
 import { failureSummary } from '../view.ts';
 import { sleep, type Clock } from '../../clock.ts';
+import { writeFileAtomicSync } from '../../files.ts';
 
 export interface ShadowDeps {
   readonly kafka: KafkaPort;
@@ -60,10 +61,7 @@ export function eventTimeFloor(d: Deployment): number | undefined {
 
 function writeReports(dir: string, report: ComparisonReport): void {
   mkdirSync(dir, { recursive: true });
-  const put = (file: string, text: string) => {
-    writeFileSync(join(dir, `${file}.tmp`), text);
-    renameSync(join(dir, `${file}.tmp`), join(dir, file));
-  };
+  const put = (file: string, text: string) => writeFileAtomicSync(join(dir, file), text);
   put('report.json', renderJson(report));
   put('report.txt', renderTerminal(report));
   put('report.html', renderHtml(report));

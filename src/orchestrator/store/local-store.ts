@@ -11,12 +11,13 @@
  * Concurrency between processes: an exclusive lock file per deployment, held
  * for the read-compare-append; a lock whose owner pid is gone is broken.
  */
-import { mkdir, open, readFile, readdir, rename, rm, writeFile, truncate } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PromotionError } from '../../errors.ts';
 import type { Deployment, TransitionEntry } from '../lifecycle/model.ts';
 import { checkEntry, staleRevision, type DeploymentStore } from './port.ts';
 import { sleep } from '../../clock.ts';
+import { writeFileAtomic } from '../../files.ts';
 
 const LOG = '.transitions.jsonl';
 
@@ -109,9 +110,7 @@ export class LocalDeploymentStore implements DeploymentStore {
   }
 
   private async writeView(d: Deployment): Promise<void> {
-    const tmp = `${this.viewPath(d.name)}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(d, null, 2)}\n`);
-    await rename(tmp, this.viewPath(d.name));
+    await writeFileAtomic(this.viewPath(d.name), `${JSON.stringify(d, null, 2)}\n`);
   }
 
   private async lock(name: string): Promise<() => Promise<void>> {
