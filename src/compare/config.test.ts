@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveCompareConfig } from './config.ts';
-import { parseDuration } from './duration.ts';
 import { isPitlaneError } from '../errors.ts';
 
 test('config: defaults give all six checks and a 1 min window', () => {
@@ -40,5 +39,13 @@ test('config: per-check limits, statistical mode and expected differences', () =
 });
 
 test('durations', () => {
-  assert.deepEqual(['250ms', '10s', '5m', '1h', 1500, '2', 'x', -1].map((d) => parseDuration(d)), [250, 10_000, 300_000, 3_600_000, 1500, 2, undefined, undefined]);
+  // The checks config reads durations with src/config/duration.ts: a bare number is milliseconds.
+  const window = (d: string | number): number | undefined => {
+    try {
+      return resolveCompareConfig({ window: d }).window;
+    } catch {
+      return undefined;
+    }
+  };
+  assert.deepEqual(['250ms', '10s', '5m', '1h', 1500, '2', 'x', -1].map(window), [250, 10_000, 300_000, 3_600_000, 1500, 2, undefined, undefined]);
 });

@@ -5,13 +5,23 @@ import { createCheck } from '../../comparators/index.ts';
 import type { Check } from '../../comparators/types.ts';
 import type { CheckPolicy, AssessmentPolicy } from '../analysis/assess.ts';
 import type { ExpectedDifference } from '../analysis/expected.ts';
-import { duration } from './duration.ts';
+import { parseDuration } from '../config/duration.ts';
 
 /**
  * The checks configuration (`--checks FILE`), and later the `analysis:` section of
  * a deployment spec. Validated once at the edge; everything inside gets the typed
  * result of `resolveCompareConfig`.
  */
+
+/** A duration (src/config/duration.ts: a bare number is milliseconds), normalized to ms. */
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const r = parseDuration(v);
+  if ('error' in r) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (use e.g. 500ms, 10s, 5m, 1h, or a number of ms)` });
+    return z.NEVER;
+  }
+  return r.ms;
+});
 
 export const eventTimeSchema = z.union([
   z.literal('auto'),

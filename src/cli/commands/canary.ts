@@ -12,7 +12,7 @@ import { compareConfigOf } from '../../orchestrator/analysis/compare-config.ts';
 import { createOrchestrator, type Orchestrator } from '../../orchestrator/create.ts';
 import { deploymentDir } from '../../orchestrator/state-dir.ts';
 import { describeDeployment, failureSummary, gateOutcome, stallOf } from '../../orchestrator/view.ts';
-import { parseDuration } from '../../orchestrator/spec/duration.ts';
+import { parseDuration } from '../../config/duration.ts';
 import { noiseReplicaOf, type Deployment } from '../../orchestrator/lifecycle/model.ts';
 import { ensureNoiseTopic } from '../../orchestrator/analysis/noise-topic.ts';
 import { EXIT } from '../exit-codes.ts';

@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCount, parseDuration } from './run-options.ts';
 
-test('durations: units, bare seconds, and refusals', () => {
+test('durations: units, a bare number of milliseconds (src/config/duration.ts), and refusals', () => {
   const cases: [string, number | RegExp][] = [
     ['10s', 10000],
     ['500ms', 500],
     ['2m', 120000],
-    ['3', 3000],
+    ['3', 3],
+    ['1m30s', 90000],
     ['0.5s', 500],
     ['0s', /duration like 10s/],
     ['ten', /duration like 10s/],

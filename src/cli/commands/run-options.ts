@@ -1,14 +1,12 @@
 /** Small parsers for `pitlane run` flags: durations (10s, 500ms, 2m) and whole counts. */
 import { ConfigError } from '../../errors.ts';
+import { parseDuration as parseDurationText } from '../../config/duration.ts';
 
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60000 };
-
-/** "10s", "500ms", "2m", or a bare number of seconds → milliseconds (≥ 1). */
+/** A duration flag ("10s", "500ms", "2m"; a bare number is milliseconds, see src/config/duration.ts) → milliseconds (≥ 1). */
 export function parseDuration(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
-  const ms = m ? Math.round(Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 1000)) : NaN;
-  if (!Number.isFinite(ms) || ms < 1) throw new ConfigError('CLI_BAD_DURATION', `${flag} must be a duration like 10s, 500ms or 2m, not "${text}".`);
-  return ms;
+  const r = parseDurationText(text);
+  if ('error' in r || r.ms < 1) throw new ConfigError('CLI_BAD_DURATION', `${flag} must be a duration like 10s, 500ms or 2m, not "${text}".`);
+  return r.ms;
 }
 
 export function parseCount(flag: string, text: string): number {

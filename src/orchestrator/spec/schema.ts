@@ -4,7 +4,7 @@
  * every default filled in and every duration in milliseconds.
  */
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
+import { parseDuration } from '../../config/duration.ts';
 
 /** A duration string (`30s`, `5m`) turned into milliseconds, with a message naming the bad text. */
 const duration = (what: string) =>

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseDeploymentSpec } from './load.ts';
-import { parseDuration, formatDuration } from './duration.ts';
 import { ConfigError } from '../../errors.ts';
 
 const MINIMAL = `
@@ -11,20 +10,6 @@ inputs: [payments]
 authoritative: { job: examples/fraud/v1.ts, version: v1, output: alerts }
 candidate: { job: examples/fraud/v2.ts, canary: alerts-canary, parallelism: 8 }
 `;
-
-test('durations parse to milliseconds, and bad ones say why', () => {
-  const cases: [string, number | null][] = [
-    ['250ms', 250], ['30s', 30_000], ['5m', 300_000], ['1h', 3_600_000], ['1m30s', 90_000], ['1.5s', 1500], ['2d', 172_800_000],
-    ['', null], ['30', null], ['s', null], ['5 m', null], ['-1s', null], ['10x', null], ['1m30', null],
-  ];
-  for (const [text, want] of cases) {
-    const r = parseDuration(text);
-    if (want === null) assert.ok('error' in r, `${JSON.stringify(text)} is refused`);
-    else assert.deepEqual(r, { ms: want }, text);
-  }
-  assert.equal(formatDuration(90_000), '1m30s');
-  assert.equal(formatDuration(250), '250ms');
-});
 
 test('a minimal spec gets every default', () => {
   const s = parseDeploymentSpec(MINIMAL, 'min.yaml');
