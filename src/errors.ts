@@ -12,6 +12,20 @@ export interface ErrorDetails {
   readonly data?: Record<string, unknown>;
 }
 
+/**
+ * An error as JSON, to cross a process or thread boundary (the job control
+ * channel, the comparator's worker). `error` names the class; anything that is
+ * not a PitlaneError travels as `InternalError` with code INTERNAL.
+ */
+export interface SerializedError {
+  readonly error: string;
+  readonly code: string;
+  readonly message: string;
+  readonly retriable: boolean;
+  readonly hint?: string;
+  readonly data?: Record<string, unknown>;
+}
+
 export class PitlaneError extends Error {
   readonly code: string;
   readonly retriable: boolean;
@@ -32,7 +46,7 @@ export class PitlaneError extends Error {
     return this.hint ? `${this.message}\n  → ${this.hint}` : this.message;
   }
 
-  toJSON(): Record<string, unknown> {
+  toJSON(): SerializedError {
     return {
       error: this.name,
       code: this.code,
@@ -71,6 +85,15 @@ export class ComparisonError extends PitlaneError {}
 /** A deployment step (fork, promote, rollback) was refused or failed. */
 export class PromotionError extends PitlaneError {}
 
+/** An engine adapter or a job host failed or refused (start, stop with savepoint, hold, standby, delta). */
+export class EngineError extends PitlaneError {}
+
+/** The durable deployment store failed or refused an append (stale revision, lock, corrupt log, write). */
+export class StoreError extends PitlaneError {}
+
+/** A job stopped because a bad record met the `fail` dead-letter policy, or a sink could not write. */
+export class JobFailedError extends PitlaneError {}
+
 export function isPitlaneError(e: unknown): e is PitlaneError {
   return e instanceof PitlaneError;
 }
@@ -79,4 +102,33 @@ export function isPitlaneError(e: unknown): e is PitlaneError {
 export function describeUnknown(e: unknown): string {
   if (e instanceof Error) return e.message;
   return String(e);
+}
+
+export const INTERNAL_ERROR = 'InternalError';
+
+export function serializeError(e: unknown): SerializedError {
+  if (e instanceof PitlaneError) return e.toJSON();
+  return { error: INTERNAL_ERROR, code: 'INTERNAL', message: describeUnknown(e), retriable: false };
+}
+
+type ErrorClass = new (code: string, message: string, details?: ErrorDetails) => PitlaneError;
+
+/** Every class errorFromJSON can rebuild, by name: the hierarchy above, nothing else. */
+const ERROR_CLASSES: ReadonlyMap<string, ErrorClass> = new Map(
+  [PitlaneError, ConfigError, DevEnvError, KafkaError, SerdeError, JobDefinitionError, SavepointFormatError, RestoreIncompatibleError, ComparisonError, PromotionError, EngineError, StoreError, JobFailedError].map((c) => [c.name, c]),
+);
+
+/**
+ * The error a SerializedError describes, rebuilt as the same class (so
+ * `instanceof` holds on this side of the boundary) with its code, message, hint,
+ * retriable flag and data. A class this side does not know, an InternalError
+ * included, comes back as a plain PitlaneError with the same code.
+ */
+export function errorFromJSON(json: Partial<SerializedError> | undefined): PitlaneError {
+  const Class = ERROR_CLASSES.get(json?.error ?? '') ?? PitlaneError;
+  return new Class(json?.code ?? 'INTERNAL', json?.message ?? 'unknown error', {
+    retriable: json?.retriable ?? false,
+    ...(json?.hint !== undefined ? { hint: json.hint } : {}),
+    ...(json?.data !== undefined ? { data: json.data } : {}),
+  });
 }

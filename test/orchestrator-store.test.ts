@@ -9,7 +9,7 @@ import { LocalDeploymentStore } from '../src/orchestrator/store/local-store.ts';
 import type { DeploymentStore } from '../src/orchestrator/store/port.ts';
 import { newDeployment, type Deployment, type TransitionEntry } from '../src/orchestrator/lifecycle/model.ts';
 import { parseDeploymentSpec } from '../src/orchestrator/spec/load.ts';
-import { PromotionError } from '../src/errors.ts';
+import { StoreError } from '../src/errors.ts';
 
 function spec(name: string) {
   return parseDeploymentSpec(
@@ -25,7 +25,7 @@ function entry(d: Deployment, phase: Deployment['phase'] = d.phase): TransitionE
 
 const next = (d: Deployment, phase: Deployment['phase']): Deployment => ({ ...d, revision: d.revision + 1, phase });
 
-const isStale = (e: unknown) => e instanceof PromotionError && e.code === 'STORE_STALE_REVISION' && e.retriable;
+const isStale = (e: unknown) => e instanceof StoreError && e.code === 'STORE_STALE_REVISION' && e.retriable;
 
 /** The contract both stores keep; run against each with two instances on the same backing store. */
 async function contract(a: DeploymentStore, b: DeploymentStore, name: string) {
@@ -80,7 +80,7 @@ test('kafka store: a concurrent writer is fenced, so only one of two racing appe
       bDone = true;
     },
   });
-  await assert.rejects(a.append(entry(next(d1, 'Promoting'))), (e: unknown) => e instanceof PromotionError && e.retriable);
+  await assert.rejects(a.append(entry(next(d1, 'Promoting'))), (e: unknown) => e instanceof StoreError && e.retriable);
   assert.ok(bDone);
   const reader = new KafkaDeploymentStore(k.kafka, { topic });
   const final = await reader.load('race');
@@ -131,5 +131,5 @@ test('local store: a lock left by a dead process is broken', async (t) => {
   await writeFile(join(dir, 'stale.lock'), '999999999');
   await new LocalDeploymentStore(dir).append(entry(newDeployment(spec('stale'), 1)));
   await writeFile(join(dir, 'held.lock'), String(process.pid));
-  await assert.rejects(new LocalDeploymentStore(dir, 3).append(entry(newDeployment(spec('held'), 1))), (e: unknown) => e instanceof PromotionError && e.code === 'STORE_LOCKED');
+  await assert.rejects(new LocalDeploymentStore(dir, 3).append(entry(newDeployment(spec('held'), 1))), (e: unknown) => e instanceof StoreError && e.code === 'STORE_LOCKED');
 });

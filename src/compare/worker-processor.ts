@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { ComparisonError } from '../errors.ts';
+import { ComparisonError, INTERNAL_ERROR, errorFromJSON } from '../errors.ts';
 import type { Measurement, Window } from '../../comparators/types.ts';
 import type { SideLabel } from './core.ts';
 import { headersRead } from './decode.ts';
@@ -53,7 +53,7 @@ export async function workerProcessor(setup: ProcessorSetup): Promise<Processor>
   worker.on('message', (m: Progress | WorkerFailure) => {
     if (m.type === 'error') {
       const e = m.error;
-      failure ??= e.name === 'ComparisonError' && e.code ? new ComparisonError(e.code, e.message, e.hint ? { hint: e.hint } : {}) : new Error(`comparison worker: ${e.message}`);
+      failure ??= e.error === INTERNAL_ERROR ? new Error(`comparison worker: ${e.message}`) : errorFromJSON(e);
     } else {
       last = m;
       if (m.buffer) pool.give(m.buffer);

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { Measurement, Window } from '../../comparators/types.ts';
-import { isPitlaneError } from '../errors.ts';
+import { serializeError, type SerializedError } from '../errors.ts';
 import { resolveCompareConfig } from './config.ts';
 import { ComparisonCore, type SideLabel } from './core.ts';
 import type { PackedBatch } from './packed.ts';
@@ -36,7 +36,7 @@ export interface Progress {
 export interface WorkerFailure {
   readonly type: 'error';
   readonly seq: number;
-  readonly error: { readonly name: string; readonly code?: string; readonly message: string; readonly hint?: string | undefined };
+  readonly error: SerializedError;
 }
 
 const port = parentPort!;
@@ -93,12 +93,7 @@ async function handle(m: ToWorker): Promise<void> {
 let chain = Promise.resolve();
 port.on('message', (m: ToWorker) => {
   chain = chain.then(() => handle(m)).catch((e: unknown) => {
-    const error = e instanceof Error ? e : new Error(String(e));
-    const failure: WorkerFailure = {
-      type: 'error',
-      seq: m.seq,
-      error: { name: error.constructor.name, message: error.message, ...(isPitlaneError(e) ? { code: e.code, hint: e.hint } : {}) },
-    };
+    const failure: WorkerFailure = { type: 'error', seq: m.seq, error: serializeError(e) };
     port.postMessage(failure);
   });
 });

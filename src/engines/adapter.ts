@@ -251,7 +251,7 @@ export interface EngineAdapter {
    * Runs the job until its sources have consumed exactly up to (excluding) the
    * given offsets, commits its output, then holds: no more input is read until
    * `switchSink`, `resume`, `stopWithSavepoint` or `cancel`. A job already past an
-   * offset refuses (PromotionError `ENGINE_PAST_OFFSETS`): the caller chooses
+   * offset refuses (EngineError `ENGINE_PAST_OFFSETS`): the caller chooses
    * targets at or beyond both jobs' positions. Resolves when held.
    */
   runUntilOffsets(jobId: string, offsets: readonly TopicPartitionOffset[], request: { readonly requestId: string }): Promise<HoldResult>;

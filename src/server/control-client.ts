@@ -1,11 +1,11 @@
 import { request } from 'node:http';
-import { PitlaneError, describeUnknown } from '../errors.ts';
+import { PitlaneError, describeUnknown, errorFromJSON, type SerializedError } from '../errors.ts';
 import { listEntries, readEntry, removeEntry } from './job-directory.ts';
 import { isAlive } from '../process/index.ts';
 
 /**
  * Calls a command on a running job by name through its control socket.
- * Errors raised inside the job come back as PitlaneErrors with their code and hint.
+ * Errors raised inside the job come back as the same PitlaneError class (errorFromJSON) with their code and hint.
  */
 export async function callJob(dir: string, name: string, command: string, body: Record<string, unknown> = {}, timeoutMs = 120000): Promise<unknown> {
   const entry = readEntry(dir, name);
@@ -35,8 +35,7 @@ export async function callJob(dir: string, name: string, command: string, body: 
       hint: 'The job may be busy or stopping; try again, or check its output.',
     });
   });
-  const answer = JSON.parse(text) as { ok: boolean; result?: unknown; error?: { code: string; message: string; hint?: string; retriable?: boolean } };
+  const answer = JSON.parse(text) as { ok: boolean; result?: unknown; error?: SerializedError };
   if (answer.ok) return answer.result;
-  const err = answer.error ?? { code: 'INTERNAL', message: 'unknown error' };
-  throw new PitlaneError(err.code, err.message, { ...(err.hint ? { hint: err.hint } : {}), retriable: err.retriable ?? false });
+  throw errorFromJSON(answer.error);
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { PitlaneError, describeUnknown } from '../errors.ts';
+import { PitlaneError, serializeError } from '../errors.ts';
 import { isAlive } from '../process/index.ts';
 import { readEntry, removeEntry, socketFile, writeEntry } from './job-directory.ts';
 
@@ -73,7 +73,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
         (e: unknown) =>
           reply(200, {
             ok: false,
-            error: e instanceof PitlaneError ? e.toJSON() : { code: 'INTERNAL', message: describeUnknown(e) },
+            error: serializeError(e),
           }),
       );
     });

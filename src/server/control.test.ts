@@ -33,7 +33,7 @@ test('a job is found by name, answers commands, and errors keep their code and h
     assert.deepEqual(listEntries(dir).map((e) => [e.name, e.version, e.pid]), [['fraud', 'v1', process.pid]]);
     assert.deepEqual(await callJob(dir, 'fraud', 'status'), { records: 42 });
     assert.deepEqual(await callJob(dir, 'fraud', 'echo', { a: [1, 2] }), { a: [1, 2] });
-    await assert.rejects(callJob(dir, 'fraud', 'fail'), (e: unknown) => e instanceof PitlaneError && e.code === 'NOPE' && e.hint === 'do X');
+    await assert.rejects(callJob(dir, 'fraud', 'fail'), (e: unknown) => e instanceof PromotionError && e.code === 'NOPE' && e.hint === 'do X');
     await assert.rejects(callJob(dir, 'fraud', 'nonsense'), (e: unknown) => e instanceof PitlaneError && e.code === 'CONTROL_UNKNOWN_COMMAND' && /status, echo, fail/.test(e.message));
     // A second job with the same name is refused while the first runs.
     await assert.rejects(startControlServer({ dir, name: 'fraud', version: 'v2', handlers: {} }).then(() => undefined), (e: unknown) => e instanceof PitlaneError && e.code === 'JOB_ALREADY_RUNNING');

@@ -7,7 +7,7 @@
 import type { IncomingRecord } from '../../kafka/port.ts';
 import type { Clock } from '../../clock.ts';
 import type { GraphNode } from '../api/graph.ts';
-import { JobFailedError } from '../runtime/failure.ts';
+import { JobFailedError } from '../../errors.ts';
 import { NO_WATERMARK } from '../watermarks.ts';
 
 export interface RuntimeContext {

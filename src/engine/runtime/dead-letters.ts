@@ -4,8 +4,7 @@
  * in headers (policy `dlq`), or stops the job (policy `fail`).
  */
 import type { IncomingRecord, OutgoingRecord } from '../../kafka/port.ts';
-import { describeUnknown, isPitlaneError } from '../../errors.ts';
-import { JobFailedError } from './failure.ts';
+import { JobFailedError, describeUnknown, isPitlaneError } from '../../errors.ts';
 import { DEAD_LETTER_HEADERS, lineageHeaders } from './lineage.ts';
 
 export interface DeadLetter {

@@ -20,8 +20,7 @@
  * the caller stops and aborts, and recovery replays the unit from the last checkpoint.
  */
 import type { KafkaPort, OutgoingRecord, ProducerHandle, Transaction } from '../../kafka/port.ts';
-import { describeUnknown, isPitlaneError } from '../../errors.ts';
-import { JobFailedError } from './failure.ts';
+import { JobFailedError, describeUnknown, isPitlaneError } from '../../errors.ts';
 import { sleep } from '../../clock.ts';
 
 export interface OutputChannel {

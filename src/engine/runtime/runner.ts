@@ -8,14 +8,13 @@
  */
 import type { RecordReader, IncomingRecord } from '../../kafka/port.ts';
 import { avroSerde, type Serde } from '../../kafka/serdes.ts';
-import { ConfigError, RestoreIncompatibleError, describeUnknown } from '../../errors.ts';
+import { ConfigError, JobFailedError, RestoreIncompatibleError, describeUnknown } from '../../errors.ts';
 import { validateParallelism } from '../key-groups.ts';
 import type { JobSnapshot } from '../snapshot/model.ts';
 import { buildJob, type JobDefinition } from '../api/job.ts';
 import type { ItemsSourceSpec, KafkaSourceSpec } from '../api/graph.ts';
 import type { Operator } from '../operators/operator.ts';
 import { DeadLetterBuffer } from './dead-letters.ts';
-import { JobFailedError } from './failure.ts';
 import { createOperators } from './operators.ts';
 import { restoreOperators, sourceOperators, takeJobSnapshot } from './snapshot.ts';
 import { applyJobDelta, stopTracking, takeJobDelta, trackChanges, type JobDelta } from './delta.ts';

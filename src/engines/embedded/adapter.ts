@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PitlaneError, PromotionError, RestoreIncompatibleError, describeUnknown } from '../../errors.ts';
+import { EngineError, PitlaneError, RestoreIncompatibleError, describeUnknown } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConnectionConfig } from '../../config/connection.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
@@ -131,10 +131,10 @@ export class EmbeddedAdapter implements EngineAdapter {
         }
         if (s) return { jobId: r.jobId };
         // A host that is alive but does not answer is not one we can use or replace safely.
-        throw new PromotionError('ENGINE_JOB_UNRESPONSIVE', `Job ${r.jobId} has a live process that does not answer its control channel.`, { retriable: true, hint: `Retry; if it persists, see ${this.logFile(r.jobId)} and stop that process.` });
+        throw new EngineError('ENGINE_JOB_UNRESPONSIVE', `Job ${r.jobId} has a live process that does not answer its control channel.`, { retriable: true, hint: `Retry; if it persists, see ${this.logFile(r.jobId)} and stop that process.` });
       }
       if (delta) {
-        throw new PromotionError('ENGINE_DELTA_UNUSABLE', `Job ${r.jobId} has no standby holding ${delta.base}, so the delta ${delta.location} cannot be applied.`, { hint: 'Start it from the full savepoint of the same stop (a cold handoff falls back to it by itself).' });
+        throw new EngineError('ENGINE_DELTA_UNUSABLE', `Job ${r.jobId} has no standby holding ${delta.base}, so the delta ${delta.location} cannot be applied.`, { hint: 'Start it from the full savepoint of the same stop (a cold handoff falls back to it by itself).' });
       }
       // No process (none was prepared, or the standby is gone): start one; `standby` stays unset.
       await this.spawnHost({ ...this.hostConfig(r), from, holdAtStart: r.holdAtStart });
@@ -187,7 +187,7 @@ export class EmbeddedAdapter implements EngineAdapter {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (exited !== undefined || (child.pid !== undefined && !isAlive(child.pid))) {
-        throw new PromotionError('ENGINE_JOB_START_FAILED', `Job ${config.jobId} (${config.job}) exited while starting (code ${String(exited)}):\n${tailFile(log, 15).join('\n')}`, {
+        throw new EngineError('ENGINE_JOB_START_FAILED', `Job ${config.jobId} (${config.job}) exited while starting (code ${String(exited)}):\n${tailFile(log, 15).join('\n')}`, {
           hint: `The job crashed at start; its log is ${log}.`,
         });
       }
@@ -195,7 +195,7 @@ export class EmbeddedAdapter implements EngineAdapter {
         const s = await this.call<HostStatus>(config.jobId, 'status').catch(() => undefined);
         if (s && s.state !== 'starting') break;
       }
-      if (Date.now() > deadline) throw new PromotionError('ENGINE_JOB_START_TIMEOUT', `Job ${config.jobId} did not come up within ${timeoutMs} ms.`, { retriable: true, hint: `See its log: ${log}.` });
+      if (Date.now() > deadline) throw new EngineError('ENGINE_JOB_START_TIMEOUT', `Job ${config.jobId} did not come up within ${timeoutMs} ms.`, { retriable: true, hint: `See its log: ${log}.` });
       await sleep(20);
     }
     this.o.logger.info({ jobId: config.jobId, job: config.job, pid: child.pid, sink: config.sinkTopic, standby: config.standby === true }, config.standby ? 'standby started' : 'job started');
@@ -208,7 +208,7 @@ export class EmbeddedAdapter implements EngineAdapter {
 
   async restoreStandby(jobId: string, request: { readonly requestId: string; readonly savepoint: string; readonly allowNonRestoredState?: boolean }): Promise<{ readonly jobId: string; readonly base: string }> {
     return this.once(request.requestId, async () => {
-      if (!this.isRunning(jobId)) throw new PromotionError('ENGINE_JOB_NOT_RUNNING', `No standby of ${jobId} runs, so it cannot restore a base ahead.`, { retriable: true, hint: 'Prepare the standby first (prepareStandby).' });
+      if (!this.isRunning(jobId)) throw new EngineError('ENGINE_JOB_NOT_RUNNING', `No standby of ${jobId} runs, so it cannot restore a base ahead.`, { retriable: true, hint: 'Prepare the standby first (prepareStandby).' });
       const r = await this.call<{ base: string }>(jobId, 'prerestore', { from: { savepoint: resolve(request.savepoint), allowNonRestoredState: request.allowNonRestoredState === true } });
       return { jobId, base: r.base };
     });
@@ -226,7 +226,7 @@ export class EmbeddedAdapter implements EngineAdapter {
           return { delta: { location: file, base: d.base, keys: d.keys }, savepointLocation: dir, sourceOffsets: d.sourceOffsets, stoppedAt: d.createdAt };
         }
         if (existsSync(dir)) return { savepointLocation: dir, reason: 'the job had stopped without a delta', stoppedAt: (await readSavepointMetadata(dir)).createdAt };
-        throw new PromotionError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running, so it cannot stop with a delta.`, { hint: `Check \`pitlane jobs\` and the job log ${this.logFile(jobId)}.` });
+        throw new EngineError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running, so it cannot stop with a delta.`, { hint: `Check \`pitlane jobs\` and the job log ${this.logFile(jobId)}.` });
       }
       const r = await this.stopHost<DeltaStop>(jobId, { dir, delta: { base: resolve(request.base), file } }, 'finished');
       const { delta } = r;
@@ -253,7 +253,7 @@ export class EmbeddedAdapter implements EngineAdapter {
           this.o.logger.warn({ jobId, savepoint: dir, base: delta.base }, 'full savepoint composed from the base and the delta');
         }
         if (existsSync(dir)) return savepointOnDisk(dir);
-        throw new PromotionError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running, so it cannot stop with a savepoint.`, { hint: `Check \`pitlane jobs\` and the job log ${this.logFile(jobId)}.` });
+        throw new EngineError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running, so it cannot stop with a savepoint.`, { hint: `Check \`pitlane jobs\` and the job log ${this.logFile(jobId)}.` });
       }
       const r = await this.stopHost<{ savepoint: SavepointResult }>(jobId, { dir }, 'finished');
       // The job has stopped writing when `stop` answers (sources held, output
@@ -334,7 +334,7 @@ export class EmbeddedAdapter implements EngineAdapter {
     }
     const f = this.finalOf(jobId);
     if (f) return f.metrics;
-    throw new PromotionError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running and left no final record.`, { hint: 'Check `pitlane canary status` and the job logs.' });
+    throw new EngineError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running and left no final record.`, { hint: 'Check `pitlane canary status` and the job logs.' });
   }
 
   hold(jobId: string, request: { readonly requestId: string }): Promise<HoldResult> {

@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PromotionError } from '../../errors.ts';
+import { EngineError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
 import type { RunningJob } from '../../engine/index.ts';
@@ -60,8 +60,8 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
     for (;;) {
       const pos = new Map(positions().map((p) => [`${p.topic}/${p.partition}`, p.offset]));
       if (target.every((t) => (pos.get(`${t.topic}/${t.partition}`) ?? 0) >= t.offset)) break;
-      if (job.status().state === 'failed') throw new PromotionError('ENGINE_JOB_FAILED', `Job ${config.jobId} failed while running to its hold offsets.`, { hint: 'See the job log in the orchestrator state directory.' });
-      if (now() > deadline) throw new PromotionError('ENGINE_HOLD_TIMEOUT', `Job ${config.jobId} did not reach ${JSON.stringify(target)} within ${timeoutMs} ms.`, { retriable: true, hint: 'The job may be slow or its input unavailable; retry the step.' });
+      if (job.status().state === 'failed') throw new EngineError('ENGINE_JOB_FAILED', `Job ${config.jobId} failed while running to its hold offsets.`, { hint: 'See the job log in the orchestrator state directory.' });
+      if (now() > deadline) throw new EngineError('ENGINE_HOLD_TIMEOUT', `Job ${config.jobId} did not reach ${JSON.stringify(target)} within ${timeoutMs} ms.`, { retriable: true, hint: 'The job may be slow or its input unavailable; retry the step.' });
       await sleep(5);
     }
     // Under the engine's batch lock: processing-time work first, then the commit point.
@@ -185,7 +185,7 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
       const offsets = b.offsets as TopicPartitionOffset[];
       const past = gate.pastOf(offsets);
       if (past.length > 0) {
-        throw new PromotionError('ENGINE_PAST_OFFSETS', `Job ${config.jobId} has already consumed past ${past.map((p) => `${p.topic}/${p.partition}@${p.offset}`).join(', ')}.`, { hint: 'Choose hold offsets at or beyond every job\'s position (hold the jobs first, then take the furthest).' });
+        throw new EngineError('ENGINE_PAST_OFFSETS', `Job ${config.jobId} has already consumed past ${past.map((p) => `${p.topic}/${p.partition}@${p.offset}`).join(', ')}.`, { hint: 'Choose hold offsets at or beyond every job\'s position (hold the jobs first, then take the furthest).' });
       }
       gate.runUntil(offsets);
       await settle(offsets);

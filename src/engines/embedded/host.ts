@@ -21,7 +21,7 @@
  * Controls (host-job.ts once running): status, metrics, savepoint, hold, runUntil,
  * switchSink, resume, firstOutput, stop; before that: status, activate, stop.
  */
-import { PromotionError, describeUnknown } from '../../errors.ts';
+import { EngineError, describeUnknown } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
 import type { SchemaRegistryPort } from '../../kafka/registry.ts';
@@ -153,7 +153,7 @@ export async function runJobHost(config: HostConfig, deps: HostDeps): Promise<Ho
   }
 
   const unusable = (ref: DeltaRef, why: string) =>
-    new PromotionError('ENGINE_DELTA_UNUSABLE', `Job ${config.jobId} cannot start from the delta ${ref.location}: ${why}.`, { hint: 'Start it from the full savepoint written at the same stop (a cold handoff falls back to it by itself).' });
+    new EngineError('ENGINE_DELTA_UNUSABLE', `Job ${config.jobId} cannot start from the delta ${ref.location}: ${why}.`, { hint: 'Start it from the full savepoint written at the same stop (a cold handoff falls back to it by itself).' });
 
   /** The restored base and the delta for it, or ENGINE_DELTA_UNUSABLE (the standby stays a standby). */
   async function usableDelta(ref: DeltaRef): Promise<{ job: RunningJob; delta: JobDelta; readMs: number }> {
@@ -204,7 +204,7 @@ export async function runJobHost(config: HostConfig, deps: HostDeps): Promise<Ho
   async function activate(from: HostStart): Promise<unknown> {
     if (activation) {
       if (!sameStart(activation.from, from)) {
-        return Promise.reject(new PromotionError('ENGINE_STANDBY_ALREADY_ACTIVATED', `Job ${config.jobId} was already started from ${JSON.stringify(activation.from)}, not ${JSON.stringify(from)}.`, { hint: 'A standby is activated once; cancel the job to start it from elsewhere.' }));
+        return Promise.reject(new EngineError('ENGINE_STANDBY_ALREADY_ACTIVATED', `Job ${config.jobId} was already started from ${JSON.stringify(activation.from)}, not ${JSON.stringify(from)}.`, { hint: 'A standby is activated once; cancel the job to start it from elsewhere.' }));
       }
       return activation.done;
     }
@@ -228,7 +228,7 @@ export async function runJobHost(config: HostConfig, deps: HostDeps): Promise<Ho
 
   const waiting = (): HostStatus => ({ jobId: config.jobId, state: activation ? 'starting' : 'standby', positions: [], sinkTopic: config.sinkTopic, held: false, job: { name: def.name, version: def.version }, ...(prepared ? { base: prepared.base } : {}) });
   const notRunning = (command: string) => () =>
-    Promise.reject(new PromotionError('ENGINE_JOB_NOT_STARTED', `Job ${config.jobId} is a standby that has not been started, so it cannot ${command}.`, { hint: 'Start it (the adapter\'s start with a savepoint activates a standby), or cancel it.' }));
+    Promise.reject(new EngineError('ENGINE_JOB_NOT_STARTED', `Job ${config.jobId} is a standby that has not been started, so it cannot ${command}.`, { hint: 'Start it (the adapter\'s start with a savepoint activates a standby), or cancel it.' }));
   const dispatch = (command: string): Handler => async (body) => {
     // A command that needs the job waits for an activation in flight; status does not.
     if (!handlers && activation && command !== 'status' && command !== 'metrics') await activation.done.catch(() => undefined);
@@ -245,13 +245,13 @@ export async function runJobHost(config: HostConfig, deps: HostDeps): Promise<Ho
   const table: Record<string, Handler> = Object.fromEntries(commands.map((c) => [c, dispatch(c)]));
   table.activate = (b) => activate(b.from as HostStart);
   table.prerestore = (b) => {
-    if (activation) return Promise.reject(new PromotionError('ENGINE_STANDBY_ALREADY_ACTIVATED', `Job ${config.jobId} has already started; a base is restored ahead only into a waiting standby.`, { hint: 'Cancel the job and prepare a new standby.' }));
+    if (activation) return Promise.reject(new EngineError('ENGINE_STANDBY_ALREADY_ACTIVATED', `Job ${config.jobId} has already started; a base is restored ahead only into a waiting standby.`, { hint: 'Cancel the job and prepare a new standby.' }));
     return prerestore(b.from as { savepoint: string; allowNonRestoredState?: boolean });
   };
 
   try {
     if (!config.standby) {
-      if (!config.from) throw new PromotionError('ENGINE_NO_START', `Job ${config.jobId} has no start position and is not a standby.`, { hint: 'This is an adapter bug: a host config names `from` unless it is a standby.' });
+      if (!config.from) throw new EngineError('ENGINE_NO_START', `Job ${config.jobId} has no start position and is not a standby.`, { hint: 'This is an adapter bug: a host config names `from` unless it is a standby.' });
       await activate(config.from);
     }
     server = await startControlServer({ dir: config.jobsDir, name: config.jobId, version: def.version, jobFile: config.job, handlers: table });

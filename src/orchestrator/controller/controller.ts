@@ -14,7 +14,7 @@
  * continues with the next pending effect. Promoting twice is impossible
  * because the transition refuses it from Promoting/Promoted.
  */
-import { PromotionError, describeUnknown, isPitlaneError } from '../../errors.ts';
+import { PromotionError, StoreError, describeUnknown, isPitlaneError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { EngineAdapter } from '../../engines/adapter.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
@@ -107,7 +107,7 @@ export class DeploymentController {
       try {
         await this.append(d, r.next, event);
       } catch (e) {
-        if (!(e instanceof PromotionError && e.code === 'STORE_STALE_REVISION')) throw e;
+        if (!(e instanceof StoreError && e.code === 'STORE_STALE_REVISION')) throw e;
         d = await this.mustLoad(d.name);
         continue;
       }

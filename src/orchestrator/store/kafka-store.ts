@@ -20,7 +20,7 @@
  * current + 1. So a compare-and-append either sees every committed write, or is
  * fenced by the writer that made it — no interleaving lets both succeed.
  */
-import { KafkaError, PromotionError } from '../../errors.ts';
+import { KafkaError, StoreError } from '../../errors.ts';
 import type { KafkaPort } from '../../kafka/port.ts';
 import type { Deployment, TransitionEntry } from '../lifecycle/model.ts';
 import { checkEntry, staleRevision, type DeploymentStore } from './port.ts';
@@ -146,8 +146,8 @@ export class KafkaDeploymentStore implements DeploymentStore {
         if (!committed) await tx.abort().catch(() => undefined);
       }
     } catch (e) {
-      if (e instanceof PromotionError) throw e;
-      throw new PromotionError('STORE_WRITE_FAILED', `Could not append revision ${entry.revision} of ${entry.name} to ${this.description}: ${(e as Error).message}`, {
+      if (e instanceof StoreError) throw e;
+      throw new StoreError('STORE_WRITE_FAILED', `Could not append revision ${entry.revision} of ${entry.name} to ${this.description}: ${(e as Error).message}`, {
         retriable: true,
         cause: e,
         hint: 'Another orchestrator may have fenced this one, or the broker is unreachable. Reload the deployment and retry; the append either happened completely or not at all.',

@@ -13,7 +13,7 @@
  */
 import { mkdir, open, readFile, readdir, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PromotionError } from '../../errors.ts';
+import { StoreError } from '../../errors.ts';
 import type { Deployment, TransitionEntry } from '../lifecycle/model.ts';
 import { checkEntry, staleRevision, type DeploymentStore } from './port.ts';
 import { sleep } from '../../clock.ts';
@@ -54,7 +54,7 @@ export class LocalDeploymentStore implements DeploymentStore {
       try {
         entries.push(JSON.parse(line) as TransitionEntry);
       } catch {
-        throw new PromotionError('STORE_CORRUPT', `Line ${entries.length + 1} of ${this.logPath(name)} is not valid JSON.`, {
+        throw new StoreError('STORE_CORRUPT', `Line ${entries.length + 1} of ${this.logPath(name)} is not valid JSON.`, {
           hint: 'The file was edited or damaged; restore it from a backup, or remove the broken line if it is the last one.',
         });
       }
@@ -131,7 +131,7 @@ export class LocalDeploymentStore implements DeploymentStore {
         await sleep(25);
       }
     }
-    throw new PromotionError('STORE_LOCKED', `The deployment ${name} in ${this.dir} is locked by another pitlane process.`, {
+    throw new StoreError('STORE_LOCKED', `The deployment ${name} in ${this.dir} is locked by another pitlane process.`, {
       retriable: true,
       hint: `Retry in a moment; if no pitlane process is running, remove ${path}.`,
     });

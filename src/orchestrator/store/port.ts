@@ -11,7 +11,7 @@
  * promoting: the loser reloads, finds Promoting/Promoted, and the pure transition
  * refuses a second promote.
  */
-import { PromotionError } from '../../errors.ts';
+import { StoreError } from '../../errors.ts';
 import type { Deployment, TransitionEntry } from '../lifecycle/model.ts';
 
 export interface DeploymentStore {
@@ -26,8 +26,8 @@ export interface DeploymentStore {
   close(): Promise<void>;
 }
 
-export function staleRevision(name: string, wanted: number, current: number, where: string): PromotionError {
-  return new PromotionError('STORE_STALE_REVISION', `Deployment ${name} is at revision ${current} in ${where}, so revision ${wanted} cannot be appended: another orchestrator changed it first.`, {
+export function staleRevision(name: string, wanted: number, current: number, where: string): StoreError {
+  return new StoreError('STORE_STALE_REVISION', `Deployment ${name} is at revision ${current} in ${where}, so revision ${wanted} cannot be appended: another orchestrator changed it first.`, {
     retriable: true,
     hint: 'Reload the deployment and decide again (`pitlane canary status` shows what changed).',
     data: { name, wanted, current },
@@ -36,7 +36,7 @@ export function staleRevision(name: string, wanted: number, current: number, whe
 
 export function checkEntry(entry: TransitionEntry): void {
   if (entry.record.name !== entry.name || entry.record.revision !== entry.revision) {
-    throw new PromotionError('STORE_BAD_ENTRY', `A transition entry for ${entry.name}@${entry.revision} carries the record of ${entry.record.name}@${entry.record.revision}.`, {
+    throw new StoreError('STORE_BAD_ENTRY', `A transition entry for ${entry.name}@${entry.revision} carries the record of ${entry.record.name}@${entry.record.revision}.`, {
       hint: 'This is a bug in the controller; please report it.',
     });
   }
