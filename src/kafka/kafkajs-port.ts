@@ -5,7 +5,7 @@ import { KafkaError } from '../errors.ts';
 import { toKafkaError } from './kafka-errors.ts';
 import { openKafkaJsReader } from './kafkajs-reader.ts';
 import { openFetchReader } from './fetch-reader.ts';
-import { tpKey } from './read-plan.ts';
+import { partitionKey } from './partition-key.ts';
 import { openRecoverableProducer } from './kafkajs-transactions.ts';
 import type {
   GroupDescription,
@@ -327,7 +327,7 @@ export class KafkaJsPort implements KafkaPort {
     return md.topics[0]?.partitions.length ?? 0;
   }
 
-  /** Each partition's leader as host:port, by tpKey; partitions without a leader are left out. */
+  /** Each partition's leader as host:port, by partitionKey; partitions without a leader are left out. */
   private async leaders(topics: readonly string[]): Promise<Map<string, string>> {
     const admin = await this.admin();
     const [cluster, md] = await Promise.all([admin.describeCluster(), admin.fetchTopicMetadata({ topics: [...topics] })]).catch((e: unknown) => {
@@ -338,7 +338,7 @@ export class KafkaJsPort implements KafkaPort {
     for (const t of md.topics) {
       for (const p of t.partitions) {
         const a = address.get(p.leader);
-        if (a !== undefined) out.set(tpKey(t.name, p.partitionId), a);
+        if (a !== undefined) out.set(partitionKey(t.name, p.partitionId), a);
       }
     }
     return out;
