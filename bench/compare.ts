@@ -27,7 +27,7 @@ import { partitionKey } from '../src/kafka/partition-key.ts';
 import { silentLogger } from '../src/logger.ts';
 import { createComparison, resolveCompareConfig } from '../src/compare/index.ts';
 import { WindowSet } from '../src/compare/windows.ts';
-import { LINEAGE } from '../src/compare/decode.ts';
+import { LINEAGE_HEADERS } from '../src/lineage.ts';
 import type { CompareRecord, Side, Window } from '../comparators/types.ts';
 import { viewOf } from '../comparators/shared/fields.ts';
 import { keyHash53 } from '../comparators/shared/hash.ts';
@@ -62,7 +62,7 @@ async function ensureTopic(kafka: KafkaPort, topic: string): Promise<void> {
     const records: OutgoingRecord[] = [];
     for (let j = i; j < Math.min(N, i + batch); j++) {
       const et = eventTimeOf(j);
-      records.push({ key: `user-${j % KEYS}`, value: JSON.stringify(valueOf(j)), timestamp: et + 100, headers: { [LINEAGE.eventTime]: String(et) } });
+      records.push({ key: `user-${j % KEYS}`, value: JSON.stringify(valueOf(j)), timestamp: et + 100, headers: { [LINEAGE_HEADERS.eventTime]: String(et) } });
     }
     await kafka.produce(topic, records);
   }

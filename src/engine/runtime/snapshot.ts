@@ -16,7 +16,7 @@ import { ProcessOperator } from '../operators/process.ts';
 import { ReduceOperator } from '../operators/reduce.ts';
 import { WindowOperator, type WindowSlot } from '../operators/window.ts';
 import { parseWindowId } from '../windows.ts';
-import { UNKNOWN_SOURCE } from './lineage.ts';
+import { UNKNOWN_SOURCE } from '../../lineage.ts';
 import { keyGroupOf } from '../key-groups.ts';
 import { SourceOperator } from './source.ts';
 import { partitionKey } from '../../kafka/partition-key.ts';
