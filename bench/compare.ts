@@ -23,10 +23,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import { resolveConnection } from '../src/config/connection.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';
 import type { KafkaPort, OutgoingRecord } from '../src/kafka/port.ts';
+import { partitionKey } from '../src/kafka/partition-key.ts';
 import { silentLogger } from '../src/logger.ts';
 import { createComparison, resolveCompareConfig } from '../src/compare/index.ts';
 import { WindowSet } from '../src/compare/windows.ts';
-import { LINEAGE } from '../src/compare/decode.ts';
+import { LINEAGE_HEADERS } from '../src/lineage.ts';
 import type { CompareRecord, Side, Window } from '../comparators/types.ts';
 import { viewOf } from '../comparators/shared/fields.ts';
 import { keyHash53 } from '../comparators/shared/hash.ts';
@@ -61,7 +62,7 @@ async function ensureTopic(kafka: KafkaPort, topic: string): Promise<void> {
     const records: OutgoingRecord[] = [];
     for (let j = i; j < Math.min(N, i + batch); j++) {
       const et = eventTimeOf(j);
-      records.push({ key: `user-${j % KEYS}`, value: JSON.stringify(valueOf(j)), timestamp: et + 100, headers: { [LINEAGE.eventTime]: String(et) } });
+      records.push({ key: `user-${j % KEYS}`, value: JSON.stringify(valueOf(j)), timestamp: et + 100, headers: { [LINEAGE_HEADERS.eventTime]: String(et) } });
     }
     await kafka.produce(topic, records);
   }
@@ -71,7 +72,7 @@ async function ensureTopic(kafka: KafkaPort, topic: string): Promise<void> {
 /** The limit: kafkajs consuming both topics from the beginning to their end, counting messages. */
 async function plainRead(brokers: string, topics: string[], kafkaPort: KafkaPort): Promise<{ rate: number; cpuSeconds: number }> {
   const ends = new Map<string, number>();
-  for (const t of topics) for (const m of await kafkaPort.watermarks(t)) ends.set(`${t}/${m.partition}`, m.high);
+  for (const t of topics) for (const m of await kafkaPort.watermarks(t)) ends.set(partitionKey(t, m.partition), m.high);
   const kafka = new Kafka({ clientId: 'bench-plain', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
   const groupId = `bench-plain-${Date.now()}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250 });
@@ -89,7 +90,7 @@ async function plainRead(brokers: string, topics: string[], kafkaPort: KafkaPort
         for (const m of batch.messages) bytes += m.value?.length ?? 0;
         seen += batch.messages.length;
         const last = Number(batch.lastOffset());
-        if (last + 1 >= (ends.get(`${batch.topic}/${batch.partition}`) ?? 0)) left.delete(`${batch.topic}/${batch.partition}`);
+        if (last + 1 >= (ends.get(partitionKey(batch.topic, batch.partition)) ?? 0)) left.delete(partitionKey(batch.topic, batch.partition));
         if (left.size === 0) resolve();
       },
     });

@@ -1,4 +1,5 @@
 import type { FieldView } from './shared/fields.ts';
+import type { SourceLineage } from '../src/lineage.ts';
 
 /**
  * The one interface every check implements (design.md §5). Checks receive decoded
@@ -15,12 +16,8 @@ export interface Window {
   readonly end: number;
 }
 
-/** Where a record came from in the job's input, from the engine's lineage headers. */
-export interface Lineage {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-}
+/** Where a record came from in the job's input, from the engine's lineage headers (src/lineage.ts). */
+export type Lineage = SourceLineage;
 
 /** A decoded output record, as readers hand it to checks. */
 export interface CompareRecord {

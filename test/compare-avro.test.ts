@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { kafkaForTest } from './support/kafka.ts';
 import { avroSerde } from '../src/kafka/index.ts';
 import { silentLogger } from '../src/logger.ts';
-import { LINEAGE } from '../src/compare/decode.ts';
+import { LINEAGE_HEADERS } from '../src/lineage.ts';
 import { createComparison, resolveCompareConfig } from '../src/compare/index.ts';
 import { TEST_CONFIG, authoritativeRows } from './compare-support.ts';
 
@@ -30,7 +30,7 @@ test('compare Avro topics: schema fields come from the registry, with its compat
     const serde = avroSerde(registry, { subject: k.trackSubject(`${topic}-value`), schema });
     const records = [];
     for (const r of rows) {
-      records.push({ key: r.key, value: await serde.serialize(value(r)), timestamp: r.timestamp, headers: { [LINEAGE.eventTime]: String(r.eventTime) } });
+      records.push({ key: r.key, value: await serde.serialize(value(r)), timestamp: r.timestamp, headers: { [LINEAGE_HEADERS.eventTime]: String(r.eventTime) } });
     }
     await k.kafka.produce(topic, records);
     return topic;

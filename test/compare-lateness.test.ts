@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { kafkaForTest, uniqueName, waitFor } from './support/kafka.ts';
 import { silentLogger } from '../src/logger.ts';
 import { createComparison, resolveCompareConfig, type ComparisonReport } from '../src/compare/index.ts';
-import { LINEAGE } from '../src/compare/decode.ts';
+import { LINEAGE_HEADERS } from '../src/lineage.ts';
 import type { KafkaPort, OutgoingRecord } from '../src/kafka/port.ts';
 import { BASE, WINDOW } from './compare-support.ts';
 
@@ -26,7 +26,7 @@ const CONFIG = {
 function windowRecords(w: number): OutgoingRecord[] {
   return Array.from({ length: 10 }, (_, k) => {
     const eventTime = BASE + w * WINDOW + k * 500;
-    return { key: `user-${k}`, value: JSON.stringify({ id: `user-${k}`, amount: k + w }), timestamp: eventTime, headers: { [LINEAGE.eventTime]: String(eventTime) } };
+    return { key: `user-${k}`, value: JSON.stringify({ id: `user-${k}`, amount: k + w }), timestamp: eventTime, headers: { [LINEAGE_HEADERS.eventTime]: String(eventTime) } };
   });
 }
 

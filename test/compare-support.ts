@@ -1,5 +1,5 @@
 import type { KafkaPort, OutgoingRecord } from '../src/kafka/port.ts';
-import { LINEAGE } from '../src/compare/decode.ts';
+import { LINEAGE_HEADERS } from '../src/lineage.ts';
 
 /** One output record of a fake job run, before it is written to a topic. */
 export interface Row {
@@ -43,10 +43,10 @@ export async function writeRows(kafka: KafkaPort, topic: string, rows: readonly 
     value: JSON.stringify(r.value),
     timestamp: r.timestamp,
     headers: {
-      [LINEAGE.topic]: 'input',
-      [LINEAGE.partition]: '0',
-      [LINEAGE.offset]: String(r.srcOffset),
-      [LINEAGE.eventTime]: String(r.eventTime),
+      [LINEAGE_HEADERS.topic]: 'input',
+      [LINEAGE_HEADERS.partition]: '0',
+      [LINEAGE_HEADERS.offset]: String(r.srcOffset),
+      [LINEAGE_HEADERS.eventTime]: String(r.eventTime),
     },
   }));
   for (let i = 0; i < records.length; i += 500) await kafka.produce(topic, records.slice(i, i + 500));

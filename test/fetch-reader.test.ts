@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { kafkaForTest } from './support/kafka.ts';
 import { openFetchReader } from '../src/kafka/fetch-reader.ts';
+import { partitionKey } from '../src/kafka/partition-key.ts';
 import { unpackRecords } from '../src/kafka/record-batches.ts';
 import { silentLogger } from '../src/logger.ts';
 import { toKafkaError } from '../src/kafka/kafka-errors.ts';
@@ -136,7 +137,7 @@ test('fetch reader: a leader that cannot be reached ends the read with KAFKA_UNR
   const reader = openFetchReader({ topics: ['t'], pack: { headers: [] } }, {
     watermarks: async () => [{ partition: 0, low: 0, high: 10 }],
     offsetsForTimestamp: async () => [],
-    leaders: async () => new Map([['t\u00000', `127.0.0.1:${port}`]]),
+    leaders: async () => new Map([[partitionKey('t', 0), `127.0.0.1:${port}`]]),
     fail: (e, action) => toKafkaError(e, action, [`127.0.0.1:${port}`]),
     onClose: () => undefined,
     logger: silentLogger(),

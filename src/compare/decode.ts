@@ -1,22 +1,15 @@
 import { SerdeError } from '../errors.ts';
 import type { IncomingRecord } from '../kafka/port.ts';
-import type { CompareRecord, Lineage } from '../../comparators/types.ts';
+import type { CompareRecord } from '../../comparators/types.ts';
 import { viewOf } from '../../comparators/shared/fields.ts';
 import { keyHash53 } from '../../comparators/shared/hash.ts';
+import { LINEAGE_HEADERS, decimalAt, lineageAt, type HeaderCursor } from '../lineage.ts';
 import type { SideSettings } from './config.ts';
-
-/** Lineage headers written by the embedded engine (design.md §3). */
-export const LINEAGE = {
-  topic: 'pitlane.src.topic',
-  partition: 'pitlane.src.partition',
-  offset: 'pitlane.src.offset',
-  eventTime: 'pitlane.event-time',
-} as const;
 
 /** The headers decoding reads for a side: the lineage, and the event time's header if it comes from one. */
 export function headersRead(s: SideSettings): string[] {
-  const names: string[] = [LINEAGE.topic, LINEAGE.partition, LINEAGE.offset];
-  if (s.eventTime === 'auto') names.push(LINEAGE.eventTime);
+  const names: string[] = [LINEAGE_HEADERS.topic, LINEAGE_HEADERS.partition, LINEAGE_HEADERS.offset];
+  if (s.eventTime === 'auto') names.push(LINEAGE_HEADERS.eventTime);
   else if (typeof s.eventTime === 'object' && 'header' in s.eventTime) names.push(s.eventTime.header);
   return names;
 }
@@ -26,14 +19,9 @@ export function headersRead(s: SideSettings): string[] {
  * or a packed batch in the comparison worker). A header is found by `header(name)`
  * and read from `bytes[start, end)`, so no view or tuple is made per header.
  */
-export interface RecordParts {
+export interface RecordParts extends HeaderCursor {
   readonly timestamp: number;
   recordKey(): string | null;
-  /** True when the record has header `name`; its bytes are then bytes[start, end). */
-  header(name: string): boolean;
-  readonly bytes: Buffer;
-  readonly start: number;
-  readonly end: number;
 }
 
 /**
@@ -49,7 +37,7 @@ export function compareRecordOf(r: RecordParts, value: unknown, s: SideSettings,
     value,
     eventTime: eventTimeOf(r, value, s),
     timestamp: r.timestamp,
-    lineage: lineageOf(r),
+    lineage: lineageAt(r),
     schemaId,
     fields: viewOf(value),
   };
@@ -109,7 +97,7 @@ function keyOf(r: RecordParts, value: unknown, s: SideSettings): string | null {
 function eventTimeOf(r: RecordParts, value: unknown, s: SideSettings): number {
   const et = s.eventTime;
   if (et === 'timestamp') return r.timestamp;
-  if (et === 'auto') return r.header(LINEAGE.eventTime) ? headerTime(r, LINEAGE.eventTime) : r.timestamp;
+  if (et === 'auto') return r.header(LINEAGE_HEADERS.eventTime) ? headerTime(r, LINEAGE_HEADERS.eventTime) : r.timestamp;
   if ('header' in et) {
     if (!r.header(et.header)) throw badTime(`header ${et.header} is missing`);
     return headerTime(r, et.header);
@@ -122,20 +110,8 @@ function eventTimeOf(r: RecordParts, value: unknown, s: SideSettings): number {
 
 /** Epoch ms in the header just found: decimal digits (read from the bytes, the common case), else an ISO time. */
 function headerTime(r: RecordParts, name: string): number {
-  const n = digitsOf(r.bytes, r.start, r.end);
+  const n = decimalAt(r.bytes, r.start, r.end);
   return Number.isNaN(n) ? parseTime(r.bytes.toString('utf8', r.start, r.end), `header ${name}`) : n;
-}
-
-/** A non-negative integer written in ASCII digits (up to 15 of them); NaN for anything else. */
-function digitsOf(b: Buffer, start: number, end: number): number {
-  if (end <= start || end - start > 15) return Number.NaN;
-  let v = 0;
-  for (let i = start; i < end; i++) {
-    const d = b[i]! - 48;
-    if (d < 0 || d > 9) return Number.NaN;
-    v = v * 10 + d;
-  }
-  return v;
 }
 
 function parseTime(s: string, where: string): number {
@@ -146,30 +122,6 @@ function parseTime(s: string, where: string): number {
 
 function badTime(what: string): SerdeError {
   return new SerdeError('COMPARE_NO_EVENT_TIME', `Record has no event time: ${what}.`, { hint: 'Set eventTime for this side in the checks config (auto, timestamp, {header}, {field}).' });
-}
-
-let lastTopicBytes: Buffer | undefined;
-let lastTopic = '';
-
-function lineageOf(r: RecordParts): Lineage | undefined {
-  if (!r.header(LINEAGE.partition)) return undefined;
-  const partition = intOf(r);
-  if (!r.header(LINEAGE.offset)) return undefined;
-  const offset = intOf(r);
-  if (!r.header(LINEAGE.topic)) return undefined;
-  // Output records of one job name few source topics: decode the name once per run of them.
-  const { bytes, start, end } = r;
-  if (!lastTopicBytes || lastTopicBytes.length !== end - start || bytes.compare(lastTopicBytes, 0, lastTopicBytes.length, start, end) !== 0) {
-    lastTopic = bytes.toString('utf8', start, end);
-    lastTopicBytes = Buffer.from(bytes.subarray(start, end));
-  }
-  return { topic: lastTopic, partition, offset };
-}
-
-/** The integer in the header just found. */
-function intOf(r: RecordParts): number {
-  const n = digitsOf(r.bytes, r.start, r.end);
-  return Number.isNaN(n) ? Number(r.bytes.toString('utf8', r.start, r.end)) : n;
 }
 
 function field(value: unknown, path: string): unknown {

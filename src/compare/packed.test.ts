@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BufferPool, decodePacked, packBatch, type PackedBatch } from './packed.ts';
 import { packRecords, type PackableRecord } from '../kafka/packed.ts';
-import { decodeJson, headersRead, LINEAGE, toCompareRecord } from './decode.ts';
+import { decodeJson, headersRead, toCompareRecord } from './decode.ts';
+import { LINEAGE_HEADERS } from '../lineage.ts';
 import type { SideSettings } from './config.ts';
 import type { IncomingRecord, RecordBatch } from '../kafka/port.ts';
 
@@ -16,12 +17,12 @@ const rec = (offset: number, key: string | null, value: string | null, headers: 
   timestamp: 1_700_000_000_000 + offset,
 });
 
-const lineage = (o: number) => ({ [LINEAGE.topic]: 'in', [LINEAGE.partition]: '2', [LINEAGE.offset]: String(o) });
+const lineage = (o: number) => ({ [LINEAGE_HEADERS.topic]: 'in', [LINEAGE_HEADERS.partition]: '2', [LINEAGE_HEADERS.offset]: String(o) });
 const json: SideSettings = { format: 'json', eventTime: 'auto', key: 'record', subject: undefined };
 
 const cases: { name: string; records: IncomingRecord[]; settings?: Partial<SideSettings>; undecodable?: number[] }[] = [
   { name: 'an empty batch', records: [] },
-  { name: 'event time from the engine header, lineage, keys', records: [rec(5, 'k1', '{"a":1,"o":{"n":2}}', { [LINEAGE.eventTime]: '1699999999000', ...lineage(7) }), rec(6, 'k2', '{"a":2}', { other: 'x' })] },
+  { name: 'event time from the engine header, lineage, keys', records: [rec(5, 'k1', '{"a":1,"o":{"n":2}}', { [LINEAGE_HEADERS.eventTime]: '1699999999000', ...lineage(7) }), rec(6, 'k2', '{"a":2}', { other: 'x' })] },
   { name: 'null keys and tombstones', records: [rec(7, null, null), rec(8, 'k', '{}')] },
   { name: 'multi-byte UTF-8 keys and values', records: [rec(9, 'clé-ü', '{"ville":"Zürich ✓"}'), rec(10, 'k', '{"a":"plain"}')] },
   { name: 'an ISO time in a named header', records: [rec(11, 'k', '{}', { ts: '2024-05-01T12:00:00Z' })], settings: { eventTime: { header: 'ts' } } },
@@ -103,7 +104,7 @@ for (const c of cases) for (const [layout, pack] of layouts) {
 }
 
 test('packed batch: a reused, larger buffer with old bytes past the batch decodes the same', () => {
-  const records = [rec(1, 'k1', '{"a":1}', { [LINEAGE.eventTime]: '1699999999000' }), rec(2, 'k2', '{"a":"ü"}')];
+  const records = [rec(1, 'k1', '{"a":1}', { [LINEAGE_HEADERS.eventTime]: '1699999999000' }), rec(2, 'k2', '{"a":"ü"}')];
   const batch: RecordBatch = { topic: 't', partition: 0, records, highWatermark: 3 };
   const names = headersRead(json);
   const pool = new BufferPool();

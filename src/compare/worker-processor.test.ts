@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { workerProcessor, workerEligible } from './worker-processor.ts';
 import { localProcessor, type Processor, type ProcessorSetup, type SideSetup } from './processor.ts';
 import { resolveCompareConfig } from './config.ts';
-import { LINEAGE } from './decode.ts';
+import { LINEAGE_HEADERS } from '../lineage.ts';
 import { isPitlaneError } from '../errors.ts';
 import type { IncomingRecord, RecordBatch } from '../kafka/port.ts';
 
@@ -20,7 +20,7 @@ const rec = (offset: number, value: string, eventTime: number): IncomingRecord =
   offset,
   key: Buffer.from(`k${offset % 7}`),
   value: Buffer.from(value),
-  headers: { [LINEAGE.eventTime]: Buffer.from(String(eventTime)) },
+  headers: { [LINEAGE_HEADERS.eventTime]: Buffer.from(String(eventTime)) },
   timestamp: eventTime + 50,
 });
 const batch = (records: IncomingRecord[]): RecordBatch => ({ topic: 't', partition: 0, records, highWatermark: 100 });

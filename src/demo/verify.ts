@@ -6,6 +6,7 @@
  * lineage headers, so each one is matched to its input record exactly.
  */
 import type { IncomingRecord, KafkaPort, TopicPartitionOffset } from '../kafka/port.ts';
+import { LINEAGE_HEADERS } from '../lineage.ts';
 
 export interface HandoffCheck {
   readonly input: string;
@@ -62,9 +63,9 @@ export async function verifyOutputs(kafka: KafkaPort, c: { input: string; until:
   const seen = new Map<string, number>();
   let outputs = 0;
   for (const r of c.outputs) {
-    const p = Number(r.headers['pitlane.src.partition']?.toString());
-    const o = Number(r.headers['pitlane.src.offset']?.toString());
-    if (r.headers['pitlane.src.topic']?.toString() !== c.input || o >= (checkedBelow.get(p) ?? 0)) continue;
+    const p = Number(r.headers[LINEAGE_HEADERS.partition]?.toString());
+    const o = Number(r.headers[LINEAGE_HEADERS.offset]?.toString());
+    if (r.headers[LINEAGE_HEADERS.topic]?.toString() !== c.input || o >= (checkedBelow.get(p) ?? 0)) continue;
     outputs++;
     const k = `${p}@${o}`;
     seen.set(k, (seen.get(k) ?? 0) + 1);

@@ -11,5 +11,5 @@ export { tumbling, sliding, session, type TimeWindow } from './windows.ts';
 export { startJob, type RunningJob, type RunOptions, type EngineDeps } from './runtime/runner.ts';
 export type { JobStatus, OperatorStatus } from './runtime/status.ts';
 export { formatStatus } from './runtime/status.ts';
-export { LINEAGE_HEADERS, DEAD_LETTER_HEADERS } from './runtime/lineage.ts';
+export { LINEAGE_HEADERS, DEAD_LETTER_HEADERS } from '../lineage.ts';
 export type { Clock } from '../clock.ts';

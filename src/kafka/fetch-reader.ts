@@ -4,12 +4,13 @@ import { BrokerConnection, KafkaCode, RETRIABLE_CODES, type FetchPartition, type
 import { BatchQueue } from './batch-queue.ts';
 import { takeBuffer, type PackedBatch } from './packed.ts';
 import type { RecordReader, ReadOptions } from './port.ts';
-import { planRead, tpKey, type PartitionPlan, type PlanDeps } from './read-plan.ts';
+import { partitionKey } from './partition-key.ts';
+import { planRead, type PartitionPlan, type PlanDeps } from './read-plan.ts';
 import { UnsupportedBatchError, selectBatches } from './record-batches.ts';
 import { sleep } from '../clock.ts';
 
 export interface FetchReaderDeps extends PlanDeps {
-  /** The leader of each partition of the topics, as host:port, by tpKey. */
+  /** The leader of each partition of the topics, as host:port, by partitionKey. */
   leaders(topics: readonly string[]): Promise<Map<string, string>>;
   fail(e: unknown, action: string): KafkaError;
   onClose(): void;
@@ -60,7 +61,7 @@ export function openFetchReader(options: ReadOptions, deps: FetchReaderDeps): Re
     const byLeader = new Map<string, Map<string, FetchPartition[]>>();
     for (const p of plans.values()) {
       if (p.done) continue;
-      const leader = leaders.get(tpKey(p.topic, p.partition));
+      const leader = leaders.get(partitionKey(p.topic, p.partition));
       if (leader === undefined) throw new RetryError(`no leader for ${p.topic}/${p.partition}`);
       const topics = byLeader.get(leader) ?? new Map<string, FetchPartition[]>();
       byLeader.set(leader, topics);
@@ -86,7 +87,7 @@ export function openFetchReader(options: ReadOptions, deps: FetchReaderDeps): Re
 
   /** Queues what one partition's response holds; a reason to retry, or undefined. */
   function take(fp: FetchedPartition): string | undefined {
-    const plan = plans.get(tpKey(fp.topic, fp.partition));
+    const plan = plans.get(partitionKey(fp.topic, fp.partition));
     if (!plan || plan.done) return undefined;
     if (fp.errorCode === KafkaCode.OFFSET_OUT_OF_RANGE) {
       throw new KafkaError('KAFKA_OFFSET_OUT_OF_RANGE', `Offset ${plan.next} of ${fp.topic}/${fp.partition} is no longer (or not yet) in the log while trying to ${action}.`, {

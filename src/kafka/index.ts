@@ -7,6 +7,7 @@ import type { KafkaPort } from './port.ts';
 export type * from './port.ts';
 export type { SchemaRegistryPort, CompatibilityVerdict } from './registry.ts';
 export { jsonSerde, avroSerde, type Serde, type Format } from './serdes.ts';
+export { partitionKey } from './partition-key.ts';
 
 export interface KafkaClients {
   readonly kafka: KafkaPort;

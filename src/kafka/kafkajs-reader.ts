@@ -5,7 +5,8 @@ import { describeUnknown, type KafkaError } from '../errors.ts';
 import { isOutage } from './kafka-errors.ts';
 import { BatchQueue } from './batch-queue.ts';
 import { packRecords } from './packed.ts';
-import { planRead, tpKey, type PartitionPlan } from './read-plan.ts';
+import { partitionKey } from './partition-key.ts';
+import { planRead, type PartitionPlan } from './read-plan.ts';
 import type {
   IncomingRecord,
   PartitionWatermarks,
@@ -34,7 +35,7 @@ export interface ReaderDeps {
 const NO_HEADERS: Readonly<Record<string, Buffer>> = Object.freeze({});
 
 /** A fetched batch, as eachBatch and END_BATCH_PROCESS both name it (kafkajs gives the last offset as a string). */
-const batchKey = (topic: string, partition: number, lastOffset: string) => `${tpKey(topic, partition)}@${lastOffset}`;
+const batchKey = (topic: string, partition: number, lastOffset: string) => `${partitionKey(topic, partition)}@${lastOffset}`;
 
 /**
  * kafkajs decodes each record's headers into a fresh object whose values are
@@ -86,7 +87,7 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
   };
 
   const advance = (topic: string, partition: number, next: number) => {
-    const plan = plans.get(tpKey(topic, partition));
+    const plan = plans.get(partitionKey(topic, partition));
     if (!plan || next <= plan.next) return;
     plan.next = next;
     if (plan.end !== undefined && plan.next >= plan.end && !plan.done) {
@@ -111,7 +112,7 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
 
   async function eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    const plan = plans.get(tpKey(batch.topic, batch.partition));
+    const plan = plans.get(partitionKey(batch.topic, batch.partition));
     if (!plan || plan.done || queue.finished) return;
     // Room first, then the records from where the read stands once there is room: a batch
     // taken before waiting could overlap one another consumer queued meanwhile.
@@ -204,7 +205,7 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     c.on(END_BATCH_PROCESS, (e) => {
       const p = e.payload as { topic: string; partition: number; lastOffset: string };
       if (dropped.delete(batchKey(p.topic, p.partition, p.lastOffset))) return;
-      const plan = plans.get(tpKey(p.topic, p.partition));
+      const plan = plans.get(partitionKey(p.topic, p.partition));
       const last = Number(p.lastOffset);
       if (!plan || !Number.isFinite(last)) return;
       advance(p.topic, p.partition, Math.min(last + 1, plan.end ?? Number.MAX_SAFE_INTEGER));
@@ -225,7 +226,7 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
     // Partitions outside the requested set are never read.
     for (const topic of options.topics) {
       const all = (await deps.watermarks(topic)).map((m) => m.partition);
-      const others = all.filter((p) => !marked.has(tpKey(topic, p)));
+      const others = all.filter((p) => !marked.has(partitionKey(topic, p)));
       if (others.length > 0) c.pause([{ topic, partitions: others }]);
     }
   }

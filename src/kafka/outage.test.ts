@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KafkaError } from '../errors.ts';
 import { isOutage } from './kafka-errors.ts';
-import { retryPolicy } from './kafkajs-port.ts';
+import { retryPolicy } from './kafkajs-client.ts';
 
 const err = (o: Record<string, unknown>) => Object.assign(new Error(String(o.message ?? '')), o);
 

@@ -1,6 +1,5 @@
 import type { PartitionWatermarks, ReadOptions, TopicPartitionOffset } from './port.ts';
-
-export const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+import { partitionKey } from './partition-key.ts';
 
 /** Where a read of one partition starts, stands and ends. */
 export interface PartitionPlan {
@@ -23,13 +22,13 @@ export async function planRead(options: ReadOptions, deps: PlanDeps): Promise<Ma
   const plans = new Map<string, PartitionPlan>();
   const from = options.from ?? 'earliest';
   const to = options.to ?? 'end';
-  const wanted = options.partitions ? new Set(options.partitions.map((p) => tpKey(p.topic, p.partition))) : undefined;
+  const wanted = options.partitions ? new Set(options.partitions.map((p) => partitionKey(p.topic, p.partition))) : undefined;
   for (const topic of options.topics) {
     const marks = await deps.watermarks(topic);
     const atTs = typeof from === 'object' && 'timestamp' in from ? await deps.offsetsForTimestamp(topic, from.timestamp) : [];
     const endTs = typeof to === 'object' && 'timestamp' in to ? await deps.offsetsForTimestamp(topic, to.timestamp) : [];
     for (const m of marks) {
-      if (wanted && !wanted.has(tpKey(topic, m.partition))) continue;
+      if (wanted && !wanted.has(partitionKey(topic, m.partition))) continue;
       let start: number;
       if (from === 'earliest') start = m.low;
       else if (from === 'latest') start = m.high;
@@ -44,7 +43,7 @@ export async function planRead(options: ReadOptions, deps: PlanDeps): Promise<Ma
       else if (to === 'end') end = m.high;
       else if ('timestamp' in to) end = endTs.find((o) => o.partition === m.partition)?.offset ?? m.high;
       else end = to.offsets.find((o) => o.topic === topic && o.partition === m.partition)?.offset ?? m.high;
-      plans.set(tpKey(topic, m.partition), { topic, partition: m.partition, start, end, next: start, done: end !== undefined && start >= end });
+      plans.set(partitionKey(topic, m.partition), { topic, partition: m.partition, start, end, next: start, done: end !== undefined && start >= end });
     }
   }
   return plans;

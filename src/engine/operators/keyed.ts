@@ -13,7 +13,7 @@ import { KeyResolver, type ResolvedKey } from '../key.ts';
 import { KeyedStateStore, type KeyEntry } from '../state/store.ts';
 import { ChangedKeys } from '../state/changes.ts';
 import { TimerQueue, type Timer } from '../timers.ts';
-import { UNKNOWN_SOURCE } from '../runtime/lineage.ts';
+import { UNKNOWN_SOURCE } from '../../lineage.ts';
 import { Operator, type RuntimeContext } from './operator.ts';
 
 export abstract class KeyedOperator extends Operator {

@@ -6,7 +6,7 @@
 import type { IncomingRecord, OutgoingRecord } from '../../kafka/port.ts';
 import type { Serde } from '../../kafka/serdes.ts';
 import type { GraphNode, SinkSpec } from '../api/graph.ts';
-import { lineageHeaders } from '../runtime/lineage.ts';
+import { lineageHeaders } from '../../lineage.ts';
 import { Operator, type RuntimeContext } from './operator.ts';
 
 export interface SinkIO {

@@ -8,6 +8,7 @@
  * the source positions. Every problem names the operator, the state and the fix.
  */
 import { ConfigError } from '../../errors.ts';
+import { partitionKey } from '../../kafka/partition-key.ts';
 import { assignRanges, rangeContains } from '../key-groups.ts';
 import type { JobDescription, OperatorDescription } from '../snapshot/model.ts';
 import { operatorHasState, type OperatorMetadata, type SavepointMetadata } from '../savepoint/metadata.ts';
@@ -111,11 +112,11 @@ function planSources(meta: SavepointMetadata, job: JobDescription, options: Rest
   const start = options.newPartitionStart ?? 'earliest';
   const inputs = new Set(job.inputTopics);
   const sources: SourceStart[] = [];
-  const saved = new Map(meta.sourceOffsets.map((o) => [`${o.topic}\u0000${o.partition}`, o.offset]));
+  const saved = new Map(meta.sourceOffsets.map((o) => [partitionKey(o.topic, o.partition), o.offset]));
   for (const o of meta.sourceOffsets) if (inputs.has(o.topic)) sources.push({ topic: o.topic, partition: o.partition, from: 'savepoint', offset: o.offset });
   if (options.currentPartitions) {
     for (const tp of options.currentPartitions) {
-      if (inputs.has(tp.topic) && !saved.has(`${tp.topic}\u0000${tp.partition}`)) sources.push({ topic: tp.topic, partition: tp.partition, from: start });
+      if (inputs.has(tp.topic) && !saved.has(partitionKey(tp.topic, tp.partition))) sources.push({ topic: tp.topic, partition: tp.partition, from: start });
     }
   } else {
     for (const t of job.inputTopics) if (!meta.sourceOffsets.some((o) => o.topic === t)) sources.push({ topic: t, from: start });

@@ -5,7 +5,7 @@
  */
 import type { IncomingRecord, OutgoingRecord } from '../../kafka/port.ts';
 import { JobFailedError, describeUnknown, isPitlaneError } from '../../errors.ts';
-import { DEAD_LETTER_HEADERS, lineageHeaders } from './lineage.ts';
+import { DEAD_LETTER_HEADERS, lineageHeaders } from '../../lineage.ts';
 
 export interface DeadLetter {
   readonly operator: string;

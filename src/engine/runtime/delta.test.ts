@@ -14,7 +14,7 @@ import { restoreOperators, takeJobSnapshot } from './snapshot.ts';
 import { applyJobDelta, composeSnapshot, deltaKeyCount, takeJobDelta, trackChanges } from './delta.ts';
 import { decodeDelta, encodeDelta } from './delta-file.ts';
 import { KeyedOperator } from '../operators/keyed.ts';
-import { UNKNOWN_SOURCE } from './lineage.ts';
+import { UNKNOWN_SOURCE } from '../../lineage.ts';
 import type { JobSnapshot } from '../snapshot/model.ts';
 
 interface Ev {

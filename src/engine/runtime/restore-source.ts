@@ -6,6 +6,7 @@
  * explicit start offset here (earliest or latest), so the engine never guesses.
  */
 import type { KafkaPort, TopicPartition, TopicPartitionOffset } from '../../kafka/port.ts';
+import { partitionKey } from '../../kafka/partition-key.ts';
 import { RestoreIncompatibleError } from '../../errors.ts';
 import { describeJob, type JobDefinition } from '../api/job.ts';
 import { planRestore, type RestorePlan, type StartPosition } from '../restore/plan.ts';
@@ -42,7 +43,7 @@ async function currentPartitions(kafka: KafkaPort | undefined, topics: readonly 
   for (const topic of topics) {
     for (const w of await kafka.watermarks(topic)) {
       partitions.push({ topic, partition: w.partition });
-      ends.set(`${topic}/${w.partition}`, { low: w.low, high: w.high });
+      ends.set(partitionKey(topic, w.partition), { low: w.low, high: w.high });
     }
   }
   return { partitions, ends };
@@ -92,17 +93,17 @@ export async function prepareRestore(definition: JobDefinition, kafka: KafkaPort
   for (const s of plan.sources) {
     if (s.from === 'savepoint' && s.offset !== undefined && s.partition !== undefined) sourceOffsets.push({ topic: s.topic, partition: s.partition, offset: s.offset });
     else if (s.partition !== undefined) {
-      const end = now?.ends.get(`${s.topic}/${s.partition}`);
+      const end = now?.ends.get(partitionKey(s.topic, s.partition));
       if (end) sourceOffsets.push({ topic: s.topic, partition: s.partition, offset: s.from === 'latest' ? end.high : end.low });
     }
   }
-  const kept = new Set(sourceOffsets.map((o) => `${o.topic}/${o.partition}`));
+  const kept = new Set(sourceOffsets.map((o) => partitionKey(o.topic, o.partition)));
   const snapshot: JobSnapshot = {
     job: meta.job,
     maxParallelism: meta.maxParallelism,
     operators,
     sourceOffsets,
-    watermarks: meta.watermarks.filter((w) => kept.has(`${w.topic}/${w.partition}`)),
+    watermarks: meta.watermarks.filter((w) => kept.has(partitionKey(w.topic, w.partition))),
     createdAt: meta.createdAt,
     type: meta.type,
   };

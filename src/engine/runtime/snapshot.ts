@@ -16,9 +16,10 @@ import { ProcessOperator } from '../operators/process.ts';
 import { ReduceOperator } from '../operators/reduce.ts';
 import { WindowOperator, type WindowSlot } from '../operators/window.ts';
 import { parseWindowId } from '../windows.ts';
-import { UNKNOWN_SOURCE } from './lineage.ts';
+import { UNKNOWN_SOURCE } from '../../lineage.ts';
 import { keyGroupOf } from '../key-groups.ts';
-import { SourceOperator, partitionId } from './source.ts';
+import { SourceOperator } from './source.ts';
+import { partitionKey } from '../../kafka/partition-key.ts';
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 
@@ -159,7 +160,7 @@ export function sourcePositions(ops: readonly Operator[], now: number): Pick<Job
     // Only partitions that have a watermark: a partition that never saw a record has none
     // (−∞), which the metadata (JSON) cannot carry; restore treats a missing one the same way.
     watermarks: sourceOffsets.flatMap((o) => {
-      const watermark = marks.get(partitionId(o.topic, o.partition));
+      const watermark = marks.get(partitionKey(o.topic, o.partition));
       return watermark !== undefined && Number.isFinite(watermark) ? [{ ...o, watermark }] : [];
     }),
   };

@@ -7,12 +7,13 @@ import type { SchemaRegistryPort } from '../../kafka/registry.ts';
 import { avroSerde } from '../../kafka/serdes.ts';
 import { ConfigError } from '../../errors.ts';
 import { withRetry } from './kafka-setup.ts';
-import { decodeJson, partitionId, type SourceOperator } from './source.ts';
+import { decodeJson, type SourceOperator } from './source.ts';
+import { partitionKey } from '../../kafka/partition-key.ts';
 
 type Positions = { readonly sourceOffsets: readonly TopicPartitionOffset[]; readonly watermarks: readonly (TopicPartitionOffset & { readonly watermark: number })[] };
 
 const byPartition = <T extends { readonly topic: string; readonly partition: number }, V>(list: readonly T[] | undefined, f: (o: T) => V) =>
-  new Map((list ?? []).map((o) => [partitionId(o.topic, o.partition), f(o)] as const));
+  new Map((list ?? []).map((o) => [partitionKey(o.topic, o.partition), f(o)] as const));
 
 /**
  * Adds every partition of every Kafka source at its start position: the delta's
@@ -25,7 +26,7 @@ export async function addKafkaPartitions(sources: readonly SourceOperator[], kaf
     if (src.spec.type !== 'kafka') continue;
     for (const topic of src.spec.topics) {
       for (const m of await withRetry(() => kafka!.watermarks(topic))) {
-        const id = partitionId(topic, m.partition);
+        const id = partitionKey(topic, m.partition);
         src.addPartition(topic, m.partition, offsets.get(id) ?? (src.spec.startFrom === 'latest' ? m.high : m.low), now, marks.get(id));
       }
     }

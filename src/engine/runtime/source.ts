@@ -4,12 +4,11 @@
  * so a snapshot can store them exactly) and the per-partition watermarks.
  */
 import type { IncomingRecord } from '../../kafka/port.ts';
+import { partitionKey } from '../../kafka/partition-key.ts';
 import { SerdeError, describeUnknown } from '../../errors.ts';
 import type { GraphNode, ItemsSourceSpec, KafkaSourceSpec, TimestampSpec } from '../api/graph.ts';
 import { WatermarkTracker } from '../watermarks.ts';
 import { Operator, type RuntimeContext } from '../operators/operator.ts';
-
-export const partitionId = (topic: string, partition: number): string => `${topic}/${partition}`;
 
 function timestampFn(spec: TimestampSpec): (value: unknown, record: IncomingRecord) => number {
   if (spec === 'record') return (_v, r) => r.timestamp;
@@ -43,7 +42,7 @@ export class SourceOperator extends Operator {
   }
 
   addPartition(topic: string, partition: number, offset: number, now: number, watermark?: number): void {
-    const id = partitionId(topic, partition);
+    const id = partitionKey(topic, partition);
     this.positions.set(id, { topic, partition, offset });
     this.lastPosition = undefined;
     if (watermark === undefined) this.tracker.addPartition(id, now);
@@ -58,7 +57,7 @@ export class SourceOperator extends Operator {
   ingest(record: IncomingRecord, value: unknown, now: number, decodeError?: unknown): void {
     // Consecutive records mostly share a partition: skip the id and map work then.
     if (record.partition !== this.lastRecordPartition || record.topic !== this.lastRecordTopic || this.lastPosition === undefined) {
-      this.lastId = partitionId(record.topic, record.partition);
+      this.lastId = partitionKey(record.topic, record.partition);
       let pos = this.positions.get(this.lastId);
       if (!pos) this.positions.set(this.lastId, (pos = { topic: record.topic, partition: record.partition, offset: 0 }));
       this.lastPosition = pos;

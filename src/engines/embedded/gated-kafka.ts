@@ -15,14 +15,13 @@
  * This is the real Kafka client underneath; nothing is faked.
  */
 import type { IncomingRecord, KafkaPort, ProducerHandle, ProducerOptions, ReadOptions, RecordBatch, RecordReader, TopicPartitionOffset } from '../../kafka/port.ts';
+import { partitionKey } from '../../kafka/partition-key.ts';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
   return { promise, resolve };
 }
-
-const pid = (topic: string, partition: number) => `${topic}/${partition}`;
 
 export interface OutputTimes {
   /**
@@ -49,15 +48,15 @@ export class InputGate {
   /** Holds every partition at exactly what has been delivered so far. */
   holdHere(): TopicPartitionOffset[] {
     const here = [...this.delivered.values()].map((p) => ({ ...p }));
-    this.limits = new Map(here.map((p) => [pid(p.topic, p.partition), p.offset]));
+    this.limits = new Map(here.map((p) => [partitionKey(p.topic, p.partition), p.offset]));
     this.changed();
     return here;
   }
 
   /** Lets partitions run up to (excluding) `offsets`; partitions not listed keep their current limit. */
   runUntil(offsets: readonly TopicPartitionOffset[]): void {
-    const limits = this.limits ?? new Map([...this.delivered.values()].map((p) => [pid(p.topic, p.partition), p.offset]));
-    for (const o of offsets) limits.set(pid(o.topic, o.partition), o.offset);
+    const limits = this.limits ?? new Map([...this.delivered.values()].map((p) => [partitionKey(p.topic, p.partition), p.offset]));
+    for (const o of offsets) limits.set(partitionKey(o.topic, o.partition), o.offset);
     this.limits = limits;
     this.changed();
   }
@@ -73,16 +72,16 @@ export class InputGate {
 
   limitOf(topic: string, partition: number): number {
     if (!this.limits) return Number.POSITIVE_INFINITY;
-    return this.limits.get(pid(topic, partition)) ?? this.delivered.get(pid(topic, partition))?.offset ?? 0;
+    return this.limits.get(partitionKey(topic, partition)) ?? this.delivered.get(partitionKey(topic, partition))?.offset ?? 0;
   }
 
   /** Partitions whose delivered position is past the given offsets (a hold there is impossible). */
   pastOf(offsets: readonly TopicPartitionOffset[]): TopicPartitionOffset[] {
-    return offsets.filter((o) => (this.delivered.get(pid(o.topic, o.partition))?.offset ?? 0) > o.offset);
+    return offsets.filter((o) => (this.delivered.get(partitionKey(o.topic, o.partition))?.offset ?? 0) > o.offset);
   }
 
   noteDelivered(topic: string, partition: number, next: number): void {
-    const id = pid(topic, partition);
+    const id = partitionKey(topic, partition);
     const cur = this.delivered.get(id);
     if (!cur || next > cur.offset) this.delivered.set(id, { topic, partition, offset: next });
   }
@@ -187,7 +186,7 @@ function gatedReader(inner: RecordReader, gate: InputGate): RecordReader {
   }
 
   function admit(batch: RecordBatch): RecordBatch | undefined {
-    const id = pid(batch.topic, batch.partition);
+    const id = partitionKey(batch.topic, batch.partition);
     const k = kept.get(id);
     if (k) {
       // Earlier records of this partition are still held: keep order.

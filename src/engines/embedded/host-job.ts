@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { EngineError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
+import { partitionKey } from '../../kafka/partition-key.ts';
 import type { RunningJob } from '../../engine/index.ts';
 import type { JobSnapshot } from '../../engine/snapshot/model.ts';
 import { writeSavepoint } from '../../engine/savepoint/index.ts';
@@ -58,8 +59,8 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
   async function settle(target: readonly TopicPartitionOffset[], timeoutMs = 120_000): Promise<void> {
     const deadline = now() + timeoutMs;
     for (;;) {
-      const pos = new Map(positions().map((p) => [`${p.topic}/${p.partition}`, p.offset]));
-      if (target.every((t) => (pos.get(`${t.topic}/${t.partition}`) ?? 0) >= t.offset)) break;
+      const pos = new Map(positions().map((p) => [partitionKey(p.topic, p.partition), p.offset]));
+      if (target.every((t) => (pos.get(partitionKey(t.topic, t.partition)) ?? 0) >= t.offset)) break;
       if (job.status().state === 'failed') throw new EngineError('ENGINE_JOB_FAILED', `Job ${config.jobId} failed while running to its hold offsets.`, { hint: 'See the job log in the orchestrator state directory.' });
       if (now() > deadline) throw new EngineError('ENGINE_HOLD_TIMEOUT', `Job ${config.jobId} did not reach ${JSON.stringify(target)} within ${timeoutMs} ms.`, { retriable: true, hint: 'The job may be slow or its input unavailable; retry the step.' });
       await sleep(5);
@@ -79,9 +80,9 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
     const src = s.operators.filter((o) => o.kind === 'source');
     const sink = s.operators.filter((o) => o.kind === 'sink');
     let inputLag = 0;
-    const pos = new Map(positions().map((p) => [`${p.topic}/${p.partition}`, p.offset]));
+    const pos = new Map(positions().map((p) => [partitionKey(p.topic, p.partition), p.offset]));
     for (const topic of config.inputs) {
-      for (const w of await c.kafka.watermarks(topic)) inputLag += Math.max(0, w.high - (pos.get(`${topic}/${w.partition}`) ?? w.low));
+      for (const w of await c.kafka.watermarks(topic)) inputLag += Math.max(0, w.high - (pos.get(partitionKey(topic, w.partition)) ?? w.low));
     }
     const lastOutputAt = out.last.get(sinkTopic);
     const firstOutputAt = out.first.get(sinkTopic);

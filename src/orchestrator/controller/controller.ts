@@ -18,6 +18,7 @@ import { PromotionError, StoreError, describeUnknown, isPitlaneError } from '../
 import type { Logger } from '../../logger.ts';
 import type { EngineAdapter } from '../../engines/adapter.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
+import { partitionKey } from '../../kafka/partition-key.ts';
 import type { DeploymentSpec } from '../spec/schema.ts';
 import { newDeployment, type Deployment, type DeploymentEvent, type EffectResult, type PendingEffect, type TransitionEntry } from '../lifecycle/model.ts';
 import { transition } from '../lifecycle/transition.ts';
@@ -226,7 +227,7 @@ export class DeploymentController {
 export function furthest(positions: readonly TopicPartitionOffset[]): TopicPartitionOffset[] {
   const max = new Map<string, TopicPartitionOffset>();
   for (const p of positions) {
-    const k = `${p.topic}\u0000${p.partition}`;
+    const k = partitionKey(p.topic, p.partition);
     const cur = max.get(k);
     if (!cur || p.offset > cur.offset) max.set(k, p);
   }

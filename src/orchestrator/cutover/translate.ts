@@ -19,8 +19,7 @@
  * must have the same partitioning (same count, same keys → same partitions).
  */
 import type { IncomingRecord, TopicPartitionOffset } from '../../kafka/port.ts';
-
-export const LINEAGE = { topic: 'pitlane.src.topic', partition: 'pitlane.src.partition', offset: 'pitlane.src.offset', eventTime: 'pitlane.event-time' } as const;
+import { eventTimeOfHeaders, lineageOfHeaders } from '../../lineage.ts';
 
 export interface PartitionInput {
   readonly partition: number;
@@ -47,16 +46,12 @@ interface Lineage {
 }
 
 function lineageOf(r: IncomingRecord): Lineage | undefined {
-  const t = r.headers[LINEAGE.topic]?.toString();
-  const p = r.headers[LINEAGE.partition]?.toString();
-  const o = r.headers[LINEAGE.offset]?.toString();
-  if (t === undefined || p === undefined || o === undefined || !/^\d+$/.test(o)) return undefined;
-  return { key: `${t}:${p}`, offset: Number(o) };
+  const l = lineageOfHeaders(r.headers);
+  return l && { key: `${l.topic}:${l.partition}`, offset: l.offset };
 }
 
 export function eventTimeOf(r: IncomingRecord): number {
-  const h = r.headers[LINEAGE.eventTime]?.toString();
-  return h !== undefined && /^-?\d+$/.test(h) ? Number(h) : r.timestamp;
+  return eventTimeOfHeaders(r.headers) ?? r.timestamp;
 }
 
 /** Translates one partition. Pure. */
