@@ -6,7 +6,7 @@
  */
 import type { IncomingRecord } from '../../kafka/port.ts';
 import type { GraphNode } from '../api/graph.ts';
-import { JobFailedError } from '../runtime/failure.ts';
+import { JobFailedError } from '../failure.ts';
 import { NO_WATERMARK } from '../watermarks.ts';
 
 export interface Clock {

@@ -5,7 +5,7 @@
  */
 import type { IncomingRecord, OutgoingRecord } from '../../kafka/port.ts';
 import { describeUnknown, isPitlaneError } from '../../errors.ts';
-import { JobFailedError } from './failure.ts';
+import { JobFailedError } from '../failure.ts';
 import { DEAD_LETTER_HEADERS, lineageHeaders } from './lineage.ts';
 
 export interface DeadLetter {

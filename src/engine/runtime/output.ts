@@ -21,7 +21,7 @@
  */
 import type { KafkaPort, OutgoingRecord, ProducerHandle, Transaction } from '../../kafka/port.ts';
 import { describeUnknown, isPitlaneError } from '../../errors.ts';
-import { JobFailedError } from './failure.ts';
+import { JobFailedError } from '../failure.ts';
 
 export interface OutputChannel {
   readonly mode: 'at-least-once' | 'exactly-once';

@@ -15,7 +15,7 @@ import { buildJob, type JobDefinition } from '../api/job.ts';
 import type { ItemsSourceSpec, KafkaSourceSpec } from '../api/graph.ts';
 import type { Clock, Operator } from '../operators/operator.ts';
 import { DeadLetterBuffer } from './dead-letters.ts';
-import { JobFailedError } from './failure.ts';
+import { JobFailedError } from '../failure.ts';
 import { createOperators } from './operators.ts';
 import { restoreOperators, sourceOperators, takeJobSnapshot } from './snapshot.ts';
 import { applyJobDelta, stopTracking, takeJobDelta, trackChanges, type JobDelta } from './delta.ts';
