@@ -9,7 +9,7 @@ export { valueState, listState, mapState, reducingState, type ValueState, type L
 export { jsonCodec, avroCodec, type StateCodec } from './api/codecs.ts';
 export { tumbling, sliding, session, type TimeWindow } from './windows.ts';
 export { startJob, type RunningJob, type RunOptions, type EngineDeps } from './runtime/runner.ts';
-export type { JobStatus, OperatorStatus } from './runtime/status.ts';
+export type { RunnerStatus, RunnerState, OperatorStatus } from './runtime/status.ts';
 export { formatStatus } from './runtime/status.ts';
 export { LINEAGE_HEADERS, DEAD_LETTER_HEADERS } from './runtime/lineage.ts';
 export type { Clock } from './operators/operator.ts';

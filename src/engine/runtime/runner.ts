@@ -22,7 +22,7 @@ import { applyJobDelta, stopTracking, takeJobDelta, trackChanges, type JobDelta 
 import { ensureTopic } from './kafka-setup.ts';
 import type { SourceOperator } from './source.ts';
 import { addKafkaPartitions, ingestKafkaBatch } from './source-io.ts';
-import { operatorStatus, type JobState } from './status.ts';
+import { operatorStatus, type RunnerState } from './status.ts';
 import { KafkaSinkOperator } from '../operators/sink.ts';
 import { KeyedOperator } from '../operators/keyed.ts';
 import { openAtLeastOnceOutput } from './output.ts';
@@ -71,7 +71,7 @@ export async function startJob(definition: JobDefinition, deps: EngineDeps, opti
     restoreOperators(ops, options.restore.operators, definition.maxParallelism);
   }
 
-  let state: JobState = 'starting';
+  let state: RunnerState = 'starting';
   let chain: Promise<unknown> = Promise.resolve();
   const locked = <T>(fn: () => Promise<T> | T): Promise<T> => {
     const p = chain.then(fn);
