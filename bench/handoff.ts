@@ -23,15 +23,13 @@ import { freePort } from '../src/process/index.ts';
 import { resolveConnection, type ConnectionConfig } from '../src/config/connection.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';
 import { createLogger } from '../src/logger.ts';
-import { writeSavepoint } from '../src/engine/savepoint/write.ts';
-import { syntheticSnapshot } from '../src/engine/savepoint/synthetic.ts';
+import { describeJob, syntheticSnapshot, writeSavepoint } from '../src/engine/index.ts';
 import { profileV1Schema } from '../examples/fraud/model.ts';
 import { createOrchestrator, type Orchestrator } from '../src/orchestrator/create.ts';
 import { parseDeploymentSpec } from '../src/orchestrator/spec/load.ts';
 import { startTraffic } from '../src/demo/traffic.ts';
 import type { Deployment } from '../src/orchestrator/lifecycle/model.ts';
 import type { KafkaPort } from '../src/kafka/port.ts';
-import { describeJob } from '../src/engine/api/job.ts';
 import fraudV1 from '../examples/fraud/v1.ts';
 import { sleep } from '../src/clock.ts';
 

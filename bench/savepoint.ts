@@ -8,12 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { writeSavepoint } from '../src/engine/savepoint/write.ts';
-import { readSavepointMetadata } from '../src/engine/savepoint/read.ts';
-import { profileState, syntheticSnapshot } from '../src/engine/savepoint/synthetic.ts';
-import { planRestore } from '../src/engine/restore/plan.ts';
-import { loadRestoredState } from '../src/engine/restore/load.ts';
-import type { JobDescription } from '../src/engine/snapshot/model.ts';
+import { loadRestoredState, planRestore, profileState, readSavepointMetadata, syntheticSnapshot, writeSavepoint, type JobDescription } from '../src/engine/index.ts';
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000);
 const TARGET_S = 2;

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { kafkaForTest, uniqueName } from './support/kafka.ts';
 import { readAll, workspace, topicOf } from './savepoint-runtime-support.ts';
 import { silentLogger } from '../src/logger.ts';
-import { checkpointGroupOf, recoverCheckpoints, type CheckpointConfig } from '../src/engine/checkpoint/coordinator.ts';
+import { recoverCheckpoints, syntheticSnapshot } from '../src/engine/index.ts';
+import { checkpointGroupOf, type CheckpointConfig } from '../src/engine/checkpoint/coordinator.ts';
 import { listCheckpoints } from '../src/engine/checkpoint/store.ts';
-import { syntheticSnapshot } from '../src/engine/savepoint/synthetic.ts';
 import type { Transaction } from '../src/kafka/port.ts';
 
 const snapshot = syntheticSnapshot({ keys: 20 });

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { TestContext } from 'node:test';
-import { writeSavepoint } from '../src/engine/savepoint/write.ts';
-import { PROFILE_SCHEMA, syntheticSnapshot } from '../src/engine/savepoint/synthetic.ts';
+import { syntheticSnapshot, writeSavepoint } from '../src/engine/index.ts';
+import { PROFILE_SCHEMA } from '../src/engine/savepoint/synthetic.ts';
 import { repo, runCli } from './savepoint-runtime-support.ts';
 
 const cli = (args: string[]) => runCli(args);

@@ -8,13 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { SavepointFormatError } from '../src/errors.ts';
+import { disposeSavepoint, loadRestoredState, planRestore, profileState, readSavepoint, readSavepointMetadata, syntheticSnapshot, writeSavepoint, type JobDescription, type JobSnapshot } from '../src/engine/index.ts';
 import { keyGroupOf } from '../src/engine/key-groups.ts';
-import type { JobDescription, JobSnapshot, KeyGroupBlock } from '../src/engine/snapshot/model.ts';
-import { disposeSavepoint, readSavepoint, readSavepointMetadata, verifySavepoint, writeSavepoint, METADATA_FILE } from '../src/engine/savepoint/index.ts';
-import { profileState, syntheticKey, syntheticProfile, syntheticSnapshot } from '../src/engine/savepoint/synthetic.ts';
+import type { KeyGroupBlock } from '../src/engine/snapshot/model.ts';
+import { verifySavepoint, METADATA_FILE } from '../src/engine/savepoint/index.ts';
+import { syntheticKey, syntheticProfile } from '../src/engine/savepoint/synthetic.ts';
 import { valueCodec } from '../src/engine/savepoint/state-values.ts';
-import { planRestore } from '../src/engine/restore/plan.ts';
-import { loadRestoredState } from '../src/engine/restore/load.ts';
 
 async function tempDir(t: TestContext): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'pitlane-sp-'));

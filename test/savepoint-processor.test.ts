@@ -7,11 +7,8 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JobDescription, StateDescriptorSpec } from '../src/engine/snapshot/model.ts';
-import { readSavepointMetadata, readStateLines, transformSavepoint } from '../src/engine/savepoint/index.ts';
-import { writeSavepoint } from '../src/engine/savepoint/write.ts';
-import { syntheticSnapshot } from '../src/engine/savepoint/synthetic.ts';
-import { planRestore } from '../src/engine/restore/plan.ts';
+import { planRestore, readSavepointMetadata, readStateLines, syntheticSnapshot, transformSavepoint, writeSavepoint, type JobDescription } from '../src/engine/index.ts';
+import type { StateDescriptorSpec } from '../src/engine/snapshot/model.ts';
 import { SavepointFormatError } from '../src/errors.ts';
 
 // event-count v1 keeps a plain int per key; v2 keeps a record with a long count and the first event time.

@@ -9,15 +9,14 @@ import { kafkaForTest, uniqueName, waitFor } from './support/kafka.ts';
 import { json, values, waitForRecords, readTopic } from './engine-harness.ts';
 import { cli, startRun, workspace, type Workspace, topicOf } from './savepoint-runtime-support.ts';
 import { callJob } from '../src/server/control-client.ts';
-import type { JobStatus } from '../src/engine/index.ts';
-import { transformSavepoint } from '../src/engine/savepoint/index.ts';
+import { transformSavepoint, type RunnerStatus } from '../src/engine/index.ts';
 import type { Flag, Transaction } from '../examples/fraud/model.ts';
 import type { Alarm, RoomEvent } from '../examples/alarm/model.ts';
 import type { Reading, WindowSum } from '../examples/window-sum/v1.ts';
 
 const T = 1_700_000_000_000;
 
-const status = async (ws: Workspace, name: string) => (await callJob(ws.jobsDir, name, 'status')) as JobStatus;
+const status = async (ws: Workspace, name: string) => (await callJob(ws.jobsDir, name, 'status')) as RunnerStatus;
 const sourceIn = async (ws: Workspace, name: string) => (await status(ws, name)).operators.find((o) => o.kind === 'source')!.recordsIn;
 
 async function trigger(ws: Workspace, name: string, dir: string): Promise<string> {

@@ -11,7 +11,7 @@ import { kafkaForTest, uniqueName, waitFor } from './support/kafka.ts';
 import { json, readTopic, values } from './engine-harness.ts';
 import { cli, repo, startRun, workspace, topicOf } from './savepoint-runtime-support.ts';
 import { callJob } from '../src/server/control-client.ts';
-import type { JobStatus } from '../src/engine/index.ts';
+import type { RunnerStatus } from '../src/engine/index.ts';
 import type { Transaction } from '../examples/fraud/model.ts';
 
 const ENGINE = pathToFileURL(join(repo, 'src', 'engine', 'index.ts')).href;
@@ -52,7 +52,7 @@ test('run --from-savepoint: a removed operator is refused, then accepted with th
   const io = (out: string) => ['--param', `input=${inTopic}`, '--param', `output=${out}`, '--dlq-topic', dlq];
   await startRun(t, ws, name, ['examples/fraud/v1.ts', ...io(out1)]);
   await k.kafka.produce(inTopic, json([tx(0, 'ann', 50), tx(1, 'bob', 150)], (x: Transaction) => x.userId));
-  await waitFor(async () => ((await callJob(ws.jobsDir, name, 'status')) as JobStatus).operators[0]!.recordsIn === 2);
+  await waitFor(async () => ((await callJob(ws.jobsDir, name, 'status')) as RunnerStatus).operators[0]!.recordsIn === 2);
   const sp = join(ws.root, 'sp');
   assert.equal((await cli(ws, ['stop', name, '--savepoint-dir', sp])).code, 0);
 
@@ -121,7 +121,7 @@ test('run --from-savepoint: input partitions new since the savepoint start at --
   ] as const) {
     const out = await topicOf(k, `np-out-${position}`);
     const run = await startRun(t, ws, name, [v2, ...params(out), '--from-savepoint', sp, '--new-partitions', position]);
-    await waitFor(async () => ((await callJob(ws.jobsDir, name, 'status')) as JobStatus).operators[0]!.partitions!.length === 3);
+    await waitFor(async () => ((await callJob(ws.jobsDir, name, 'status')) as RunnerStatus).operators[0]!.partitions!.length === 3);
     if (position === 'latest') await k.kafka.produce(b, json([rec('b-after')]));
     await waitFor(async () => (await readTopic(k.kafka, out)).length === expected.length, { message: `${expected.length} records from ${position}` });
     assert.deepEqual(values<{ id: string }>(await readTopic(k.kafka, out)).map((r) => r.id).sort(), [...expected].sort());

@@ -9,7 +9,7 @@ import type { JobSnapshot } from '../snapshot/model.ts';
 import type { JobDelta } from './delta.ts';
 import type { Clock } from '../../clock.ts';
 import type { DeadLetterBuffer } from './dead-letters.ts';
-import type { JobStatus } from './status.ts';
+import type { RunnerStatus } from './status.ts';
 import type { OutputChannel } from './output.ts';
 
 export interface EngineDeps {
@@ -75,7 +75,7 @@ export interface StopOptions {
 }
 
 export interface RunningJob {
-  status(): JobStatus;
+  status(): RunnerStatus;
   /**
    * A consistent snapshot between batches: a commit point (all output of processed
    * records flushed and, exactly-once, committed; commit hooks run).

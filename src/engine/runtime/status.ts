@@ -21,11 +21,17 @@ export interface OperatorStatus {
   readonly partitions?: readonly { readonly topic: string; readonly partition: number; readonly nextOffset: number; readonly watermark: number | null; readonly idle: boolean }[];
 }
 
-export type JobState = 'starting' | 'running' | 'stopping' | 'stopped' | 'finished' | 'failed';
+/**
+ * The state a running job reports (the `state` field `pitlane run --json` prints).
+ * It is the lifecycle's phase as users see it (lifecycle/model.ts `reportedState`):
+ * a paused job reports 'starting', a quiesced one 'running'. Not the orchestrator's
+ * view of a job, which is `JobState` in src/engines/adapter.ts.
+ */
+export type RunnerState = 'starting' | 'running' | 'stopping' | 'stopped' | 'finished' | 'failed';
 
-export interface JobStatus {
+export interface RunnerStatus {
   readonly job: { readonly name: string; readonly version: string };
-  readonly state: JobState;
+  readonly state: RunnerState;
   readonly parallelism: number;
   readonly maxParallelism: number;
   readonly deadLetters: number;
@@ -50,7 +56,7 @@ export function operatorStatus(op: Operator, now: number): OperatorStatus {
 }
 
 /** A few lines for people: one per operator. */
-export function formatStatus(s: JobStatus): string {
+export function formatStatus(s: RunnerStatus): string {
   const wm = (w: number | null) => (w === null ? '-' : new Date(Math.min(w, 8.64e15)).toISOString());
   const lines = [`${s.job.name} v${s.job.version} ${s.state} (parallelism ${s.parallelism}/${s.maxParallelism}, dead letters ${s.deadLetters})`];
   for (const o of s.operators) {

@@ -2,7 +2,7 @@
 import type { ConnectionConfig } from '../../config/connection.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
 import type { Delivery, InputStart, JobState, JobMetrics, SavepointResult } from '../adapter.ts';
-import { readSavepointMetadata } from '../../engine/savepoint/index.ts';
+import { readSavepointMetadata } from '../../engine/index.ts';
 
 /** The answer for a savepoint already on disk (a repeated request, or a stop recorded late). */
 export async function savepointOnDisk(dir: string): Promise<SavepointResult> {
