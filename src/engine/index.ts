@@ -13,3 +13,4 @@ export type { JobStatus, OperatorStatus } from './runtime/status.ts';
 export { formatStatus } from './runtime/status.ts';
 export { LINEAGE_HEADERS, DEAD_LETTER_HEADERS } from './runtime/lineage.ts';
 export type { Clock } from './operators/operator.ts';
+export type { DeliveryMode } from './runtime/output.ts';

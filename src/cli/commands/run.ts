@@ -9,11 +9,11 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { ConfigError, describeUnknown } from '../../errors.ts';
-import { formatStatus, isJobDefinition, startJob, type JobDefinition } from '../../engine/index.ts';
+import { formatStatus, isJobDefinition, startJob, type DeliveryMode, type JobDefinition } from '../../engine/index.ts';
 import { describeJob } from '../../engine/api/job.ts';
 import type { JobSnapshot } from '../../engine/snapshot/model.ts';
 import { prepareRestore, type PreparedRestore } from '../../engine/runtime/restore-source.ts';
-import { recoverCheckpoints, type Delivery, type Recovery } from '../../engine/checkpoint/coordinator.ts';
+import { recoverCheckpoints, type Recovery } from '../../engine/checkpoint/coordinator.ts';
 import { writeSavepoint } from '../../engine/savepoint/write.ts';
 import { assertNameFree, startControlServer } from '../../server/control-server.ts';
 import { defaultJobsDir } from '../../server/job-directory.ts';
@@ -68,12 +68,12 @@ async function saveTo(dir: string, snap: JobSnapshot): Promise<{ path: string; b
   return { path: written.dir, bytes: written.bytes, sourceOffsets: snap.sourceOffsets };
 }
 
-function validated(o: RunFlags): { parallelism?: number; delivery: Delivery | undefined; intervalMs: number; retained: number } {
+function validated(o: RunFlags): { parallelism?: number; delivery: DeliveryMode | undefined; intervalMs: number; retained: number } {
   const parallelism = o.parallelism === undefined ? undefined : parseCount('--parallelism', o.parallelism);
   if (o.delivery !== undefined && o.delivery !== 'exactly-once' && o.delivery !== 'at-least-once') {
     throw new ConfigError('RUN_BAD_DELIVERY', `--delivery must be exactly-once or at-least-once, not "${o.delivery}".`);
   }
-  const delivery = o.delivery as Delivery | undefined;
+  const delivery = o.delivery as DeliveryMode | undefined;
   if (delivery === 'exactly-once' && o.checkpointDir === undefined) {
     throw new ConfigError('RUN_EXACTLY_ONCE_NEEDS_CHECKPOINTS', 'Exactly-once output commits at checkpoints, so it needs --checkpoint-dir.', { hint: 'Add --checkpoint-dir DIR (and optionally --checkpoint-interval 10s).' });
   }

@@ -28,7 +28,7 @@ import { describeJob } from '../../engine/index.ts';
 import { planRestore } from '../../engine/restore/plan.ts';
 import { readDelta, readDeltaSummary } from '../../engine/runtime/delta-file.ts';
 import { composeSnapshot } from '../../engine/runtime/delta.ts';
-import type { DeltaStopResult, EngineAdapter, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult } from '../adapter.ts';
+import type { DeltaStopResult, EngineAdapter, FastColdHandoff, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult, WarmHandoff } from '../adapter.ts';
 import { loadJobModule } from './load-job.ts';
 import { deltaBeside, savepointOnDisk, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from './protocol.ts';
 
@@ -56,7 +56,7 @@ interface FinalRecord {
 /** How long a cancel waits for the host to answer before stopping it by its pid. */
 const CANCEL_ASK_MS = 30_000;
 
-export class EmbeddedAdapter implements EngineAdapter {
+export class EmbeddedAdapter implements EngineAdapter, WarmHandoff, FastColdHandoff {
   readonly engine = 'embedded' as const;
   readonly jobsDir: string;
   private readonly dir: (sub: string) => string;

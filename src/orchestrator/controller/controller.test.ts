@@ -5,20 +5,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeploymentController, furthest } from './controller.ts';
+import { DeploymentController } from './controller.ts';
+import { furthest } from './warm-handoff.ts';
 import type { Clock, CutoverPort } from './ports.ts';
 import { MemoryDeploymentStore } from '../store/port.ts';
 import type { TransitionEntry } from '../lifecycle/model.ts';
 import { SPEC as spec } from '../lifecycle/test-support.ts';
 import { silentLogger } from '../../logger.ts';
 import { PromotionError } from '../../errors.ts';
-import type { EngineAdapter, JobStatus, SavepointResult } from '../../engines/adapter.ts';
+import type { EngineAdapter, FastColdHandoff, JobStatus, SavepointResult, WarmHandoff } from '../../engines/adapter.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
 
 class Crash extends Error {}
 
 /** Survives "controller restarts" like a real engine process would; acts once per requestId. */
-class FakeEngine implements EngineAdapter {
+class FakeEngine implements EngineAdapter, WarmHandoff, FastColdHandoff {
   readonly engine = 'embedded' as const;
   readonly actions: string[] = [];
   private readonly seen = new Map<string, unknown>();
@@ -74,7 +75,7 @@ class FakeEngine implements EngineAdapter {
     });
   }
 
-  async prepareStandby(r: Parameters<EngineAdapter['prepareStandby']>[0]) {
+  async prepareStandby(r: Parameters<FastColdHandoff['prepareStandby']>[0]) {
     return this.once(r.requestId, `standby ${r.jobId}`, () => {
       if (!this.jobs.has(r.jobId)) this.jobs.set(r.jobId, { sink: r.sinkTopic, state: 'standby', pos: 0 });
       return { jobId: r.jobId };
