@@ -208,7 +208,7 @@ export function registerCanary(program: Command, run: Run): void {
           if (o.from !== 'earliest' && o.from !== 'latest') throw new ConfigError('CLI_BAD_FROM', `--from ${o.from} is not earliest or latest.`);
           const a = spec.authoritative;
           const jobId = a.jobId;
-          await orch.engine.start({ requestId: `launch/${jobId}/${Date.now()}`, jobId, job: a.job, parallelism: Number(o.parallelism), inputs: spec.inputs, from: { input: o.from }, sinkTopic: a.output, identity: `pitlane.${spec.name}.${jobId}`, delivery: { mode: spec.delivery.mode, commitIntervalMs: spec.delivery.commitInterval } });
+          await orch.engine.start({ requestId: `launch/${jobId}/${Date.now()}`, jobId, job: a.job, parallelism: Number(o.parallelism), inputs: spec.inputs, from: { input: o.from }, sinkTopic: a.output, identity: `pitlane.${spec.name}.${jobId}`, delivery: spec.delivery });
           const s = await orch.engine.status(jobId);
           emit(s, o, () => `${jobId} ${s.state}: ${a.job} → ${a.output} (log ${orch.engine.logFile(jobId)})`);
         }),

@@ -116,12 +116,12 @@ test('YAML syntax errors give line and column', () => {
 });
 
 test('delivery: exactly-once by default, at-least-once as an option, commit interval bounded', () => {
-  const cases: [string, { mode: string; commitInterval: number } | RegExp][] = [
-    ['', { mode: 'exactly-once', commitInterval: 500 }],
-    ['delivery: at-least-once', { mode: 'at-least-once', commitInterval: 500 }],
-    ['delivery: exactly-once', { mode: 'exactly-once', commitInterval: 500 }],
-    ['delivery: { commitInterval: 2s }', { mode: 'exactly-once', commitInterval: 2000 }],
-    ['delivery: { mode: at-least-once, commitInterval: 100ms }', { mode: 'at-least-once', commitInterval: 100 }],
+  const cases: [string, { mode: string; commitIntervalMs: number } | RegExp][] = [
+    ['', { mode: 'exactly-once', commitIntervalMs: 500 }],
+    ['delivery: at-least-once', { mode: 'at-least-once', commitIntervalMs: 500 }],
+    ['delivery: exactly-once', { mode: 'exactly-once', commitIntervalMs: 500 }],
+    ['delivery: { commitInterval: 2s }', { mode: 'exactly-once', commitIntervalMs: 2000 }],
+    ['delivery: { mode: at-least-once, commitInterval: 100ms }', { mode: 'at-least-once', commitIntervalMs: 100 }],
     ['delivery: { mode: twice }', /delivery\.mode .*must be "exactly-once" \(default\) or "at-least-once"/],
     ['delivery: { commitInterval: 5m }', /delivery\.commitInterval .*from 10ms to 30s/],
     ['delivery: { commitInterval: 1ms }', /delivery\.commitInterval .*from 10ms to 30s/],
