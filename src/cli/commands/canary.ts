@@ -72,6 +72,7 @@ export function registerCanary(program: Command, run: Run): void {
       withOrchestrator(ctx, o, async (orch) => {
         const spec = await loadDeploymentSpec(file);
         compareConfigOf(spec, `${file} (analysis)`); // checks are validated before anything is forked
+        orch.controller.plan(spec); // and the promotion against what the engines can do
         const kafka = ctx.kafka().kafka;
         // Managed jobs retry an unreachable topic for a while (they ride through broker
         // restarts), so a missing canary topic is caught here, before anything is forked.

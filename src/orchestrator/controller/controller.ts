@@ -16,10 +16,11 @@
  */
 import { PromotionError, describeUnknown, isPitlaneError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import type { EngineAdapter } from '../../engines/adapter.ts';
+import { capabilitiesOf, type EngineAdapter } from '../../engines/adapter.ts';
 import type { DeploymentSpec } from '../spec/schema.ts';
-import { newDeployment, type Deployment, type DeploymentEvent, type Effect, type EffectResult, type PendingEffect, type TransitionEntry } from '../lifecycle/model.ts';
+import { newDeployment, type Deployment, type DeploymentEvent, type Effect, type EffectResult, type PendingEffect, type PromotionPlan, type TransitionEntry } from '../lifecycle/model.ts';
 import { transition } from '../lifecycle/transition.ts';
+import { requirePromotionPlan } from '../lifecycle/plans.ts';
 import type { DeploymentStore } from '../store/port.ts';
 import type { AnalysisPort, Clock, CutoverPort } from './ports.ts';
 import { firstOutputOf, startRequest, warmHandoffOf } from './job-calls.ts';
@@ -54,15 +55,27 @@ export class DeploymentController {
     this.strategies = [warmHandoff(ports), coldHandoff(ports), consumerCutover(ports)];
   }
 
-  /** Records a new deployment (Pending); refused while one of that name is in flight. */
+  /**
+   * The promotion plan this orchestrator's engines can carry out for `spec`, or a
+   * ConfigError (SPEC_PROMOTION_UNSUPPORTED) naming each key to change. Pure: a
+   * command calls it before it creates or starts anything.
+   */
+  plan(spec: DeploymentSpec): PromotionPlan {
+    // One adapter runs both of a deployment's jobs today; each role asks its own engine.
+    const engine = capabilitiesOf(this.deps.engine);
+    return requirePromotionPlan(spec, { authoritative: engine, candidate: engine });
+  }
+
+  /** Records a new deployment (Pending) with its plan; refused while one of that name is in flight. */
   async create(spec: DeploymentSpec): Promise<Deployment> {
+    const plan = this.plan(spec);
     const existing = await this.deps.store.load(spec.name);
     if (existing && (!REUSABLE.has(existing.phase) || existing.pending.length > 0)) {
       throw new PromotionError('DEPLOYMENT_EXISTS', `A deployment named ${spec.name} is already ${existing.phase} (revision ${existing.revision}).`, {
         hint: `Follow it with \`pitlane canary status ${spec.name}\`, or abort it before starting a new one.`,
       });
     }
-    const d = newDeployment(spec, this.deps.clock.now(), existing);
+    const d = newDeployment(spec, this.deps.clock.now(), existing, plan);
     await this.append(existing, d, { type: 'create' });
     return d;
   }
