@@ -1,11 +1,12 @@
 /**
  * End to end through the CLI: a candidate whose state cannot take the savepoint
  * is refused by the preflight — before anything is stopped — and a candidate that
- * crashes at start ends the fork; in both cases the authoritative job runs on.
+ * crashes at start ends the fork; in both cases the authoritative job runs on. A
+ * spec naming an engine pitlane cannot run is refused before anything runs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canaryHarness } from './canary-harness.ts';
@@ -69,4 +70,19 @@ test('a candidate that crashes at start aborts the fork; the authoritative job r
   assert.match(d.abort?.reason ?? '', /candidate crashed while loading|preflight|startJob/);
   const s = await h.status();
   assert.equal(new Map(s.jobs.map((j) => [j.jobId, j.state])).get(h.name), 'running');
+});
+
+test('engine: flink is refused by canary launch and canary start before anything runs', { timeout: 120_000 }, async (t) => {
+  const h = await canaryHarness(t, 'flink');
+  const file = h.spec();
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^(authoritative: \{.*) \}$/m, '$1, engine: flink }'));
+  for (const command of ['launch', 'start']) {
+    const r = await h.cli(['canary', command, file]);
+    assert.equal(r.code, 3, `${command}: ${r.err}`);
+    assert.match(r.err, /^error \[SPEC_ENGINE_UNAVAILABLE\]: .*\.yaml asks for an engine pitlane cannot run yet:\n {2}authoritative\.engine \(line 3, col \d+\): flink is not available yet: this version of pitlane has no Flink engine adapter yet\n {2}→ Run the jobs on the embedded engine meanwhile/, command);
+  }
+  const status = await h.cli(['canary', 'status', h.name]);
+  assert.match(status.err, /DEPLOYMENT_NOT_FOUND/, 'no deployment was recorded');
+  const jobs = join(h.dir, 'state', 'jobs');
+  assert.deepEqual(existsSync(jobs) ? readdirSync(jobs) : [], [], 'no job was started');
 });

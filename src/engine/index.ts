@@ -21,7 +21,7 @@ export type { Clock } from '../clock.ts';
 
 // Restoring and checkpointing a running job.
 export { prepareRestore, type PreparedRestore } from './runtime/restore-source.ts';
-export { recoverCheckpoints, type Delivery, type Recovery } from './checkpoint/coordinator.ts';
+export { recoverCheckpoints, type Recovery } from './checkpoint/coordinator.ts';
 export { openExactlyOnceOutput, type OutputChannel } from './runtime/output.ts';
 
 // Snapshots and savepoints (design.md §4, docs/savepoints.md).
@@ -35,3 +35,4 @@ export { syntheticSnapshot, profileState } from './savepoint/synthetic.ts';
 // Deltas: the keys changed since a tracked savepoint (a cold handoff's standby applies one).
 export { composeSnapshot, deltaKeyCount, type JobDelta } from './runtime/delta.ts';
 export { readDelta, readDeltaSummary, writeDelta } from './runtime/delta-file.ts';
+export type { DeliveryMode } from './runtime/output.ts';

@@ -74,6 +74,7 @@ export function registerCanary(program: Command, run: Run): void {
       withOrchestrator(ctx, o, async (orch) => {
         const spec = await loadDeploymentSpec(file);
         compareConfigOf(spec, `${file} (analysis)`); // checks are validated before anything is forked
+        orch.controller.plan(spec); // and the promotion against what the engines can do
         const kafka = ctx.kafka().kafka;
         // Managed jobs retry an unreachable topic for a while (they ride through broker
         // restarts), so a missing canary topic is caught here, before anything is forked.
@@ -210,7 +211,7 @@ export function registerCanary(program: Command, run: Run): void {
           if (o.from !== 'earliest' && o.from !== 'latest') throw new ConfigError('CLI_BAD_FROM', `--from ${o.from} is not earliest or latest.`);
           const a = spec.authoritative;
           const jobId = a.jobId;
-          await orch.engine.start({ requestId: `launch/${jobId}/${Date.now()}`, jobId, job: a.job, parallelism: Number(o.parallelism), inputs: spec.inputs, from: { input: o.from }, sinkTopic: a.output, identity: `pitlane.${spec.name}.${jobId}`, delivery: { mode: spec.delivery.mode, commitIntervalMs: spec.delivery.commitInterval } });
+          await orch.engine.start({ requestId: `launch/${jobId}/${Date.now()}`, jobId, job: a.job, parallelism: Number(o.parallelism), inputs: spec.inputs, from: { input: o.from }, sinkTopic: a.output, identity: `pitlane.${spec.name}.${jobId}`, delivery: spec.delivery });
           const s = await orch.engine.status(jobId);
           emit(s, o, () => `${jobId} ${s.state}: ${a.job} → ${a.output} (log ${orch.engine.logFile(jobId)})`);
         }),

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
 import { ConfigError, describeUnknown } from '../../errors.ts';
-import { describeJob, formatStatus, isJobDefinition, prepareRestore, recoverCheckpoints, startJob, writeSavepoint, type Delivery, type JobDefinition, type JobSnapshot, type PreparedRestore, type Recovery } from '../../engine/index.ts';
+import { describeJob, formatStatus, isJobDefinition, prepareRestore, recoverCheckpoints, startJob, writeSavepoint, type DeliveryMode, type JobDefinition, type JobSnapshot, type PreparedRestore, type Recovery } from '../../engine/index.ts';
 import { assertNameFree, startControlServer } from '../../server/control-server.ts';
 import { defaultJobsDir } from '../../server/job-directory.ts';
 import type { CliContext } from '../context.ts';
@@ -63,12 +63,12 @@ async function saveTo(dir: string, snap: JobSnapshot): Promise<{ path: string; b
   return { path: written.dir, bytes: written.bytes, sourceOffsets: snap.sourceOffsets };
 }
 
-function validated(o: RunFlags): { parallelism?: number; delivery: Delivery | undefined; intervalMs: number; retained: number } {
+function validated(o: RunFlags): { parallelism?: number; delivery: DeliveryMode | undefined; intervalMs: number; retained: number } {
   const parallelism = o.parallelism === undefined ? undefined : parseCount('--parallelism', o.parallelism);
   if (o.delivery !== undefined && o.delivery !== 'exactly-once' && o.delivery !== 'at-least-once') {
     throw new ConfigError('RUN_BAD_DELIVERY', `--delivery must be exactly-once or at-least-once, not "${o.delivery}".`);
   }
-  const delivery = o.delivery as Delivery | undefined;
+  const delivery = o.delivery as DeliveryMode | undefined;
   if (delivery === 'exactly-once' && o.checkpointDir === undefined) {
     throw new ConfigError('RUN_EXACTLY_ONCE_NEEDS_CHECKPOINTS', 'Exactly-once output commits at checkpoints, so it needs --checkpoint-dir.', { hint: 'Add --checkpoint-dir DIR (and optionally --checkpoint-interval 10s).' });
   }

@@ -32,12 +32,10 @@ import { ConfigError, RestoreIncompatibleError, isPitlaneError } from '../../err
 import type { KafkaPort } from '../../kafka/port.ts';
 import type { Logger } from '../../logger.ts';
 import type { CommitHooks } from '../runtime/runner.ts';
-import { openAtLeastOnceOutput, openExactlyOnceOutput, type OutputChannel } from '../runtime/output.ts';
+import { openAtLeastOnceOutput, openExactlyOnceOutput, type DeliveryMode, type OutputChannel } from '../runtime/output.ts';
 import { listCheckpoints, readable, removeCheckpoint, removeTemporaries, writeCheckpoint, type CheckpointRef } from './store.ts';
 import { sleep } from '../../clock.ts';
 import { writeFileAtomic } from '../../files.ts';
-
-export type Delivery = 'exactly-once' | 'at-least-once';
 
 export interface CheckpointConfig {
   /** The running instance's name (also the control-channel name): ids and groups derive from it. */
@@ -45,7 +43,7 @@ export interface CheckpointConfig {
   readonly dir: string;
   readonly intervalMs: number;
   readonly retained: number;
-  readonly delivery: Delivery;
+  readonly delivery: DeliveryMode;
   /** The job's first input topic: partition 0 carries the committed checkpoint id (exactly-once). */
   readonly anchorTopic?: string;
   /**

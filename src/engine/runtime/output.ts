@@ -23,8 +23,11 @@ import type { KafkaPort, OutgoingRecord, ProducerHandle, Transaction } from '../
 import { JobFailedError, describeUnknown, isPitlaneError } from '../../errors.ts';
 import { sleep } from '../../clock.ts';
 
+/** The output guarantee of a job's sink: Kafka transactions committed at commit points, or an idempotent producer. */
+export type DeliveryMode = 'exactly-once' | 'at-least-once';
+
 export interface OutputChannel {
-  readonly mode: 'at-least-once' | 'exactly-once';
+  readonly mode: DeliveryMode;
   send(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
   /**
    * Ends the current unit of output, after every send called before it. `before`

@@ -24,7 +24,7 @@ import { isAlive, isOurProcess, stopPid, tailFile } from '../../process/index.ts
 import { callJob } from '../../server/control-client.ts';
 import { readEntry } from '../../server/job-directory.ts';
 import { composeSnapshot, describeJob, planRestore, readDelta, readDeltaSummary, readSavepoint, readSavepointMetadata, writeSavepoint } from '../../engine/index.ts';
-import type { DeltaStopResult, EngineAdapter, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult } from '../adapter.ts';
+import type { DeltaStopResult, EngineAdapter, FastColdHandoff, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult, WarmHandoff } from '../adapter.ts';
 import { loadJobModule } from './load-job.ts';
 import { deltaBeside, savepointOnDisk, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from './protocol.ts';
 import { sleep } from '../../clock.ts';
@@ -53,7 +53,7 @@ interface FinalRecord {
 /** How long a cancel waits for the host to answer before stopping it by its pid. */
 const CANCEL_ASK_MS = 30_000;
 
-export class EmbeddedAdapter implements EngineAdapter {
+export class EmbeddedAdapter implements EngineAdapter, WarmHandoff, FastColdHandoff {
   readonly engine = 'embedded' as const;
   readonly jobsDir: string;
   private readonly dir: (sub: string) => string;

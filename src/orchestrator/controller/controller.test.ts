@@ -5,21 +5,22 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeploymentController, furthest } from './controller.ts';
+import { DeploymentController } from './controller.ts';
+import { furthest } from './warm-handoff.ts';
 import type { Clock } from '../../clock.ts';
 import type { CutoverPort } from './ports.ts';
 import { MemoryDeploymentStore } from '../store/port.ts';
 import type { TransitionEntry } from '../lifecycle/model.ts';
 import { SPEC as spec } from '../lifecycle/test-support.ts';
 import { silentLogger } from '../../logger.ts';
-import { PromotionError } from '../../errors.ts';
-import type { EngineAdapter, JobStatus, SavepointResult } from '../../engines/adapter.ts';
+import { ConfigError, PromotionError } from '../../errors.ts';
+import type { EngineAdapter, FastColdHandoff, JobStatus, SavepointResult, WarmHandoff } from '../../engines/adapter.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
 
 class Crash extends Error {}
 
 /** Survives "controller restarts" like a real engine process would; acts once per requestId. */
-class FakeEngine implements EngineAdapter {
+class FakeEngine implements EngineAdapter, WarmHandoff, FastColdHandoff {
   readonly engine = 'embedded' as const;
   readonly actions: string[] = [];
   private readonly seen = new Map<string, unknown>();
@@ -75,7 +76,7 @@ class FakeEngine implements EngineAdapter {
     });
   }
 
-  async prepareStandby(r: Parameters<EngineAdapter['prepareStandby']>[0]) {
+  async prepareStandby(r: Parameters<FastColdHandoff['prepareStandby']>[0]) {
     return this.once(r.requestId, `standby ${r.jobId}`, () => {
       if (!this.jobs.has(r.jobId)) this.jobs.set(r.jobId, { sink: r.sinkTopic, state: 'standby', pos: 0 });
       return { jobId: r.jobId };
@@ -153,7 +154,22 @@ const clock = (): Clock => {
   return { now: () => ++t };
 };
 
-function setup(extra = '') {
+/** The fake engine seen through the core port only: an engine with no capability at all. */
+function coreOnly(e: FakeEngine): EngineAdapter {
+  return {
+    engine: 'flink',
+    start: (r) => e.start(r),
+    savepoint: (j, r) => e.savepoint(j, r),
+    stopWithSavepoint: (j, r) => e.stopWithSavepoint(j, r),
+    cancel: (j, r) => e.cancel(j, r),
+    status: (j) => e.status(j),
+    watermark: () => e.watermark(),
+    metrics: () => e.metrics(),
+    preflight: () => e.preflight(),
+  };
+}
+
+function setup(extra = '', o: { coreOnly?: boolean } = {}) {
   const store = new CrashingStore();
   const engine = new FakeEngine();
   const cutovers: string[] = [];
@@ -163,7 +179,8 @@ function setup(extra = '') {
       return r.groups.map((g) => ({ groupId: g, offsets: [], forced: false }));
     },
   };
-  const controller = () => new DeploymentController({ store, engine, clock: clock(), logger: silentLogger(), cutover });
+  const port = o.coreOnly ? coreOnly(engine) : engine;
+  const controller = () => new DeploymentController({ store, engine: port, clock: clock(), logger: silentLogger(), cutover });
   return { store, engine, controller, cutovers, spec: spec(extra) };
 }
 
@@ -410,4 +427,49 @@ test('furthest takes the max offset per partition', () => {
     furthest([{ topic: 'a', partition: 1, offset: 5 }, { topic: 'a', partition: 0, offset: 9 }, { topic: 'a', partition: 1, offset: 7 }, { topic: 'a', partition: 0, offset: 3 }]),
     [{ topic: 'a', partition: 0, offset: 9 }, { topic: 'a', partition: 1, offset: 7 }],
   );
+});
+
+test('an engine without a capability: what needs it is refused at create, before anything is recorded or started', async () => {
+  const s = setup('', { coreOnly: true });
+  await assert.rejects(s.controller().create(s.spec), (e: unknown) => e instanceof ConfigError && e.code === 'SPEC_PROMOTION_UNSUPPORTED' && /warm handoff needs engines that can hold, run to offsets and switch its sink; the flink engine \(authoritative\) cannot/.test(e.message));
+  assert.equal(await s.store.load('fraud'), undefined);
+  assert.deepEqual(s.engine.actions, []);
+  const cold = setup('promotion: { mode: cold }', { coreOnly: true });
+  await assert.rejects(cold.controller().create(cold.spec), (e: unknown) => e instanceof ConfigError && /rollback\.keepSavepoint: a savepoint handoff rolls back/.test(e.message));
+});
+
+test('an engine without the fast cold handoff gets the plain one: stop with a full savepoint, then start from it', async () => {
+  const s = setup('promotion: { mode: cold }\nrollback: { keepSavepoint: false }', { coreOnly: true });
+  await toPassed(s);
+  assert.deepEqual((await s.store.load('fraud'))?.plan, { strategy: 'savepoint-handoff', mode: 'cold', fast: false });
+  const d = await s.controller().dispatch('fraud', { type: 'promote' });
+  assert.equal(d.phase, 'Promoted');
+  assert.deepEqual(d.promotion?.steps.map((x) => x.type), ['stopAnalysis', 'cancelJob', 'coldHandoff']);
+  assert.deepEqual(s.engine.actions.slice(-3), ['cancel fraud.candidate', 'stop fraud', 'start fraud.promoted→alerts']);
+  assert.equal(d.promotion?.steps.at(-1)?.result.standby, false);
+  assert.equal(d.jobs.live, 'fraud.promoted');
+});
+
+test('an engine without capabilities promotes and rolls back by consumer cutover', async () => {
+  const s = setup('promotion: { strategy: cutover, downstreamGroups: [billing] }', { coreOnly: true });
+  await toPassed(s);
+  const p = await s.controller().dispatch('fraud', { type: 'promote' });
+  assert.equal(p.activeTopic, 'alerts-canary');
+  const r = await s.controller().dispatch('fraud', { type: 'rollback' });
+  assert.equal(r.activeTopic, 'alerts');
+  assert.deepEqual(s.cutovers.map((c) => c.split(':')[1]), ['alerts→alerts-canary', 'alerts-canary→alerts']);
+});
+
+test('the embedded engine (every capability) records the plan its spec asks for', async (t) => {
+  const cases: [string, unknown][] = [
+    ['', { strategy: 'savepoint-handoff', mode: 'warm' }],
+    ['promotion: { mode: cold }', { strategy: 'savepoint-handoff', mode: 'cold', fast: true }],
+    ['promotion: { strategy: cutover, downstreamGroups: [billing] }', { strategy: 'cutover' }],
+  ];
+  for (const [extra, plan] of cases) {
+    await t.test(extra || 'warm', async () => {
+      const s = setup(extra);
+      assert.deepEqual((await s.controller().create(s.spec)).plan, plan);
+    });
+  }
 });

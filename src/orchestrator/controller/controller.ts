@@ -16,16 +16,19 @@
  */
 import { PromotionError, StoreError, describeUnknown, isPitlaneError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import type { EngineAdapter } from '../../engines/adapter.ts';
-import type { TopicPartitionOffset } from '../../kafka/port.ts';
-import { partitionKey } from '../../kafka/partition-key.ts';
+import { capabilitiesOf, type EngineAdapter } from '../../engines/adapter.ts';
 import type { DeploymentSpec } from '../spec/schema.ts';
-import { newDeployment, type Deployment, type DeploymentEvent, type EffectResult, type PendingEffect, type TransitionEntry } from '../lifecycle/model.ts';
+import { newDeployment, type Deployment, type DeploymentEvent, type Effect, type EffectResult, type PendingEffect, type PromotionPlan, type TransitionEntry } from '../lifecycle/model.ts';
 import { transition } from '../lifecycle/transition.ts';
+import { requirePromotionPlan } from '../lifecycle/plans.ts';
 import type { DeploymentStore } from '../store/port.ts';
 import type { Clock } from '../../clock.ts';
 import type { AnalysisPort, CutoverPort } from './ports.ts';
-import { coldHandoff, deliveryOf, firstOutputOf, restoreStandby } from './handoff.ts';
+import { firstOutputOf, startRequest, warmHandoffOf } from './job-calls.ts';
+import type { PromotionStrategy } from './strategy.ts';
+import { warmHandoff } from './warm-handoff.ts';
+import { coldHandoff } from './cold-handoff.ts';
+import { consumerCutover } from './consumer-cutover.ts';
 
 export interface ControllerDeps {
   readonly store: DeploymentStore;
@@ -45,17 +48,35 @@ export interface ControllerDeps {
 const REUSABLE = new Set(['Aborted', 'RolledBack', 'Promoted']);
 
 export class DeploymentController {
-  constructor(private readonly deps: ControllerDeps) {}
+  /** The performers of the promotion strategies' own steps (strategy.ts). */
+  private readonly strategies: readonly PromotionStrategy[];
 
-  /** Records a new deployment (Pending); refused while one of that name is in flight. */
+  constructor(private readonly deps: ControllerDeps) {
+    const ports = { engine: deps.engine, clock: deps.clock, logger: deps.logger, cutover: deps.cutover };
+    this.strategies = [warmHandoff(ports), coldHandoff(ports), consumerCutover(ports)];
+  }
+
+  /**
+   * The promotion plan this orchestrator's engines can carry out for `spec`, or a
+   * ConfigError (SPEC_PROMOTION_UNSUPPORTED) naming each key to change. Pure: a
+   * command calls it before it creates or starts anything.
+   */
+  plan(spec: DeploymentSpec): PromotionPlan {
+    // One adapter runs both of a deployment's jobs today; each role asks its own engine.
+    const engine = capabilitiesOf(this.deps.engine);
+    return requirePromotionPlan(spec, { authoritative: engine, candidate: engine });
+  }
+
+  /** Records a new deployment (Pending) with its plan; refused while one of that name is in flight. */
   async create(spec: DeploymentSpec): Promise<Deployment> {
+    const plan = this.plan(spec);
     const existing = await this.deps.store.load(spec.name);
     if (existing && (!REUSABLE.has(existing.phase) || existing.pending.length > 0)) {
       throw new PromotionError('DEPLOYMENT_EXISTS', `A deployment named ${spec.name} is already ${existing.phase} (revision ${existing.revision}).`, {
         hint: `Follow it with \`pitlane canary status ${spec.name}\`, or abort it before starting a new one.`,
       });
     }
-    const d = newDeployment(spec, this.deps.clock.now(), existing);
+    const d = newDeployment(spec, this.deps.clock.now(), existing, plan);
     await this.append(existing, d, { type: 'create' });
     return d;
   }
@@ -113,7 +134,7 @@ export class DeploymentController {
         continue;
       }
       d = r.next;
-      if (event.type === 'effectDone' && head.effect.type === 'coldHandoff') await this.discardHandoffArtefacts(d.name, event.result);
+      if (event.type === 'effectDone') await this.strategyOf(head.effect)?.recorded?.(head.effect, event.result, d);
       if (event.type === 'effectFailed' && d.pending[0]?.id === head.id) {
         throw new PromotionError('DEPLOYMENT_STEP_FAILED', `${d.name}: ${head.effect.type} failed: ${event.error.message}`, {
           retriable: event.error.retriable,
@@ -125,24 +146,10 @@ export class DeploymentController {
     return d;
   }
 
-  /**
-   * Once a cold handoff is recorded done it never runs again, so its base savepoint
-   * and delta (tens of MB at a million keys) can go; the full savepoint stays for
-   * rollback. Best effort: a failure only leaves files behind, and says where.
-   */
-  private async discardHandoffArtefacts(name: string, result: EffectResult): Promise<void> {
-    const delta = result.delta;
-    const paths = [delta?.location, delta?.base].filter((p): p is string => p !== undefined && p !== result.savepoint?.location);
-    if (paths.length === 0 || !this.deps.engine.discard) return;
-    await this.deps.engine.discard(paths).catch((e: unknown) => this.deps.logger.warn({ deployment: name, paths, err: describeUnknown(e) }, 'could not delete the cold handoff base savepoint and delta; `pitlane savepoint dispose` removes them'));
-  }
-
-  private firstOutput(jobId: string): Promise<number | undefined> {
-    return firstOutputOf(this.deps.engine, jobId, this.deps.clock);
-  }
-
   /** Performs one effect through the ports; the effect id is the requestId everywhere. */
   private async perform({ id, effect }: PendingEffect, d: Deployment): Promise<EffectResult> {
+    const strategy = this.strategyOf(effect);
+    if (strategy) return strategy.perform(id, effect, d);
     const { engine } = this.deps;
     switch (effect.type) {
       case 'triggerSavepoint':
@@ -150,9 +157,11 @@ export class DeploymentController {
       case 'preflight':
         return { report: await engine.preflight(effect.savepoint, { job: effect.job, parallelism: effect.parallelism, allowNonRestoredState: effect.allowNonRestoredState, inputs: d.spec.inputs, sinkTopic: d.spec.candidate.canary }) };
       case 'startJob': {
-        const started = await engine.start({ requestId: id, jobId: effect.jobId, job: effect.job, ...(effect.parallelism ? { parallelism: effect.parallelism } : {}), inputs: d.spec.inputs, from: effect.from, sinkTopic: effect.sinkTopic, identity: effect.identity, delivery: deliveryOf(d), ...(effect.holdAtStart ? { holdAtStart: true } : {}) });
+        // Held at start: the rollback of a handoff, which a runUntil then a switchSink follow.
+        if (effect.holdAtStart) warmHandoffOf(engine, 'a start held before its input');
+        const started = await engine.start({ ...startRequest(id, effect, effect.from, d), ...(effect.holdAtStart ? { holdAtStart: true } : {}) });
         // A job that takes over the authoritative topic ends the pit stop with its first write.
-        const firstOutputAt = effect.sinkTopic === d.spec.authoritative.output ? await this.firstOutput(effect.jobId) : undefined;
+        const firstOutputAt = effect.sinkTopic === d.spec.authoritative.output ? await firstOutputOf(engine, effect.jobId, this.deps.clock) : undefined;
         return { jobId: started.jobId, ...(firstOutputAt !== undefined ? { firstOutputAt } : {}) };
       }
       case 'startAnalysis':
@@ -170,66 +179,22 @@ export class DeploymentController {
       case 'stopNoiseReplica':
         await engine.cancel(effect.jobId, { requestId: id });
         return {};
-      case 'alignJobs': {
-        // Each job first stops taking input where it is (a hold has no target to
-        // race against); then the one behind runs up to the furthest position of
-        // any, and the one ahead is already there. Both end held at the same offsets.
-        const held = await Promise.all(effect.jobIds.map((j) => engine.hold(j, { requestId: `${id}/hold/${j}` })));
-        const target = furthest(held.flatMap((h) => h.positions));
-        const holds = await Promise.all(effect.jobIds.map((j) => engine.runUntilOffsets(j, target, { requestId: `${id}/${j}` })));
-        const lastOutputAt = holds[0]?.lastOutputAt;
-        return { positions: target, ...(lastOutputAt !== undefined ? { lastOutputAt } : {}) };
-      }
-      case 'warmHandoff': {
-        // Sub-requests carry their own ids, so a resumed step repeats no action.
-        const jobs = [effect.from, effect.jobId];
-        const held = await Promise.all(jobs.map((j) => engine.hold(j, { requestId: `${id}/hold/${j}` })));
-        const target = furthest(held.flatMap((h) => h.positions));
-        const holds = await Promise.all(jobs.map((j) => engine.runUntilOffsets(j, target, { requestId: `${id}/until/${j}` })));
-        // Held at the target, the old job takes no more input; fencing its sink
-        // onto the canary topic means nothing it could still emit reaches the
-        // authoritative topic. Then the candidate takes over, and only then is
-        // the old job's (frozen) state written as the rollback savepoint — so the
-        // savepoint's size is not part of the pit stop.
-        await engine.switchSink(effect.from, effect.fence, { requestId: `${id}/fence`, keepHold: true });
-        const fencedAt = this.deps.clock.now();
-        const switched = await engine.switchSink(effect.jobId, effect.to, { requestId: `${id}/switch` });
-        const savepoint = await engine.stopWithSavepoint(effect.from, { requestId: `${id}/stop` });
-        const lastOutputAt = holds[0]?.lastOutputAt;
-        return { positions: target, savepoint, fencedAt, ...(lastOutputAt !== undefined ? { lastOutputAt } : {}), ...(switched.firstOutputAt !== undefined ? { firstOutputAt: switched.firstOutputAt } : {}) };
-      }
-      case 'prepareStandby': {
-        const { jobId, job, parallelism, sinkTopic, identity } = effect;
-        await engine.prepareStandby({ requestId: id, jobId, job, ...(parallelism ? { parallelism } : {}), inputs: d.spec.inputs, sinkTopic, identity, delivery: deliveryOf(d) });
-        return { jobId };
-      }
-      case 'restoreStandby':
-        return restoreStandby(engine, id, effect);
-      case 'coldHandoff':
-        return coldHandoff(engine, this.deps.clock, id, effect, d);
       case 'runUntil': {
-        const hold = await engine.runUntilOffsets(effect.jobId, effect.offsets, { requestId: id });
+        const hold = await warmHandoffOf(engine, effect.type).runUntilOffsets(effect.jobId, effect.offsets, { requestId: id });
         return { positions: hold.positions };
       }
       case 'switchSink': {
-        const r = await engine.switchSink(effect.jobId, effect.to, { requestId: id });
+        const r = await warmHandoffOf(engine, effect.type).switchSink(effect.jobId, effect.to, { requestId: id });
         return r.firstOutputAt !== undefined ? { firstOutputAt: r.firstOutputAt } : {};
       }
-      case 'cutoverGroups': {
-        if (!this.deps.cutover) throw new PromotionError('CUTOVER_UNAVAILABLE', 'This orchestrator was built without a cutover port.', { hint: 'Use the composition root that wires the Kafka cutover (createOrchestrator).' });
-        const { groups, from, to, force, timeoutMs } = effect;
-        return { groups: await this.deps.cutover.cutover({ requestId: id, groups, from, to, force, timeoutMs }) };
-      }
+      default:
+        // Every other step is a promotion strategy's own (strategyOf above).
+        throw new PromotionError('EFFECT_UNKNOWN', `${d.name}: no performer for the step ${effect.type}.`, { hint: 'This is a pitlane bug: every step the lifecycle plans has a performer.' });
     }
   }
-}
 
-export function furthest(positions: readonly TopicPartitionOffset[]): TopicPartitionOffset[] {
-  const max = new Map<string, TopicPartitionOffset>();
-  for (const p of positions) {
-    const k = partitionKey(p.topic, p.partition);
-    const cur = max.get(k);
-    if (!cur || p.offset > cur.offset) max.set(k, p);
+  /** The promotion strategy whose own step `effect` is, if any. */
+  private strategyOf(effect: Effect): PromotionStrategy | undefined {
+    return this.strategies.find((s) => s.steps.includes(effect.type));
   }
-  return [...max.values()].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
 }

@@ -140,6 +140,16 @@ export interface PitStop {
   readonly noWriterMs?: number;
 }
 
+/**
+ * How a deployment will be promoted (and rolled back), chosen at create from its
+ * spec and what its engines can do (plans.ts). `fast`: the cold handoff prepares
+ * the new job as a standby that restores ahead, and hands over a delta at the stop.
+ */
+export type PromotionPlan =
+  | { readonly strategy: 'cutover' }
+  | { readonly strategy: 'savepoint-handoff'; readonly mode: 'warm' }
+  | { readonly strategy: 'savepoint-handoff'; readonly mode: 'cold'; readonly fast: boolean };
+
 export interface Deployment {
   readonly name: string;
   /** Monotonic, +1 per stored transition; the store refuses any other next revision. */
@@ -148,6 +158,8 @@ export interface Deployment {
   readonly generation: number;
   readonly phase: Phase;
   readonly spec: DeploymentSpec;
+  /** Absent in records written before plans were recorded: see planOf (plans.ts). */
+  readonly plan?: PromotionPlan;
   readonly createdAt: number;
   readonly updatedAt: number;
   /** Engine job ids; `live` is the job that writes the authoritative topic now. */
@@ -203,14 +215,15 @@ export interface TransitionEntry {
 
 export const TERMINAL: readonly Phase[] = ['Aborted', 'RolledBack'];
 
-/** A fresh deployment record (not yet stored) for a validated spec. */
-export function newDeployment(spec: DeploymentSpec, now: number, previous?: Deployment): Deployment {
+/** A fresh deployment record (not yet stored) for a validated spec and the plan its engines can carry out. */
+export function newDeployment(spec: DeploymentSpec, now: number, previous?: Deployment, plan?: PromotionPlan): Deployment {
   return {
     name: spec.name,
     revision: (previous?.revision ?? 0) + 1,
     generation: (previous?.generation ?? 0) + 1,
     phase: 'Pending',
     spec,
+    ...(plan ? { plan } : {}),
     createdAt: now,
     updatedAt: now,
     jobs: { authoritative: spec.authoritative.jobId, candidate: `${spec.name}.candidate`, live: spec.authoritative.jobId },

@@ -1,11 +1,88 @@
 /**
- * The ordered steps of a promotion and of a rollback, one at a time. A step may
- * need the result of the one before (a cold handoff restores from the savepoint
- * the previous step took), so each call looks at the steps already done and
- * returns the next effect, or null when the sequence is complete. Pure.
+ * How a deployment is promoted and rolled back. First the plan: chosen from the
+ * spec and what the deployment's engines can do, once, when it is created — a
+ * spec asking for what they cannot do is refused then, naming why. Then its
+ * ordered steps, one at a time: a step may need the result of the one before (a
+ * cold handoff restores from the savepoint the previous step took), so each call
+ * looks at the steps already done and returns the next effect, or null when the
+ * sequence is complete. Pure.
  */
-import type { Deployment, Effect, PitStop, StepRecord } from './model.ts';
+import { ConfigError } from '../../errors.ts';
+import type { EngineCapabilities } from '../../engines/adapter.ts';
+import type { DeploymentSpec } from '../spec/schema.ts';
+import type { Deployment, Effect, PitStop, PromotionPlan, StepRecord } from './model.ts';
 import { identityOf, noiseReplicaOf } from './model.ts';
+
+/** What the engines running each of a deployment's jobs can do (engines/capabilities.ts). */
+export interface DeploymentEngines {
+  /** Runs the authoritative job, and restarts it on a rollback. */
+  readonly authoritative: EngineCapabilities;
+  /** Runs the candidate, and the job that takes over in a cold handoff. */
+  readonly candidate: EngineCapabilities;
+}
+
+export type PlanChoice = { readonly ok: true; readonly plan: PromotionPlan } | { readonly ok: false; readonly refusals: readonly string[] };
+
+const WARM = 'hold, run to offsets and switch its sink';
+const ROLES = ['authoritative', 'candidate'] as const;
+
+/**
+ * The plan for a spec on these engines, or why they cannot carry it out (one line
+ * per key to change). Rules:
+ * - cutover: any engine (it needs only the core; the groups move through Kafka);
+ * - warm handoff: both engines can hold, run to offsets and switch their sink;
+ * - a savepoint handoff (warm or cold) that keeps its rollback savepoint: the
+ *   authoritative engine can do the same, because the rollback restarts the old
+ *   version held, runs it up to where the new one stopped and then switches its sink;
+ * - cold handoff: any engine; it is fast (standby restored ahead, delta at the
+ *   stop) when both engines can do that and are one engine (a delta is only
+ *   readable by the engine that wrote it), else plain (full savepoint, new start).
+ */
+export function choosePromotionPlan(spec: DeploymentSpec, engines: DeploymentEngines): PlanChoice {
+  const refusals = refusalsOf(spec, engines);
+  return refusals.length > 0 ? { ok: false, refusals } : { ok: true, plan: planFor(spec, engines) };
+}
+
+function refusalsOf(spec: DeploymentSpec, engines: DeploymentEngines): string[] {
+  const p = spec.promotion;
+  if (p.strategy === 'cutover') return [];
+  if (p.mode === 'warm') {
+    return ROLES.filter((r) => !engines[r].warmHandoff).map(
+      (role) => `promotion.mode: a warm handoff needs engines that can ${WARM}; the ${engines[role].engine} engine (${role}) cannot. Use mode: cold (restore from the authoritative savepoint) or strategy: cutover.`,
+    );
+  }
+  if (spec.rollback.keepSavepoint && !engines.authoritative.warmHandoff) {
+    return [
+      `rollback.keepSavepoint: a savepoint handoff rolls back by restarting the previous version held, running it up to where the new one stopped and switching its sink, so the authoritative engine must ${WARM}; the ${engines.authoritative.engine} engine cannot. Use promotion.strategy: cutover (its rollback moves the consumer groups back), or keepSavepoint: false to promote without a rollback.`,
+    ];
+  }
+  return [];
+}
+
+function planFor(spec: DeploymentSpec, { authoritative: a, candidate: c }: DeploymentEngines): PromotionPlan {
+  const p = spec.promotion;
+  if (p.strategy === 'cutover') return { strategy: 'cutover' };
+  if (p.mode === 'warm') return { strategy: 'savepoint-handoff', mode: 'warm' };
+  return { strategy: 'savepoint-handoff', mode: 'cold', fast: a.fastColdHandoff && c.fastColdHandoff && a.engine === c.engine };
+}
+
+/** `choosePromotionPlan`, refusing with a ConfigError that names every key to change (`canary start`). */
+export function requirePromotionPlan(spec: DeploymentSpec, engines: DeploymentEngines): PromotionPlan {
+  const choice = choosePromotionPlan(spec, engines);
+  if (choice.ok) return choice.plan;
+  throw new ConfigError('SPEC_PROMOTION_UNSUPPORTED', `${spec.name}: its engines cannot promote it as the spec asks:\n${choice.refusals.map((r) => `  ${r}`).join('\n')}`, {
+    hint: 'Change the keys named above; nothing was started.',
+    data: { refusals: choice.refusals },
+  });
+}
+
+/** What the embedded engine can do: everything. It ran every deployment recorded before plans were. */
+const EMBEDDED: EngineCapabilities = { engine: 'embedded', warmHandoff: true, fastColdHandoff: true };
+
+/** The deployment's plan: as recorded at create, else (an older record) the plan on the embedded engine. */
+export function planOf(d: Pick<Deployment, 'spec' | 'plan'>): PromotionPlan {
+  return d.plan ?? planFor(d.spec, { authoritative: EMBEDDED, candidate: EMBEDDED });
+}
 
 function stepResult(steps: readonly StepRecord[], type: Effect['type']) {
   return steps.find((s) => s.type === type)?.result;
@@ -38,7 +115,8 @@ function promotionStep(d: Deployment): Effect | null {
   const i = p.steps.length;
   const auth = d.jobs.authoritative;
   const cand = d.jobs.candidate;
-  if (p.strategy === 'cutover') {
+  const plan = planOf(d);
+  if (plan.strategy === 'cutover') {
     // Groups move first; the old job keeps running until they have moved, so a
     // failed cutover leaves the old stream intact.
     const seq: (() => Effect)[] = [
@@ -48,7 +126,7 @@ function promotionStep(d: Deployment): Effect | null {
     ];
     return seq[i]?.() ?? null;
   }
-  if (p.mode === 'cold') {
+  if (plan.mode === 'cold') {
     const promoted = promotedJobId(d);
     const target = { jobId: promoted, job: s.candidate.job, parallelism: s.candidate.parallelism, sinkTopic: s.authoritative.output, identity: identityOf(d.name, promoted) };
     const stopped = stepResult(p.steps, 'stopWithSavepoint');
@@ -60,16 +138,22 @@ function promotionStep(d: Deployment): Effect | null {
     // and its CPU is better spent on the standby. The standby comes up and restores a
     // fresh (tracked) savepoint of the old job while the old job still writes; the
     // handoff (stop with the delta since → the standby applies it; the full savepoint
-    // after) is one step, so no store round trip lies inside the pit stop.
+    // after) is one step, so no store round trip lies inside the pit stop. Without
+    // the fast plan, the handoff stops the old job with a full savepoint and starts
+    // the new one from it.
     // Planned by step type, not index, so a record of the earlier plan (no
     // restoreStandby) resumes correctly: its coldHandoff simply has no base.
     if (stepResult(p.steps, 'coldHandoff')) return null;
     const allow = s.candidate.allowNonRestoredState;
-    const seq: [Effect['type'], () => Effect][] = [
-      ['stopAnalysis', () => ({ type: 'stopAnalysis' })],
-      ['cancelJob', () => ({ type: 'cancelJob', jobId: cand })],
+    type Step = [Effect['type'], () => Effect];
+    const standby: Step[] = [
       ['prepareStandby', () => ({ type: 'prepareStandby', ...target })],
       ['restoreStandby', () => ({ type: 'restoreStandby', from: auth, standby: { ...target, allowNonRestoredState: allow } })],
+    ];
+    const seq: Step[] = [
+      ['stopAnalysis', () => ({ type: 'stopAnalysis' })],
+      ['cancelJob', () => ({ type: 'cancelJob', jobId: cand })],
+      ...(plan.fast ? standby : []),
     ];
     const next = seq.find(([type]) => !stepResult(p.steps, type));
     if (next) return next[1]();

@@ -3,6 +3,7 @@
  * to promote it. Validated at the edge; inner code gets a `DeploymentSpec` with
  * every default filled in and every duration in milliseconds.
  */
+import type { Delivery } from '../../engines/adapter.ts';
 import { z } from 'zod';
 import { parseDuration } from '../../config/duration.ts';
 
@@ -94,17 +95,20 @@ const promotionSchema = z.strictObject({
 /**
  * The output guarantee of every job the deployment runs (authoritative via
  * `canary launch`, candidate, promoted, rollback). `delivery: at-least-once` is
- * shorthand for `{ mode: at-least-once }`.
+ * shorthand for `{ mode: at-least-once }`. Validated, it is the engines' own
+ * `Delivery` (the interval in milliseconds), so no caller converts it.
  */
 const deliverySchema = z.preprocess(
   (v) => (typeof v === 'string' ? { mode: v } : v),
-  z.strictObject({
-    mode: z.enum(['exactly-once', 'at-least-once'], { error: 'delivery.mode must be "exactly-once" (default) or "at-least-once"' }).prefault('exactly-once'),
-    /** exactly-once: output becomes visible at each commit; a transaction may stay open at most ~60 s. */
-    commitInterval: duration('delivery.commitInterval')
-      .refine((ms) => ms >= 10 && ms <= 30_000, 'delivery.commitInterval must be from 10ms to 30s (a transaction stays open until its commit; Kafka aborts one open longer than 60s)')
-      .prefault('500ms'),
-  }),
+  z
+    .strictObject({
+      mode: z.enum(['exactly-once', 'at-least-once'], { error: 'delivery.mode must be "exactly-once" (default) or "at-least-once"' }).prefault('exactly-once'),
+      /** exactly-once: output becomes visible at each commit; a transaction may stay open at most ~60 s. */
+      commitInterval: duration('delivery.commitInterval')
+        .refine((ms) => ms >= 10 && ms <= 30_000, 'delivery.commitInterval must be from 10ms to 30s (a transaction stays open until its commit; Kafka aborts one open longer than 60s)')
+        .prefault('500ms'),
+    })
+    .transform((d): Required<Delivery> => ({ mode: d.mode, commitIntervalMs: d.commitInterval })),
 );
 
 export const deploymentSpecSchema = z

@@ -1,39 +1,39 @@
 /**
- * The cold handoff's two steps as the controller performs them: restoring the
- * standby ahead of the stop, and the handoff itself (stop → start → rollback
- * savepoint). Every engine call carries its own requestId derived from the
- * effect id, so a resumed step repeats no action.
+ * The cold handoff (the Flink way): the old job stops with a savepoint and the new
+ * one starts from it, so it restores the authoritative state rather than keeping
+ * its shadow state. With the fast cold handoff capability (both engines), the new
+ * job is prepared as a standby and restores a tracked savepoint of the old one
+ * ahead of the stop; at the stop only the changes since (a delta) move. Every
+ * engine call carries its own requestId derived from the step's id, so a resumed
+ * step repeats no action.
  */
 import { PromotionError, describeUnknown, isPitlaneError } from '../../errors.ts';
-import { DEFAULT_DELIVERY, type Delivery, type EngineAdapter, type SavepointResult, type StartJobResult } from '../../engines/adapter.ts';
+import { hasFastColdHandoff, type SavepointResult, type StartJobRequest, type StartJobResult } from '../../engines/adapter.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
-import type { DeploymentSpec } from '../spec/schema.ts';
 import type { Deployment, Effect, EffectResult } from '../lifecycle/model.ts';
-import { sleep, type Clock } from '../../clock.ts';
+import { fastColdHandoffOf, firstOutputOf, standbyRequest, startRequest } from './job-calls.ts';
+import { notOwnStep, type PromotionStrategy, type StrategyPorts } from './strategy.ts';
 
-type ColdHandoff = Extract<Effect, { type: 'coldHandoff' }>;
-type RestoreStandby = Extract<Effect, { type: 'restoreStandby' }>;
-
-/** The output guarantee of the deployment's jobs (records stored before the key existed default). */
-export function deliveryOf(d: Deployment): Delivery {
-  const s = d.spec.delivery as DeploymentSpec['delivery'] | undefined;
-  return s ? { mode: s.mode, commitIntervalMs: s.commitInterval } : DEFAULT_DELIVERY;
-}
-
-/**
- * Polls a job's metrics for its first output visible to read_committed readers
- * (bounded: absent if none within the wait). The time itself is the job's own
- * record, so the polling interval does not change it; it only keeps the polls
- * from taking CPU from a job that has just started.
- */
-export async function firstOutputOf(engine: EngineAdapter, jobId: string, clock: Clock, waitMs = 10_000): Promise<number | undefined> {
-  const deadline = clock.now() + waitMs;
-  for (;;) {
-    const m = await engine.metrics(jobId).catch(() => undefined);
-    if (m?.firstOutputAt !== undefined) return m.firstOutputAt;
-    if (clock.now() > deadline) return undefined;
-    await sleep(10);
-  }
+export function coldHandoff(ports: StrategyPorts): PromotionStrategy {
+  return {
+    steps: ['prepareStandby', 'restoreStandby', 'coldHandoff'],
+    async perform(id, effect, d): Promise<EffectResult> {
+      switch (effect.type) {
+        case 'prepareStandby':
+          await fastColdHandoffOf(ports.engine, effect.type).prepareStandby(standbyRequest(id, effect, d));
+          return { jobId: effect.jobId };
+        case 'restoreStandby':
+          return restoreStandby(ports, id, effect);
+        case 'coldHandoff':
+          return handoff(ports, id, effect, d);
+        default:
+          throw notOwnStep('cold handoff', effect);
+      }
+    },
+    recorded: async (effect, result, d) => {
+      if (effect.type === 'coldHandoff') await discardArtefacts(ports, d.name, result);
+    },
+  };
 }
 
 /**
@@ -43,9 +43,9 @@ export async function firstOutputOf(engine: EngineAdapter, jobId: string, clock:
  * restores the full savepoint, as it always could. A standby that dies after this
  * step is found out at the handoff, which then falls back the same way.
  */
-export async function restoreStandby(engine: EngineAdapter, id: string, effect: RestoreStandby): Promise<EffectResult> {
+async function restoreStandby({ engine }: StrategyPorts, id: string, effect: Extract<Effect, { type: 'restoreStandby' }>): Promise<EffectResult> {
   const s = effect.standby;
-  if (!engine.restoreStandby || !engine.stopWithDelta) return {};
+  if (!hasFastColdHandoff(engine)) return {};
   const base = await engine.savepoint(effect.from, { requestId: `${id}/base`, trackChanges: true });
   try {
     await engine.restoreStandby(s.jobId, { requestId: `${id}/restore`, savepoint: base.location, allowNonRestoredState: s.allowNonRestoredState });
@@ -67,10 +67,9 @@ const offsetsText = (o: readonly TopicPartitionOffset[] | undefined) => (o ?? []
  * job restores it — the plain cold handoff. The new job starts only after the old
  * one answered its stop, so there is never a second writer.
  */
-export async function coldHandoff(engine: EngineAdapter, clock: Clock, id: string, effect: ColdHandoff, d: Deployment): Promise<EffectResult> {
+async function handoff({ engine, clock }: StrategyPorts, id: string, effect: Extract<Effect, { type: 'coldHandoff' }>, d: Deployment): Promise<EffectResult> {
   const t = effect.start;
-  const start = (from: Parameters<EngineAdapter['start']>[0]['from']): Promise<StartJobResult> =>
-    engine.start({ requestId: `${id}/start`, jobId: t.jobId, job: t.job, ...(t.parallelism ? { parallelism: t.parallelism } : {}), inputs: d.spec.inputs, from, sinkTopic: t.sinkTopic, identity: t.identity, delivery: deliveryOf(d) });
+  const start = (from: StartJobRequest['from']): Promise<StartJobResult> => engine.start(startRequest(`${id}/start`, t, from, d));
   // The old job has stopped: say so, and what brings a writer back.
   const startFailed = (location: string, offsets: readonly TopicPartitionOffset[] | undefined, e: unknown) =>
     new PromotionError('PROMOTION_COLD_START_FAILED', `${effect.from} stopped with savepoint ${location} (input offsets ${offsetsText(offsets)}), but ${t.jobId} did not start from it, so no job writes ${t.sinkTopic} now: ${describeUnknown(e)}`, {
@@ -79,7 +78,7 @@ export async function coldHandoff(engine: EngineAdapter, clock: Clock, id: strin
       hint: `Nothing is lost: the savepoint holds the state and the input position. Fix the cause, then \`pitlane canary resume ${d.name}\` starts ${t.jobId} from that savepoint (the stop is not repeated).`,
     });
 
-  if (effect.base === undefined || !engine.stopWithDelta) {
+  if (effect.base === undefined || !hasFastColdHandoff(engine)) {
     const savepoint = await engine.stopWithSavepoint(effect.from, { requestId: `${id}/stop` });
     let started: StartJobResult;
     try {
@@ -128,4 +127,16 @@ export async function coldHandoff(engine: EngineAdapter, clock: Clock, id: strin
     ...(stop.lastOutputAt !== undefined ? { lastOutputAt: stop.lastOutputAt } : {}),
     ...(firstOutputAt !== undefined ? { firstOutputAt } : {}),
   };
+}
+
+/**
+ * Once a cold handoff is recorded done it never runs again, so its base savepoint
+ * and delta (tens of MB at a million keys) can go; the full savepoint stays for
+ * rollback. Best effort: a failure only leaves files behind, and says where.
+ */
+async function discardArtefacts({ engine, logger }: StrategyPorts, name: string, result: EffectResult): Promise<void> {
+  const delta = result.delta;
+  const paths = [delta?.location, delta?.base].filter((p): p is string => p !== undefined && p !== result.savepoint?.location);
+  if (paths.length === 0 || !hasFastColdHandoff(engine)) return;
+  await engine.discard(paths).catch((e: unknown) => logger.warn({ deployment: name, paths, err: describeUnknown(e) }, 'could not delete the cold handoff base savepoint and delta; `pitlane savepoint dispose` removes them'));
 }
