@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { startControlServer } from '../src/server/control-server.ts';
+import { startControlServer } from '../src/engines/embedded/control/server.ts';
 import { repo, runCli } from './savepoint-runtime-support.ts';
 
 function cli(jobsDir: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {

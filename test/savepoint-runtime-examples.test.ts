@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { kafkaForTest, uniqueName, waitFor } from './support/kafka.ts';
 import { json, values, waitForRecords, readTopic } from './engine-harness.ts';
 import { cli, startRun, workspace, type Workspace, topicOf } from './savepoint-runtime-support.ts';
-import { callJob } from '../src/server/control-client.ts';
+import { callJob } from '../src/engines/embedded/control/client.ts';
 import type { JobStatus } from '../src/engine/index.ts';
 import { transformSavepoint } from '../src/engine/savepoint/index.ts';
 import type { Flag, Transaction } from '../examples/fraud/model.ts';

@@ -21,16 +21,16 @@ import type { Logger } from '../../logger.ts';
 import type { ConnectionConfig } from '../../config/connection.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
 import { isAlive, isOurProcess, stopPid, tailFile } from '../../dev/processes.ts';
-import { callJob } from '../../server/control-client.ts';
-import { readEntry } from '../../server/job-directory.ts';
+import { callJob } from './control/client.ts';
+import { readEntry } from './control/job-directory.ts';
 import { readSavepoint, readSavepointMetadata, writeSavepoint } from '../../engine/savepoint/index.ts';
 import { describeJob } from '../../engine/index.ts';
 import { planRestore } from '../../engine/restore/plan.ts';
 import { readDelta, readDeltaSummary } from '../../engine/runtime/delta-file.ts';
 import { composeSnapshot } from '../../engine/runtime/delta.ts';
 import type { DeltaStopResult, EngineAdapter, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult } from '../adapter.ts';
-import { loadJobModule } from './load-job.ts';
-import { deltaBeside, savepointOnDisk, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from './protocol.ts';
+import { loadJobModule } from './host/load-job.ts';
+import { deltaBeside, savepointOnDisk, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from './control/protocol.ts';
 
 export interface EmbeddedAdapterOptions {
   /** Root of the adapter's state: job configs and logs, savepoints, request outcomes. */
@@ -44,7 +44,7 @@ export interface EmbeddedAdapterOptions {
 }
 
 const safe = (id: string) => id.replace(/[^a-zA-Z0-9._-]/g, '_');
-const HOST_MAIN = fileURLToPath(new URL('./host-main.ts', import.meta.url));
+const HOST_MAIN = fileURLToPath(new URL('./host/host-main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

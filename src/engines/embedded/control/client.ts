@@ -1,7 +1,7 @@
 import { request } from 'node:http';
-import { PitlaneError, describeUnknown } from '../errors.ts';
+import { PitlaneError, describeUnknown } from '../../../errors.ts';
 import { listEntries, readEntry, removeEntry } from './job-directory.ts';
-import { isAlive } from '../dev/processes.ts';
+import { isAlive } from '../../../dev/processes.ts';
 
 /**
  * Calls a command on a running job by name through its control socket.

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive } from '../dev/processes.ts';
+import { isAlive } from '../../../dev/processes.ts';
 
 /**
  * Where running jobs announce themselves: one JSON file and one Unix socket per job

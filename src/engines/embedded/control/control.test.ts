@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startControlServer } from './control-server.ts';
-import { callJob } from './control-client.ts';
+import { startControlServer } from './server.ts';
+import { callJob } from './client.ts';
 import { listEntries, writeEntry } from './job-directory.ts';
-import { PitlaneError, PromotionError } from '../errors.ts';
+import { PitlaneError, PromotionError } from '../../../errors.ts';
 
 /** A temporary directory, removed after the test. */
 const tempDir = (t: TestContext) => {

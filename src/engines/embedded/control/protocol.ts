@@ -1,8 +1,8 @@
 /** What the embedded adapter and its job hosts exchange: the host's start config and its answers. */
-import type { ConnectionConfig } from '../../config/connection.ts';
-import type { TopicPartitionOffset } from '../../kafka/port.ts';
-import type { Delivery, InputStart, JobState, JobMetrics, SavepointResult } from '../adapter.ts';
-import { readSavepointMetadata } from '../../engine/savepoint/index.ts';
+import type { ConnectionConfig } from '../../../config/connection.ts';
+import type { TopicPartitionOffset } from '../../../kafka/port.ts';
+import type { Delivery, InputStart, JobState, JobMetrics, SavepointResult } from '../../adapter.ts';
+import { readSavepointMetadata } from '../../../engine/savepoint/index.ts';
 
 /** The answer for a savepoint already on disk (a repeated request, or a stop recorded late). */
 export async function savepointOnDisk(dir: string): Promise<SavepointResult> {
@@ -49,7 +49,7 @@ export interface HostConfig {
   readonly delivery?: Delivery | undefined;
   /** Extra job parameters (`env.param`); `input` and `output` are set from inputs and sinkTopic. */
   readonly params?: Readonly<Record<string, string>> | undefined;
-  /** Where the host announces itself (src/server job directory). */
+  /** Where the host announces itself (control/job-directory.ts). */
   readonly jobsDir: string;
   readonly connection: ConnectionConfig;
   readonly logLevel?: string | undefined;

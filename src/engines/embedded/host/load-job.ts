@@ -1,8 +1,8 @@
 /** Loads a job module (TypeScript through tsx, or JavaScript) and checks it default-exports a job. */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError, describeUnknown } from '../../errors.ts';
-import { isJobDefinition, type JobDefinition } from '../../engine/index.ts';
+import { ConfigError, describeUnknown } from '../../../errors.ts';
+import { isJobDefinition, type JobDefinition } from '../../../engine/index.ts';
 
 export async function loadJobModule(file: string): Promise<JobDefinition> {
   let mod: { default?: unknown };

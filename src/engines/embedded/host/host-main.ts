@@ -3,12 +3,12 @@
  * The embedded adapter spawns it detached, so it outlives the orchestrator.
  */
 import { readFileSync } from 'node:fs';
-import { createKafkaClients } from '../../kafka/index.ts';
-import { createLogger } from '../../logger.ts';
+import { createKafkaClients } from '../../../kafka/index.ts';
+import { createLogger } from '../../../logger.ts';
 import { loadJobModule } from './load-job.ts';
-import { describeUnknown } from '../../errors.ts';
+import { describeUnknown } from '../../../errors.ts';
 import { runJobHost } from './host.ts';
-import type { HostConfig } from './protocol.ts';
+import type { HostConfig } from '../control/protocol.ts';
 
 const file = process.argv[2];
 if (!file) {

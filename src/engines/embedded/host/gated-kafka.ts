@@ -14,7 +14,7 @@
  *
  * This is the real Kafka client underneath; nothing is faked.
  */
-import type { IncomingRecord, KafkaPort, ProducerHandle, ProducerOptions, ReadOptions, RecordBatch, RecordReader, TopicPartitionOffset } from '../../kafka/port.ts';
+import type { IncomingRecord, KafkaPort, ProducerHandle, ProducerOptions, ReadOptions, RecordBatch, RecordReader, TopicPartitionOffset } from '../../../kafka/port.ts';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;

@@ -2,7 +2,7 @@
  * The job host: one process per job the orchestrator manages. It runs the job on
  * the embedded engine (`startJob`, unchanged) over a gated Kafka client
  * (gated-kafka.ts) and answers the adapter through the local control channel
- * (src/server). Jobs live in their own processes so that a crash — or `kill -9` —
+ * (../control). Jobs live in their own processes so that a crash — or `kill -9` —
  * of the orchestrator never takes the jobs down: a restarted orchestrator finds
  * them by name and continues.
  *
@@ -18,25 +18,25 @@
  * control that promises committed output), and at once when the first output
  * reaches a topic, so a new writer becomes visible without waiting for the interval.
  *
- * Controls (host-job.ts once running): status, metrics, savepoint, hold, runUntil,
+ * Controls (managed-controls.ts once running): status, metrics, savepoint, hold, runUntil,
  * switchSink, resume, firstOutput, stop; before that: status, activate, stop.
  */
-import { PromotionError, describeUnknown } from '../../errors.ts';
-import type { Logger } from '../../logger.ts';
-import type { KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
-import type { SchemaRegistryPort } from '../../kafka/registry.ts';
+import { PromotionError, describeUnknown } from '../../../errors.ts';
+import type { Logger } from '../../../logger.ts';
+import type { KafkaPort, TopicPartitionOffset } from '../../../kafka/port.ts';
+import type { SchemaRegistryPort } from '../../../kafka/registry.ts';
 import { resolve } from 'node:path';
-import { buildJob, startJob, type JobDefinition, type RunningJob } from '../../engine/index.ts';
-import type { JobDelta } from '../../engine/runtime/delta.ts';
-import { readDelta } from '../../engine/runtime/delta-file.ts';
-import type { JobSnapshot } from '../../engine/snapshot/model.ts';
-import { prepareRestore } from '../../engine/runtime/restore-source.ts';
-import { openExactlyOnceOutput, type OutputChannel } from '../../engine/runtime/output.ts';
-import { startControlServer, type ControlServer } from '../../server/control-server.ts';
-import { DEFAULT_DELIVERY } from '../adapter.ts';
+import { buildJob, startJob, type JobDefinition, type RunningJob } from '../../../engine/index.ts';
+import type { JobDelta } from '../../../engine/runtime/delta.ts';
+import { readDelta } from '../../../engine/runtime/delta-file.ts';
+import type { JobSnapshot } from '../../../engine/snapshot/model.ts';
+import { prepareRestore } from '../../../engine/runtime/restore-source.ts';
+import { openExactlyOnceOutput, type OutputChannel } from '../../../engine/runtime/output.ts';
+import { startControlServer, type ControlServer } from '../control/server.ts';
+import { DEFAULT_DELIVERY } from '../../adapter.ts';
 import { gatedKafka, InputGate, type OutputTimes } from './gated-kafka.ts';
-import { hostedJobHandlers, type Handler } from './host-job.ts';
-import type { DeltaRef, HostConfig, HostStart, HostStatus } from './protocol.ts';
+import { hostedJobHandlers, type Handler } from './managed-controls.ts';
+import type { DeltaRef, HostConfig, HostStart, HostStatus } from '../control/protocol.ts';
 
 export interface HostDeps {
   readonly kafka: KafkaPort;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { PitlaneError, describeUnknown } from '../errors.ts';
-import { isAlive } from '../dev/processes.ts';
+import { PitlaneError, describeUnknown } from '../../../errors.ts';
+import { isAlive } from '../../../dev/processes.ts';
 import { readEntry, removeEntry, socketFile, writeEntry } from './job-directory.ts';
 
 export type ControlHandler = (body: Record<string, unknown>) => Promise<unknown>;

@@ -10,17 +10,17 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PromotionError } from '../../errors.ts';
-import type { Logger } from '../../logger.ts';
-import type { KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
-import type { RunningJob } from '../../engine/index.ts';
-import type { JobSnapshot } from '../../engine/snapshot/model.ts';
-import { writeSavepoint } from '../../engine/savepoint/index.ts';
-import { deltaKeyCount } from '../../engine/runtime/delta.ts';
-import { writeDelta } from '../../engine/runtime/delta-file.ts';
-import type { SavepointResult } from '../adapter.ts';
+import { PromotionError } from '../../../errors.ts';
+import type { Logger } from '../../../logger.ts';
+import type { KafkaPort, TopicPartitionOffset } from '../../../kafka/port.ts';
+import type { RunningJob } from '../../../engine/index.ts';
+import type { JobSnapshot } from '../../../engine/snapshot/model.ts';
+import { writeSavepoint } from '../../../engine/savepoint/index.ts';
+import { deltaKeyCount } from '../../../engine/runtime/delta.ts';
+import { writeDelta } from '../../../engine/runtime/delta-file.ts';
+import type { SavepointResult } from '../../adapter.ts';
 import type { InputGate, OutputTimes } from './gated-kafka.ts';
-import { savepointOnDisk, type DeltaRef, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from './protocol.ts';
+import { savepointOnDisk, type DeltaRef, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from '../control/protocol.ts';
 
 /**
  * After a stop with a delta, how long the full savepoint waits for the stop that
