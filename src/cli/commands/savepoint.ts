@@ -11,6 +11,8 @@ import { disposeSavepoint, inspectSavepoint, readSavepointMetadata, readStateLin
 import { planRestore, type RestorePlan } from '../../engine/restore/plan.ts';
 import { callJob } from '../../engines/embedded/control/client.ts';
 import { defaultJobsDir, readEntry } from '../../engines/embedded/control/job-directory.ts';
+import type { WrittenSavepoint } from '../../engines/embedded/control/protocol.ts';
+import type { SavepointResult } from '../../engines/adapter.ts';
 import { EXIT } from '../exit-codes.ts';
 import { emit, table } from '../output.ts';
 import type { CliContext } from '../context.ts';
@@ -187,7 +189,8 @@ export function registerSavepoint(program: Command, run: Run): void {
         const jobsDir = defaultJobsDir();
         // The directory is always named here: a job hosted by the orchestrator has no default of its own.
         const dir = o.dir !== undefined ? resolve(o.dir) : savepointPath(readEntry(jobsDir, name)?.savepointDir ?? DEFAULT_SAVEPOINT_BASE, name, Date.now());
-        const r = (await callJob(jobsDir, name, 'savepoint', { dir })) as { path?: string; location?: string } & Record<string, unknown>;
+        // A standalone job answers `path` (and bytes), a managed one `location` (protocol.ts).
+        const r: Partial<WrittenSavepoint & SavepointResult> = await callJob(jobsDir, name, 'savepoint', { dir });
         const { path, location, ...details } = r;
         const result = { job: name, path: path ?? location ?? dir, ...details };
         emit(result, o, () => result.path);

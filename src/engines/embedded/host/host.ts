@@ -1,264 +1,213 @@
 /**
- * The job host: one process per job the orchestrator manages. It runs the job on
- * the embedded engine (`startJob`, unchanged) over a gated Kafka client
- * (gated-kafka.ts) and answers the adapter through the local control channel
- * (../control). Jobs live in their own processes so that a crash — or `kill -9` —
- * of the orchestrator never takes the jobs down: a restarted orchestrator finds
- * them by name and continues.
+ * The job host: runs one job on the embedded engine and answers for it on the
+ * local control channel (../control). Both kinds of host run through here — a
+ * job the orchestrator manages (managed.ts, its own detached process) and a job
+ * started by `pitlane run` (standalone.ts); a kind says how its job starts and
+ * what its controls are (`HostSpec`), this file does the rest.
  *
- * A host either starts its job at once (`config.from`), or comes up as a
- * **standby** (`config.standby`): module loaded, Kafka clients connected,
- * exactly-once producer initialised, and nothing read or written until `activate`
- * names the state to start from. A cold handoff pre-starts the new version this
- * way beside the old one, so only the restore is left between the old job's stop
- * and the new job's first output.
- *
- * Output: exactly-once by default — one transaction for all of the job's output,
- * committed at the engine's commit points (every `commitIntervalMs`, and at every
- * control that promises committed output), and at once when the first output
- * reaches a topic, so a new writer becomes visible without waiting for the interval.
- *
- * Controls (managed-controls.ts once running): status, metrics, savepoint, hold, runUntil,
- * switchSink, resume, firstOutput, stop; before that: status, activate, stop.
+ * The lifecycle is the pure state machine of lifecycle.ts; this is its thin
+ * driver: it feeds it events (requests on the channel, the start's outcome, the
+ * job's end, a signal) and performs the effects it returns. A host either starts
+ * its job at once (`spec.from`), or comes up as a **standby** (managed only):
+ * module loaded, Kafka clients connected, exactly-once producer initialised, and
+ * nothing read or written until `activate` names the state to start from. A cold
+ * handoff pre-starts the new version this way beside the old one, so only the
+ * restore is left between the old job's stop and the new job's first output.
  */
+import { resolve } from 'node:path';
 import { PromotionError, describeUnknown } from '../../../errors.ts';
 import type { Logger } from '../../../logger.ts';
-import type { KafkaPort, TopicPartitionOffset } from '../../../kafka/port.ts';
-import type { SchemaRegistryPort } from '../../../kafka/registry.ts';
-import { resolve } from 'node:path';
-import { buildJob, startJob, type JobDefinition, type RunningJob } from '../../../engine/index.ts';
-import type { JobDelta } from '../../../engine/runtime/delta.ts';
-import { readDelta } from '../../../engine/runtime/delta-file.ts';
-import type { JobSnapshot } from '../../../engine/snapshot/model.ts';
-import { prepareRestore } from '../../../engine/runtime/restore-source.ts';
-import { openExactlyOnceOutput, type OutputChannel } from '../../../engine/runtime/output.ts';
+import type { RunningJob } from '../../../engine/index.ts';
 import { startControlServer, type ControlServer } from '../control/server.ts';
-import { DEFAULT_DELIVERY } from '../../adapter.ts';
-import { gatedKafka, InputGate, type OutputTimes } from './gated-kafka.ts';
-import { hostedJobHandlers, type Handler } from './managed-controls.ts';
-import type { DeltaRef, HostConfig, HostStart, HostStatus } from '../control/protocol.ts';
+import type { AnswerOf, BaseRequest, CommandOf, ControlHandler, HostKind, HostStart, ServedHandlers } from '../control/protocol.ts';
+import { routeOf, transition, waitingView, activationOf, type HostEffect, type HostEvent, type HostState, type Refusal } from './lifecycle.ts';
+import { usableDelta, type RestoredBase, type UsableDelta } from './standby.ts';
 
-export interface HostDeps {
-  readonly kafka: KafkaPort;
-  readonly registry?: SchemaRegistryPort | undefined;
-  readonly logger: Logger;
-  readonly loadJob: (file: string) => Promise<JobDefinition>;
-  readonly now?: () => number;
-}
+/** The commands a running job's controls answer (the host itself answers activate and prerestore). */
+export type JobCommand<K extends HostKind> = Exclude<CommandOf<K>, 'activate' | 'prerestore'>;
+export type JobControls<K extends HostKind> = { readonly [C in JobCommand<K>]: ControlHandler<C, K> };
 
-export interface Host {
-  readonly finished: Promise<void>;
+export interface HostHandle {
+  /** Shuts the host down: stops the job, closes the channel. */
   close(): Promise<void>;
 }
 
-/** The state a job starts from: a savepoint (planned and loaded), or empty state at a position of the input. */
-async function startState(config: HostConfig, from: HostStart, def: JobDefinition, kafka: KafkaPort, params: Record<string, string>, now: number): Promise<{ restore?: JobSnapshot; parallelism?: number | undefined }> {
-  if ('savepoint' in from) {
-    // The restore plan runs again here: a refusal names the operator, state and fix before anything runs.
-    const p = await prepareRestore(def, kafka, { dir: from.savepoint, params, ...(config.parallelism !== undefined ? { parallelism: config.parallelism } : {}), allowNonRestoredState: from.allowNonRestoredState === true });
-    return { restore: p.snapshot, parallelism: p.parallelism };
-  }
-  if (from.input === 'earliest') return { parallelism: config.parallelism }; // the engine's own default
-  const sourceOffsets: TopicPartitionOffset[] = [];
-  for (const topic of config.inputs) {
-    if (from.input === 'latest') for (const w of await kafka.watermarks(topic)) sourceOffsets.push({ topic, partition: w.partition, offset: w.high });
-    else sourceOffsets.push(...(await kafka.offsetsForTimestamp(topic, from.input.timestamp)));
-  }
-  // No operator state: only the positions. Restore matches operators by uid, so none are touched.
-  return { restore: { job: { name: def.name, version: def.version }, maxParallelism: def.maxParallelism, operators: [], sourceOffsets, watermarks: [], createdAt: now, type: 'savepoint' }, parallelism: config.parallelism };
+/** Where a start's time went; the cold handoff's breakdown reads these from the log. */
+export interface LaunchTiming {
+  readonly activatedAt: number;
+  readonly readMs: number;
+  readonly startJobMs: number;
+  readonly delta: boolean;
 }
 
-const sameStart = (a: HostStart, b: HostStart) => JSON.stringify(a) === JSON.stringify(b);
+/** What a host answers while no job runs: a standby, or one whose start failed. */
+export interface StandbyAnswers<K extends HostKind> {
+  /** The commands answered without a job; any other is refused with `notStarted`. */
+  answers(view: ReturnType<typeof waitingView>, host: { stopWaiting(): void }): Partial<JobControls<K>>;
+  notStarted(command: string): Error;
+}
 
-export async function runJobHost(config: HostConfig, deps: HostDeps): Promise<Host> {
-  const now = deps.now ?? (() => Date.now());
-  const log = deps.logger.child({ job: config.jobId });
-  const def = await deps.loadJob(config.job);
-  const params = { input: config.inputs.join(','), output: config.sinkTopic, ...(config.params ?? {}) };
-  const delivery = { ...DEFAULT_DELIVERY, ...config.delivery };
-  const gate = new InputGate();
-  const out: OutputTimes = { first: new Map(), last: new Map(), sent: new Map(), records: 0 };
-  const kafka = gatedKafka(deps.kafka, gate, out, now);
-  // Built once up front: a job that does not build fails here, before it is anyone's standby.
-  const sinkUids = buildJob(def, params).graph.nodes.flatMap((n) => (n.kind === 'sink' && n.sink.type === 'kafka' && n.uid !== undefined ? [{ uid: n.uid, topic: n.sink.topic }] : []));
-  // Exactly-once: the transactional id is the job's identity (a candidate's differs
-  // from the authoritative job's). Initialising it fences an earlier producer of
-  // the same identity and settles the transaction it left open.
-  let output: OutputChannel | undefined = delivery.mode === 'exactly-once' ? await openExactlyOnceOutput(kafka, config.identity) : undefined;
-  // Connections and metadata the start will need, paid now (a standby's whole point).
-  for (const topic of config.inputs) await deps.kafka.watermarks(topic);
-  await deps.kafka.partitionCount(config.sinkTopic).catch(() => undefined);
+/** What differs between the kinds of job host. */
+export interface HostSpec<K extends HostKind> {
+  /** The job's name on the control channel. */
+  readonly jobId: string;
+  readonly jobsDir: string;
+  /** What the job directory announces besides name and pid. */
+  readonly entry: { readonly version: string; readonly jobFile?: string; readonly savepointDir?: string };
+  /** The commands the running job answers, in the order an unknown command's answer lists them. */
+  readonly commands: readonly JobCommand<K>[];
+  /** Start at once from here; absent: come up as a standby. */
+  readonly from?: HostStart | undefined;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** Builds the job from `from`; `paused`: restored, reading and writing nothing until `begin`. */
+  start(from: HostStart, paused: boolean): Promise<RunningJob>;
+  /** The running job's controls; `settled`: answers that must go out before the channel closes. */
+  controls(job: RunningJob, host: HostHandle): { readonly handlers: JobControls<K>; readonly settled?: () => Promise<void> };
+  /** A kind whose hosts can wait as standbys: it serves activate and prerestore, and answers so while no job runs. */
+  readonly standby?: StandbyAnswers<K> | undefined;
+  /** The job runs (called before anything else hears of it). */
+  launched?(job: RunningJob, from: HostStart, timing: LaunchTiming): void;
+  /** The job failed to start (called before the failure is answered). */
+  launchFailed?(e: unknown): void;
+  /** Releases what no job took over (an output channel opened up front). */
+  release(): Promise<void>;
+}
 
-  let handlers: Record<string, Handler> | undefined;
-  let commit: (() => Promise<void>) | undefined;
-  let activation: { from: HostStart; done: Promise<unknown> } | undefined;
-  let closed = false;
+export interface Host {
+  /** Settles once the host has closed: rejects with the job's failure, if it failed. */
+  readonly finished: Promise<void>;
+  /** The running job, once there is one. */
+  job(): RunningJob | undefined;
+  close(): Promise<void>;
+}
+
+type ActivateAnswer = AnswerOf<'activate', 'managed'>;
+
+export async function runJobHost<K extends HostKind>(spec: HostSpec<K>): Promise<Host> {
+  const { jobId, log, now } = spec;
+  let state: HostState = { name: 'standby' };
+  let job: RunningJob | undefined;
+  let controls: ReturnType<HostSpec<K>['controls']> | undefined;
+  let activation: Promise<ActivateAnswer> | undefined;
+  let restored: RestoredBase | undefined;
   let server: ControlServer | undefined;
-  let settleFinished!: () => void;
-  const hostDone = new Promise<void>((r) => (settleFinished = r));
+  let shutdown: Promise<void> | undefined;
+  let closedDone!: () => void;
+  const closed = new Promise<void>((r) => (closedDone = r));
 
-  // The first output to a topic is committed at once (the pit stop ends when it is visible).
-  // Called inside a send, under the engine's batch lock: the commit queues behind the batch.
-  out.onFirstSend = (topic) => {
-    const sentAt = now();
-    setImmediate(() =>
-      void commit?.().then(
-        () => log.info({ topic, sentAt, visibleAt: out.first.get(topic) }, 'first output committed'),
-        () => undefined,
-      ),
-    );
+  const step = (event: HostEvent): readonly HostEffect[] => {
+    const t = transition(state, event);
+    state = t.state;
+    for (const e of t.effects) {
+      if (e.type === 'shutdown') shutdown = e.deferred ? new Promise((r) => setTimeout(r, 0)).then(closeDown) : closeDown();
+      if (e.type === 'discardJob') void job?.stop().catch(() => undefined);
+    }
+    return t.effects;
   };
 
-  async function shutdown(): Promise<void> {
-    if (closed) return;
-    closed = true;
-    await stopJob?.().catch(() => undefined);
-    await output?.abort().catch(() => undefined); // only if no job took it over
+  async function closeDown(): Promise<void> {
+    await job?.stop().catch(() => undefined);
+    await controls?.settled?.().catch(() => undefined);
+    await spec.release().catch(() => undefined); // only what no job took over
     // The control server waits for idle keep-alive connections of a long-lived
     // client (a supervisor, a benchmark); a job that has stopped must not.
     if (server) await Promise.race([server.close(), new Promise((r) => setTimeout(r, 1000).unref())]);
-    settleFinished();
+    closedDone();
   }
-  let stopJob: (() => Promise<unknown>) | undefined;
+  const close = (): Promise<void> => {
+    step({ type: 'close' });
+    return shutdown ?? Promise.resolve();
+  };
 
-  /** Builds the job from a start position; `paused`: restored, reading and writing nothing until `begin`. */
-  async function build(from: HostStart, paused: boolean): Promise<RunningJob> {
-    const state = await startState(config, from, def, deps.kafka, params, now());
-    if (config.holdAtStart) gate.runUntil(state.restore?.sourceOffsets ?? []);
-    const channel = output;
-    return startJob(def, { kafka, registry: deps.registry, logger: deps.logger }, {
-      ...(state.parallelism !== undefined ? { parallelism: state.parallelism } : {}),
-      params,
-      ...(state.restore ? { restore: state.restore } : {}),
-      ...(channel ? { output: channel, checkpointIntervalMs: delivery.commitIntervalMs } : {}),
-      ...(paused ? { startPaused: true } : {}),
-    });
-  }
+  const refusal = (reason: Refusal, from?: HostStart): Error => {
+    if (reason === 'activatedElsewhere') return new PromotionError('ENGINE_STANDBY_ALREADY_ACTIVATED', `Job ${jobId} was already started from ${JSON.stringify(activationOf(state))}, not ${JSON.stringify(from)}.`, { hint: 'A standby is activated once; cancel the job to start it from elsewhere.' });
+    if (reason === 'notWaiting') return new PromotionError('ENGINE_STANDBY_ALREADY_ACTIVATED', `Job ${jobId} has already started; a base is restored ahead only into a waiting standby.`, { hint: 'Cancel the job and prepare a new standby.' });
+    return new PromotionError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is shutting down; it starts nothing more.`, { retriable: true, hint: 'Start the job again once its process has exited.' });
+  };
 
-  /**
-   * A base restored ahead of time (cold handoff): the job is built from the base
-   * savepoint and waits, paused, for the delta that brings it to the old job's stop.
-   * Dropping it is free: it started nothing, and the output channel stays ours.
-   */
-  let prepared: { base: string; job: Promise<RunningJob> } | undefined;
-  function prerestore(from: { savepoint: string; allowNonRestoredState?: boolean }): Promise<{ base: string }> {
+  function prerestore(from: BaseRequest): Promise<{ base: string }> {
     const base = resolve(from.savepoint);
-    if (prepared?.base !== base) {
-      const t0 = now();
-      const job = build({ ...from, savepoint: base }, true);
-      job.then(() => log.info({ base, restoreMs: now() - t0 }, 'base restored ahead'), (e: unknown) => log.warn({ base, err: describeUnknown(e) }, 'base restore failed'));
-      prepared = { base, job };
-    }
-    return prepared.job.then(() => ({ base }));
-  }
-
-  const unusable = (ref: DeltaRef, why: string) =>
-    new PromotionError('ENGINE_DELTA_UNUSABLE', `Job ${config.jobId} cannot start from the delta ${ref.location}: ${why}.`, { hint: 'Start it from the full savepoint written at the same stop (a cold handoff falls back to it by itself).' });
-
-  /** The restored base and the delta for it, or ENGINE_DELTA_UNUSABLE (the standby stays a standby). */
-  async function usableDelta(ref: DeltaRef): Promise<{ job: RunningJob; delta: JobDelta; readMs: number }> {
-    if (!prepared) throw unusable(ref, 'this standby restored no base');
-    if (prepared.base !== resolve(ref.base)) throw unusable(ref, `this standby restored ${prepared.base}, the delta applies to ${ref.base}`);
-    const job = await prepared.job.catch((e: unknown) => {
-      throw unusable(ref, `restoring its base failed (${describeUnknown(e)})`);
-    });
-    const t0 = now();
-    const delta = await readDelta(ref.location).catch((e: unknown) => {
-      throw unusable(ref, describeUnknown(e));
-    });
-    if (resolve(delta.base) !== prepared.base) throw unusable(ref, `the file was taken against ${delta.base}`);
-    return { job, delta, readMs: now() - t0 };
-  }
-
-  async function launch(from: HostStart, pre?: { job: RunningJob; delta: JobDelta; readMs: number }): Promise<void> {
-    const t0 = now();
-    let job: RunningJob;
-    if (pre) {
-      await pre.job.begin(pre.delta);
-      job = pre.job;
-    } else {
-      prepared = undefined; // a full restore replaces a base restored ahead
-      job = await build(from, false);
-    }
-    prepared = undefined;
-    const t1 = now();
-    output = undefined; // the job owns it now, and closes it when it stops
-    stopJob = () => job.stop();
-    commit = () => job.commit();
-    handlers = hostedJobHandlers({ config, job, gate, out, kafka: deps.kafka, sinkUids, now, log, shutdown });
-    void job.finished.then(
-      () => shutdown(),
-      (e: unknown) => {
-        log.error({ err: describeUnknown(e) }, 'job failed');
-        process.exitCode = 1;
-        return shutdown();
-      },
-    );
-    // Where a start's time goes (read + plan + decode the savepoint, then the engine's
-    // restore and source start); the bench's cold-handoff breakdown reads these.
-    // With a delta, "read" is the delta file and "start" applies it and starts the sources.
-    const timing = pre ? { activatedAt: t0 - pre.readMs, readMs: pre.readMs, startJobMs: t1 - t0, delta: true } : { activatedAt: t0, readMs: t1 - t0, startJobMs: 0, delta: false };
-    log.info({ job: def.name, version: def.version, sink: config.sinkTopic, from, delivery: delivery.mode, standby: config.standby === true, ...timing }, 'job host running');
-  }
-
-  async function activate(from: HostStart): Promise<unknown> {
-    if (activation) {
-      if (!sameStart(activation.from, from)) {
-        return Promise.reject(new PromotionError('ENGINE_STANDBY_ALREADY_ACTIVATED', `Job ${config.jobId} was already started from ${JSON.stringify(activation.from)}, not ${JSON.stringify(from)}.`, { hint: 'A standby is activated once; cancel the job to start it from elsewhere.' }));
+    for (const e of step({ type: 'prerestore', base })) {
+      if (e.type === 'refuse') return Promise.reject(refusal(e.reason));
+      if (e.type === 'restoreBase') {
+        const t0 = now();
+        const built = spec.start({ ...from, savepoint: base }, true);
+        built.then(() => log.info({ base, restoreMs: now() - t0 }, 'base restored ahead'), (e: unknown) => log.warn({ base, err: describeUnknown(e) }, 'base restore failed'));
+        restored = { base, job: built };
       }
-      return activation.done;
     }
-    // An unusable delta is refused before anything starts: the caller falls back to the full savepoint.
-    const pre = 'savepoint' in from && from.delta ? await usableDelta(from.delta) : undefined;
-    if (activation) return activate(from);
-    const done = launch(from, pre).then(
-      () => ({ activated: true, delta: pre !== undefined }),
-      (e: unknown) => {
-        // A standby that failed to start is no use to anyone: it goes away, so a
-        // retried start begins a fresh process (and reports the cause again).
-        log.error({ err: describeUnknown(e) }, 'job failed to start');
-        process.exitCode = 1;
-        setTimeout(() => void shutdown(), 0);
-        throw e;
-      },
-    );
-    activation = { from, done };
-    return done;
+    return restored!.job.then(() => ({ base }));
   }
 
-  const waiting = (): HostStatus => ({ jobId: config.jobId, state: activation ? 'starting' : 'standby', positions: [], sinkTopic: config.sinkTopic, held: false, job: { name: def.name, version: def.version }, ...(prepared ? { base: prepared.base } : {}) });
-  const notRunning = (command: string) => () =>
-    Promise.reject(new PromotionError('ENGINE_JOB_NOT_STARTED', `Job ${config.jobId} is a standby that has not been started, so it cannot ${command}.`, { hint: 'Start it (the adapter\'s start with a savepoint activates a standby), or cancel it.' }));
-  const dispatch = (command: string): Handler => async (body) => {
-    // A command that needs the job waits for an activation in flight; status does not.
-    if (!handlers && activation && command !== 'status' && command !== 'metrics') await activation.done.catch(() => undefined);
-    if (handlers?.[command]) return handlers[command](body);
-    if (command === 'status') return Promise.resolve(waiting());
-    if (command === 'metrics') return Promise.resolve({ recordsIn: 0, recordsOut: 0, inputLag: 0, inRate: 0, watermark: Number.NEGATIVE_INFINITY });
-    if (command === 'stop' && typeof body.dir !== 'string') {
-      setTimeout(() => void shutdown(), 0);
-      return Promise.resolve({ metrics: { recordsIn: 0, recordsOut: 0, inputLag: 0, inRate: 0, watermark: Number.NEGATIVE_INFINITY } });
+  async function activate(from: HostStart): Promise<ActivateAnswer> {
+    // An unusable delta is refused before anything starts: the caller falls back to the full savepoint.
+    const pre = !activationOf(state) && 'savepoint' in from && from.delta ? await usableDelta(jobId, restored, from.delta, now) : undefined;
+    for (const e of step({ type: 'activate', from, ...(pre ? { base: restored?.base } : {}) })) {
+      if (e.type === 'refuse') throw refusal(e.reason, from);
+      if (e.type === 'launch') activation = launch(e.from, pre);
     }
-    return notRunning(command)();
-  };
-  const commands = ['status', 'metrics', 'savepoint', 'hold', 'runUntil', 'switchSink', 'resume', 'firstOutput', 'stop'];
-  const table: Record<string, Handler> = Object.fromEntries(commands.map((c) => [c, dispatch(c)]));
-  table.activate = (b) => activate(b.from as HostStart);
-  table.prerestore = (b) => {
-    if (activation) return Promise.reject(new PromotionError('ENGINE_STANDBY_ALREADY_ACTIVATED', `Job ${config.jobId} has already started; a base is restored ahead only into a waiting standby.`, { hint: 'Cancel the job and prepare a new standby.' }));
-    return prerestore(b.from as { savepoint: string; allowNonRestoredState?: boolean });
-  };
+    return activation!;
+  }
+
+  async function launch(from: HostStart, pre: UsableDelta | undefined): Promise<ActivateAnswer> {
+    const t0 = now();
+    let started: RunningJob;
+    try {
+      if (pre) {
+        await pre.job.begin(pre.delta);
+        started = pre.job;
+      } else {
+        restored = undefined; // a full restore replaces a base restored ahead
+        started = await spec.start(from, false);
+      }
+    } catch (e) {
+      spec.launchFailed?.(e);
+      step({ type: 'launchFailed' });
+      throw e;
+    }
+    restored = undefined;
+    const t1 = now();
+    job = started;
+    if (step({ type: 'launched' }).some((e) => e.type === 'discardJob')) return { activated: true, delta: pre !== undefined };
+    // With a delta, "read" is the delta file and "start" applies it and starts the sources.
+    spec.launched?.(started, from, pre ? { activatedAt: t0 - pre.readMs, readMs: pre.readMs, startJobMs: t1 - t0, delta: true } : { activatedAt: t0, readMs: t1 - t0, startJobMs: 0, delta: false });
+    controls = spec.controls(started, { close });
+    const ended = () => void step({ type: 'jobEnded' });
+    void started.finished.then(ended, ended);
+    return { activated: true, delta: pre !== undefined };
+  }
+
+  /** Answers `command` as the lifecycle routes it: the job's controls, or the host's answers while no job runs. */
+  const serve =
+    <C extends JobCommand<K>>(command: C): ControlHandler<C, K> =>
+    async (request) => {
+      let route = routeOf(state, command);
+      if (route === 'afterActivation') {
+        await activation?.catch(() => undefined);
+        route = routeOf(state, command) === 'controls' ? 'controls' : 'waiting';
+      }
+      if (route === 'controls' && controls) return controls.handlers[command](request);
+      const answer = spec.standby?.answers(waitingView(state), { stopWaiting: () => void step({ type: 'stopWaiting' }) })[command];
+      if (answer) return answer(request);
+      throw spec.standby?.notStarted(command) ?? new PromotionError('ENGINE_JOB_NOT_STARTED', `Job ${jobId} has not started, so it cannot ${command}.`);
+    };
+
+  // Built in the order an unknown command's answer lists the commands: the job's, then the standby's.
+  const table: ServedHandlers = Object.fromEntries(spec.commands.map((c) => [c, serve(c)]));
+  const standbyTable: Pick<ServedHandlers, 'activate' | 'prerestore'> = { activate: (r) => activate(r.from), prerestore: (r) => prerestore(r.from) };
+  if (spec.standby) Object.assign(table, standbyTable);
 
   try {
-    if (!config.standby) {
-      if (!config.from) throw new PromotionError('ENGINE_NO_START', `Job ${config.jobId} has no start position and is not a standby.`, { hint: 'This is an adapter bug: a host config names `from` unless it is a standby.' });
-      await activate(config.from);
-    }
-    server = await startControlServer({ dir: config.jobsDir, name: config.jobId, version: def.version, jobFile: config.job, handlers: table });
+    if (spec.from) await activate(spec.from);
+    server = await startControlServer({ dir: spec.jobsDir, name: jobId, ...spec.entry, handlers: table });
   } catch (e) {
-    await shutdown();
+    await close();
     throw e;
   }
-  log.info({ job: def.name, version: def.version, standby: config.standby === true }, config.standby ? 'standby host waiting' : 'job host up');
-  return { finished: hostDone, close: shutdown };
+  return {
+    finished: closed.then(() => job?.finished),
+    job: () => job,
+    close,
+  };
 }
