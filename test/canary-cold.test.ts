@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { canaryHarness, amountOf } from './canary-harness.ts';
 import { waitFor } from './support/kafka.ts';
 import { isAlive } from '../src/process/index.ts';
-import { readEntry } from '../src/server/job-directory.ts';
+import { readEntry } from '../src/engines/embedded/control/job-directory.ts';
 import { verifyHandoff } from '../src/demo/verify.ts';
 
 type Harness = Awaited<ReturnType<typeof canaryHarness>>;

@@ -15,7 +15,7 @@ import { silentLogger } from '../src/logger.ts';
 import { startTraffic, type Traffic } from '../src/demo/traffic.ts';
 import type { Deployment } from '../src/orchestrator/lifecycle/model.ts';
 import { isOurProcess, stopPid } from '../src/process/index.ts';
-import { listEntries } from '../src/server/job-directory.ts';
+import { listEntries } from '../src/engines/embedded/control/job-directory.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin/pitlane.mjs');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { canaryHarness } from './canary-harness.ts';
 import { isAlive } from '../src/process/index.ts';
-import { readEntry } from '../src/server/job-directory.ts';
+import { readEntry } from '../src/engines/embedded/control/job-directory.ts';
 
 test('stop-job: a host that does not answer is stopped by its pid', { timeout: 180_000 }, async (t) => {
   const h = await canaryHarness(t, 'stopjob');

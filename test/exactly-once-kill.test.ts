@@ -8,7 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { kafkaForTest, uniqueName, waitFor } from './support/kafka.ts';
 import { cli, jsonValues, readAll, startRun, workspace, topicOf } from './savepoint-runtime-support.ts';
 import { checkpointGroupOf } from '../src/engine/checkpoint/coordinator.ts';
-import { callJob } from '../src/server/control-client.ts';
+import { callJob } from '../src/engines/embedded/control/client.ts';
 import { listCheckpoints } from '../src/engine/checkpoint/store.ts';
 
 const T = 1_700_000_000_000;

@@ -9,7 +9,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { startControlServer } from '../src/server/control-server.ts';
+import { startControlServer } from '../src/engines/embedded/control/server.ts';
+import type { ServedHandlers } from '../src/engines/embedded/control/protocol.ts';
 import { repo, runCli } from './savepoint-runtime-support.ts';
 
 function cli(jobsDir: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -29,17 +30,18 @@ async function pretendJob(t: TestContext, kind: 'run' | 'hosted', savepointDir?:
     version: '7',
     ...(savepointDir ? { savepointDir } : {}),
     handlers: {
-      savepoint: async (body) => {
+      savepoint: async (body: Record<string, unknown>) => {
         requests.push({ command: 'savepoint', body });
         return kind === 'run' ? { path: body.dir, bytes: 10, sourceOffsets: OFFSETS } : { location: String(body.dir), sourceOffsets: OFFSETS, completedAt: 1 };
       },
-      stop: async (body) => {
+      stop: async (body: Record<string, unknown>) => {
         requests.push({ command: 'stop', body });
         const dir = body.savepointDir ?? body.dir;
         if (kind === 'run') return typeof dir === 'string' ? { path: dir, bytes: 10, sourceOffsets: OFFSETS } : { stopped: name };
         return { ...(typeof body.dir === 'string' ? { savepoint: { location: body.dir, sourceOffsets: OFFSETS } } : {}), metrics: { recordsIn: 3 } };
       },
-    },
+      // Answers cut down to what the CLI reads: the transport passes them as they are.
+    } as unknown as ServedHandlers,
   });
   t.after(async () => {
     await server.close();

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { kafkaForTest, uniqueName, waitFor } from './support/kafka.ts';
 import { json, readTopic, values } from './engine-harness.ts';
 import { cli, repo, startRun, workspace, topicOf } from './savepoint-runtime-support.ts';
-import { callJob } from '../src/server/control-client.ts';
+import { callJob } from '../src/engines/embedded/control/client.ts';
 import type { RunnerStatus } from '../src/engine/index.ts';
 import type { Transaction } from '../examples/fraud/model.ts';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
 import type { IncomingRecord, KafkaPort } from '../src/kafka/port.ts';
-import { readEntry } from '../src/server/job-directory.ts';
+import { readEntry } from '../src/engines/embedded/control/job-directory.ts';
 import { uniqueName, waitFor } from './support/kafka.ts';
 
 export const repo = fileURLToPath(new URL('..', import.meta.url));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { emit, table } from '../output.ts';
 import type { CliContext } from '../context.ts';
-import { defaultJobsDir, listEntries } from '../../server/job-directory.ts';
+import { defaultJobsDir, listEntries } from '../../engines/embedded/control/job-directory.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 

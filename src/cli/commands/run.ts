@@ -1,17 +1,19 @@
 /**
  * `pitlane run <job.ts>`: runs a job on the embedded engine until stopped, optionally
  * restored from a savepoint, with periodic checkpoints and exactly-once output, and
- * reachable by name on the local control channel (status, savepoint, stop).
- * SIGINT/SIGTERM stop it cleanly (final commit point, producer closed).
+ * reachable by name on the local control channel (status, savepoint, stop). The job
+ * runs in this process in the standalone job host (engines/embedded/host/standalone.ts);
+ * this file parses the flags and prints. SIGINT/SIGTERM stop it cleanly (final commit
+ * point, producer closed).
  */
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { ConfigError, describeUnknown } from '../../errors.ts';
-import { describeJob, formatStatus, isJobDefinition, prepareRestore, recoverCheckpoints, startJob, writeSavepoint, type DeliveryMode, type JobDefinition, type JobSnapshot, type PreparedRestore, type Recovery } from '../../engine/index.ts';
-import { assertNameFree, startControlServer } from '../../server/control-server.ts';
-import { defaultJobsDir } from '../../server/job-directory.ts';
+import { ConfigError } from '../../errors.ts';
+import { formatStatus } from '../../engine/index.ts';
+import type { DeliveryMode } from '../../engine/index.ts';
+import { defaultJobsDir } from '../../engines/embedded/control/job-directory.ts';
+import { loadJobModule } from '../../engines/embedded/host/load-job.ts';
+import { startStandaloneHost } from '../../engines/embedded/host/standalone.ts';
 import type { CliContext } from '../context.ts';
 import { parseDuration, parseCount } from './run-options.ts';
 import { DEFAULT_SAVEPOINT_BASE, savepointPath } from './savepoint-path.ts';
@@ -35,19 +37,6 @@ interface RunFlags {
   json?: boolean;
 }
 
-export async function loadJob(file: string): Promise<JobDefinition> {
-  let mod: { default?: unknown };
-  try {
-    mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
-  } catch (e) {
-    throw new ConfigError('RUN_JOB_NOT_LOADED', `Could not load job module ${file}: ${describeUnknown(e)}`, { hint: 'Check the path; the module must be TypeScript or JavaScript that default-exports defineJob({...}).', cause: e });
-  }
-  if (!isJobDefinition(mod.default)) {
-    throw new ConfigError('RUN_NOT_A_JOB', `${file} does not default-export a job.`, { hint: 'End the module with `export default defineJob({ name, version, maxParallelism, build(env) { ... } })`.' });
-  }
-  return mod.default;
-}
-
 function parseParams(list: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of list) {
@@ -56,11 +45,6 @@ function parseParams(list: readonly string[]): Record<string, string> {
     out[p.slice(0, i)] = p.slice(i + 1);
   }
   return out;
-}
-
-async function saveTo(dir: string, snap: JobSnapshot): Promise<{ path: string; bytes: number; sourceOffsets: JobSnapshot['sourceOffsets'] }> {
-  const written = await writeSavepoint(dir, { ...snap, type: 'savepoint' });
-  return { path: written.dir, bytes: written.bytes, sourceOffsets: snap.sourceOffsets };
 }
 
 function validated(o: RunFlags): { parallelism?: number; delivery: DeliveryMode | undefined; intervalMs: number; retained: number } {
@@ -98,111 +82,49 @@ export function registerRun(program: Command, run: Run): void {
     .action((file: string, o: RunFlags) =>
       run(async (ctx) => {
         const flags = validated(o);
-        const job = await loadJob(file);
+        const job = await loadJobModule(file);
         const name = o.name ?? job.name;
         const params = parseParams(o.param);
         const { kafka, registry } = ctx.kafka();
-        const description = describeJob(job, params);
-        const origin = o.fromSavepoint === undefined ? undefined : resolve(o.fromSavepoint);
-        const jobsDir = defaultJobsDir();
-        // Before anything opens the transactional id pitlane.<name>: that would fence a job running under this name.
-        assertNameFree(jobsDir, name);
-
-        let recovery: Recovery | undefined;
-        if (o.checkpointDir !== undefined) {
-          recovery = await recoverCheckpoints(
-            kafka,
-            {
-              name,
-              dir: resolve(o.checkpointDir),
-              intervalMs: flags.intervalMs,
-              retained: flags.retained,
-              delivery: flags.delivery ?? 'exactly-once',
-              ...(description.inputTopics[0] !== undefined ? { anchorTopic: description.inputTopics[0] } : {}),
-              ...(origin ? { origin } : {}),
-            },
-            ctx.logger,
-          );
-        }
-        let prepared: PreparedRestore | undefined;
-        try {
-          // The lineage's latest committed checkpoint wins over the savepoint it started from (as after a failover).
-          const from = recovery?.restoreFrom?.path ?? origin;
-          if (from !== undefined) {
-            prepared = await prepareRestore(job, kafka, {
-              dir: from,
-              params,
-              ...(flags.parallelism !== undefined ? { parallelism: flags.parallelism } : {}),
-              allowNonRestoredState: o.allowNonRestoredState === true,
-              newPartitionStart: o.newPartitions as 'earliest' | 'latest',
-            });
-            for (const d of prepared.plan.dropped) process.stderr.write(`dropped state: ${d.uid}${d.state ? `/${d.state}` : ''} (${d.reason})\n`);
-            for (const e of prepared.plan.startsEmpty) process.stderr.write(`starts empty: ${e.uid}${e.state ? `/${e.state}` : ''} (${e.reason})\n`);
-            process.stderr.write(`restoring ${name} from ${from}\n`);
-          }
-        } catch (e) {
-          await recovery?.output.abort();
-          throw e;
-        }
-        const parallelism = flags.parallelism ?? prepared?.parallelism ?? 1;
-        const running = await startJob(job, { kafka, registry, logger: ctx.logger }, {
-          parallelism,
-          params,
-          ...(o.dlqTopic ? { deadLetterTopic: o.dlqTopic } : {}),
-          ...(prepared ? { restore: prepared.snapshot } : {}),
-          ...(recovery ? { output: recovery.output, commitHooks: recovery.hooks, checkpointIntervalMs: flags.intervalMs } : {}),
-        }).catch(async (e: unknown) => {
-          await recovery?.output.abort();
-          throw e;
-        });
-
-        let stopRequest: Promise<unknown> | undefined;
-        // The socket is bound before the directory entry is written, so the directory must exist first.
-        await mkdir(jobsDir, { recursive: true });
-        const control = await startControlServer({
-          dir: jobsDir,
-          name,
-          version: job.version,
-          jobFile: resolve(file),
-          savepointDir: resolve(o.savepointDir),
-          handlers: {
-            status: () => Promise.resolve(running.status()),
-            savepoint: async (body) => saveTo(typeof body.dir === 'string' ? resolve(body.dir) : savepointPath(o.savepointDir, name, Date.now()), await running.snapshot('savepoint')),
-            stop: (body) => {
-              const named = body.savepointDir ?? body.dir;
-              const dir = typeof named === 'string' ? resolve(named) : undefined;
-              stopRequest ??= (async () => {
-                const last = await running.stop({ drain: body.drain === true, snapshot: dir !== undefined });
-                return dir && last ? await saveTo(dir, last) : { stopped: name };
-              })();
-              return stopRequest;
-            },
+        const { host, job: running, parallelism, delivery } = await startStandaloneHost(
+          {
+            name,
+            job,
+            jobFile: resolve(file),
+            params,
+            parallelism: flags.parallelism,
+            origin: o.fromSavepoint === undefined ? undefined : resolve(o.fromSavepoint),
+            allowNonRestoredState: o.allowNonRestoredState === true,
+            newPartitionStart: o.newPartitions as 'earliest' | 'latest',
+            checkpoints: o.checkpointDir === undefined ? undefined : { dir: resolve(o.checkpointDir), intervalMs: flags.intervalMs, retained: flags.retained, delivery: flags.delivery ?? 'exactly-once' },
+            deadLetterTopic: o.dlqTopic,
+            savepointDir: resolve(o.savepointDir),
+            newSavepointDir: () => savepointPath(o.savepointDir, name, Date.now()),
+            jobsDir: defaultJobsDir(),
+            report: (line) => process.stderr.write(`${line}\n`),
           },
-        }).catch(async (e: unknown) => {
-          await running.stop().catch(() => undefined);
-          throw e;
-        });
+          { kafka, registry, logger: ctx.logger },
+        );
 
         const print = () => {
           const s = running.status();
           process.stdout.write(o.json ? `${JSON.stringify(s)}\n` : `${formatStatus(s)}\n`);
         };
-        ctx.logger.info({ job: job.name, name, version: job.version, parallelism, delivery: recovery?.output.mode ?? 'at-least-once' }, 'job running');
-        process.stderr.write(`running ${name} (${job.name} v${job.version}, parallelism ${parallelism}, ${recovery?.output.mode ?? 'at-least-once'}); Ctrl-C or \`pitlane stop ${name}\` stops it\n`);
+        ctx.logger.info({ job: job.name, name, version: job.version, parallelism, delivery }, 'job running');
+        process.stderr.write(`running ${name} (${job.name} v${job.version}, parallelism ${parallelism}, ${delivery}); Ctrl-C or \`pitlane stop ${name}\` stops it\n`);
         const seconds = o.statusInterval === undefined ? undefined : Number(o.statusInterval);
         const timer = seconds && seconds > 0 ? setInterval(print, seconds * 1000) : undefined;
-        const stop = () => void running.stop().catch(() => undefined);
+        const stop = () => void host.close();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         try {
-          await running.finished;
-          // A stop through the control channel answers (with its savepoint) before the channel closes.
-          await stopRequest?.catch(() => undefined);
+          // Settles once the job has stopped (a signal, `pitlane stop`, or its end) and
+          // its control channel has closed; a stop through the channel has answered first.
+          await host.finished;
         } finally {
           if (timer) clearInterval(timer);
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          await control.close();
         }
         print();
       }),

@@ -5,9 +5,14 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, JobDefinitionError } from '../../errors.ts';
 import { parseWith } from '../../config/validate.ts';
-import { describeJob, disposeSavepoint, inspectSavepoint, isJobDefinition, planRestore, readSavepointMetadata, readStateLines, type JobDescription, type RestorePlan, type SavepointSummary } from '../../engine/index.ts';
-import { callJob } from '../../server/control-client.ts';
-import { defaultJobsDir, readEntry } from '../../server/job-directory.ts';
+import { describeJob, isJobDefinition } from '../../engine/index.ts';
+import type { JobDescription } from '../../engine/index.ts';
+import { disposeSavepoint, inspectSavepoint, readSavepointMetadata, readStateLines, type SavepointSummary } from '../../engine/index.ts';
+import { planRestore, type RestorePlan } from '../../engine/index.ts';
+import { callJob } from '../../engines/embedded/control/client.ts';
+import { defaultJobsDir, readEntry } from '../../engines/embedded/control/job-directory.ts';
+import type { WrittenSavepoint } from '../../engines/embedded/control/protocol.ts';
+import type { SavepointResult } from '../../engines/adapter.ts';
 import { EXIT } from '../exit-codes.ts';
 import { emit, table } from '../output.ts';
 import type { CliContext } from '../context.ts';
@@ -184,7 +189,8 @@ export function registerSavepoint(program: Command, run: Run): void {
         const jobsDir = defaultJobsDir();
         // The directory is always named here: a job hosted by the orchestrator has no default of its own.
         const dir = o.dir !== undefined ? resolve(o.dir) : savepointPath(readEntry(jobsDir, name)?.savepointDir ?? DEFAULT_SAVEPOINT_BASE, name, Date.now());
-        const r = (await callJob(jobsDir, name, 'savepoint', { dir })) as { path?: string; location?: string } & Record<string, unknown>;
+        // A standalone job answers `path` (and bytes), a managed one `location` (protocol.ts).
+        const r: Partial<WrittenSavepoint & SavepointResult> = await callJob(jobsDir, name, 'savepoint', { dir });
         const { path, location, ...details } = r;
         const result = { job: name, path: path ?? location ?? dir, ...details };
         emit(result, o, () => result.path);

@@ -7,8 +7,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PitlaneError } from '../../errors.ts';
-import { callJob } from '../../server/control-client.ts';
-import { defaultJobsDir } from '../../server/job-directory.ts';
+import { callJob } from '../../engines/embedded/control/client.ts';
+import { defaultJobsDir } from '../../engines/embedded/control/job-directory.ts';
 import { emit } from '../output.ts';
 import type { CliContext } from '../context.ts';
 

@@ -1,34 +1,35 @@
 /**
  * The embedded EngineAdapter: every job runs in its own detached job-host process
- * (host.ts) and is driven through its local control socket. Why processes and not
- * jobs inside the orchestrator: the orchestrator is a short-lived CLI or a
- * supervisor that may be `kill -9`ed; the jobs it manages must keep running
- * through that, or "resume" would mean nothing. A restarted orchestrator finds
- * them by job id in the job directory.
+ * and is driven through its local control socket. Three parts:
+ * - supervisor.ts: spawning, finding and stopping the host processes;
+ * - request-log.ts: the durable request log (adapter.ts idempotency contract);
+ * - this file: the adapter proper, each operation composed of the two, the
+ *   savepoints it names and the final records of stopped jobs.
  *
- * Idempotency (adapter.ts contract): outcomes of changing calls are kept durably
- * in `requests/<requestId>.json`, and savepoints go to a directory named after
- * the requestId — so a repeated request returns the first outcome, even when the
- * crash came after the act and before the outcome was written (the savepoint
- * directory, or the stopped job's final record, says what happened).
+ * Idempotency: outcomes of changing calls are kept durably by requestId, and
+ * savepoints go to a directory named after the requestId — so a repeated request
+ * returns the first outcome, even when the crash came after the act and before the
+ * outcome was written (the savepoint directory, or the stopped job's final record,
+ * says what happened).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { EngineError, PitlaneError, RestoreIncompatibleError, describeUnknown } from '../../errors.ts';
+import { existsSync, rmSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { EngineError, describeUnknown } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConnectionConfig } from '../../config/connection.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
-import { isAlive, isOurProcess, stopPid, tailFile } from '../../process/index.ts';
-import { callJob } from '../../server/control-client.ts';
-import { readEntry } from '../../server/job-directory.ts';
-import { composeSnapshot, describeJob, planRestore, readDelta, readDeltaSummary, readSavepoint, readSavepointMetadata, writeSavepoint } from '../../engine/index.ts';
-import type { DeltaStopResult, EngineAdapter, FastColdHandoff, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult, WarmHandoff } from '../adapter.ts';
-import { loadJobModule } from './load-job.ts';
-import { deltaBeside, savepointOnDisk, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from './protocol.ts';
-import { sleep } from '../../clock.ts';
-import { writeFileAtomicSync } from '../../files.ts';
+import { tailFile } from '../../process/index.ts';
+import { readSavepoint, readSavepointMetadata, writeSavepoint } from '../../engine/index.ts';
+import { readDelta, readDeltaSummary } from '../../engine/index.ts';
+import { composeSnapshot } from '../../engine/index.ts';
+import type { DeltaStopResult, EngineAdapter, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult } from '../adapter.ts';
+import type { DeltaStop, HostMetrics, ManagedStop, StopRequest } from './control/protocol.ts';
+import { deltaBeside, savepointOnDisk } from './savepoint-files.ts';
+import { FinalRecords } from './final-records.ts';
+import { preflightRestore, type PreflightJob } from './preflight.ts';
+import { RequestLog } from './request-log.ts';
+import { StateDir, safeName } from './state-dir.ts';
+import { HostSupervisor } from './supervisor.ts';
 
 export interface EmbeddedAdapterOptions {
   /** Root of the adapter's state: job configs and logs, savepoints, request outcomes. */
@@ -41,39 +42,32 @@ export interface EmbeddedAdapterOptions {
   readonly startTimeoutMs?: number;
 }
 
-const safe = (id: string) => id.replace(/[^a-zA-Z0-9._-]/g, '_');
-const HOST_MAIN = fileURLToPath(new URL('./host-main.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
-
-interface FinalRecord {
-  readonly status: HostStatus;
-  readonly metrics: HostMetrics;
-}
-
 /** How long a cancel waits for the host to answer before stopping it by its pid. */
 const CANCEL_ASK_MS = 30_000;
 
-export class EmbeddedAdapter implements EngineAdapter, WarmHandoff, FastColdHandoff {
+export class EmbeddedAdapter implements EngineAdapter {
   readonly engine = 'embedded' as const;
   readonly jobsDir: string;
-  private readonly dir: (sub: string) => string;
+  private readonly state: StateDir;
+  private readonly hosts: HostSupervisor;
+  private readonly requests: RequestLog;
+  private readonly finals: FinalRecords;
 
   constructor(private readonly o: EmbeddedAdapterOptions) {
-    this.dir = (sub) => {
-      const d = join(o.stateDir, sub);
-      mkdirSync(d, { recursive: true });
-      return d;
-    };
-    this.jobsDir = this.dir('jobs');
+    this.state = new StateDir(o.stateDir);
+    this.hosts = new HostSupervisor(this.state, o);
+    this.requests = new RequestLog(this.state);
+    this.finals = new FinalRecords(this.state);
+    this.jobsDir = this.hosts.jobsDir;
   }
 
   /** Where the savepoint of a request goes (deterministic, so a repeat finds it). */
   savepointDir(requestId: string): string {
-    return resolve(this.dir('savepoints'), safe(requestId));
+    return resolve(this.state.sub('savepoints'), safeName(requestId));
   }
 
   async discard(locations: readonly string[]): Promise<void> {
-    const root = `${this.dir('savepoints')}${sep}`;
+    const root = `${this.state.sub('savepoints')}${sep}`;
     for (const l of locations) {
       const path = resolve(l);
       // Only what this adapter wrote under its savepoints directory, never a user's path.
@@ -87,29 +81,15 @@ export class EmbeddedAdapter implements EngineAdapter, WarmHandoff, FastColdHand
   }
 
   logFile(jobId: string): string {
-    return join(this.dir('hosts'), `${safe(jobId)}.log`);
+    return this.hosts.logFile(jobId);
   }
 
-  private async once<T>(requestId: string, act: () => Promise<T>): Promise<T> {
-    const f = join(this.dir('requests'), `${safe(requestId)}.json`);
-    if (existsSync(f)) return (JSON.parse(readFileSync(f, 'utf8')) as { result: T }).result;
-    const result = await act();
-    writeFileAtomicSync(f, JSON.stringify({ requestId, result }));
-    return result;
+  private once<T>(requestId: string, act: () => Promise<T>): Promise<T> {
+    return this.requests.once(requestId, act);
   }
 
   isRunning(jobId: string): boolean {
-    const e = readEntry(this.jobsDir, jobId);
-    return e !== undefined && isAlive(e.pid);
-  }
-
-  private call<T>(jobId: string, command: string, body: Record<string, unknown> = {}, timeoutMs?: number): Promise<T> {
-    return callJob(this.jobsDir, jobId, command, body, timeoutMs ?? 180_000) as Promise<T>;
-  }
-
-  private finalOf(jobId: string): FinalRecord | undefined {
-    const f = join(this.dir('final'), `${safe(jobId)}.json`);
-    return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as FinalRecord) : undefined;
+    return this.hosts.isRunning(jobId);
   }
 
   async start(r: StartJobRequest): Promise<StartJobResult> {
@@ -117,11 +97,11 @@ export class EmbeddedAdapter implements EngineAdapter, WarmHandoff, FastColdHand
       const from = 'savepoint' in r.from ? { ...r.from, savepoint: resolve(r.from.savepoint) } : r.from;
       const delta = 'delta' in from ? from.delta : undefined;
       if (this.isRunning(r.jobId)) {
-        const s = await this.call<HostStatus>(r.jobId, 'status').catch(() => undefined);
+        const s = await this.hosts.call(r.jobId, 'status', {}).catch(() => undefined);
         // A standby with the delta's base applies it; anything else refuses it (ENGINE_DELTA_UNUSABLE).
         // A standby waiting for its state (prepareStandby): only the restore is left.
         if (s?.state === 'standby' || s?.state === 'starting') {
-          await this.call(r.jobId, 'activate', { from });
+          await this.hosts.call(r.jobId, 'activate', { from });
           this.o.logger.info({ jobId: r.jobId, job: r.job, sink: r.sinkTopic }, 'standby activated');
           return { jobId: r.jobId, standby: true };
         }
@@ -133,7 +113,7 @@ export class EmbeddedAdapter implements EngineAdapter, WarmHandoff, FastColdHand
         throw new EngineError('ENGINE_DELTA_UNUSABLE', `Job ${r.jobId} has no standby holding ${delta.base}, so the delta ${delta.location} cannot be applied.`, { hint: 'Start it from the full savepoint of the same stop (a cold handoff falls back to it by itself).' });
       }
       // No process (none was prepared, or the standby is gone): start one; `standby` stays unset.
-      await this.spawnHost({ ...this.hostConfig(r), from, holdAtStart: r.holdAtStart });
+      await this.hosts.spawn({ ...this.hosts.hostConfig(r), from, holdAtStart: r.holdAtStart });
       return { jobId: r.jobId };
     });
   }
@@ -141,71 +121,20 @@ export class EmbeddedAdapter implements EngineAdapter, WarmHandoff, FastColdHand
   async prepareStandby(r: StandbyRequest): Promise<{ readonly jobId: string }> {
     return this.once(r.requestId, async () => {
       if (this.isRunning(r.jobId)) return { jobId: r.jobId };
-      await this.spawnHost({ ...this.hostConfig(r), standby: true });
+      await this.hosts.spawn({ ...this.hosts.hostConfig(r), standby: true });
       return { jobId: r.jobId };
     });
   }
 
-  private configFile(jobId: string): string {
-    return join(this.dir('hosts'), `${safe(jobId)}.json`);
-  }
-
-  private hostConfig(r: StandbyRequest): HostConfig {
-    return {
-      jobId: r.jobId,
-      job: resolve(r.job),
-      parallelism: r.parallelism,
-      inputs: r.inputs,
-      sinkTopic: r.sinkTopic,
-      identity: r.identity,
-      delivery: r.delivery,
-      jobsDir: this.jobsDir,
-      connection: this.o.connection,
-      logLevel: this.o.hostLogLevel ?? 'info',
-    };
-  }
-
-  /** Spawns a detached job host and waits until it answers (running, holding, or a waiting standby). */
-  private async spawnHost(config: HostConfig): Promise<void> {
-    const cfgFile = this.configFile(config.jobId);
-    writeFileSync(cfgFile, JSON.stringify(config, null, 2));
-    const log = this.logFile(config.jobId);
-    const fd = openSync(log, 'a');
-    // Detached, own process group, no pipes to us: the job outlives the orchestrator.
-    // A larger young generation: snapshots and restores of a large state allocate
-    // millions of short-lived buffers, and the default one makes them GC-bound.
-    const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', TSX, HOST_MAIN, cfgFile], { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(), env: process.env });
-    closeSync(fd);
-    child.unref();
-    let exited: number | null | undefined;
-    child.once('exit', (code) => (exited = code));
-    const timeoutMs = this.o.startTimeoutMs ?? 60_000;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (exited !== undefined || (child.pid !== undefined && !isAlive(child.pid))) {
-        throw new EngineError('ENGINE_JOB_START_FAILED', `Job ${config.jobId} (${config.job}) exited while starting (code ${String(exited)}):\n${tailFile(log, 15).join('\n')}`, {
-          hint: `The job crashed at start; its log is ${log}.`,
-        });
-      }
-      if (this.isRunning(config.jobId)) {
-        const s = await this.call<HostStatus>(config.jobId, 'status').catch(() => undefined);
-        if (s && s.state !== 'starting') break;
-      }
-      if (Date.now() > deadline) throw new EngineError('ENGINE_JOB_START_TIMEOUT', `Job ${config.jobId} did not come up within ${timeoutMs} ms.`, { retriable: true, hint: `See its log: ${log}.` });
-      await sleep(20);
-    }
-    this.o.logger.info({ jobId: config.jobId, job: config.job, pid: child.pid, sink: config.sinkTopic, standby: config.standby === true }, config.standby ? 'standby started' : 'job started');
-  }
-
   async savepoint(jobId: string, request: { readonly requestId: string; readonly targetDir?: string; readonly trackChanges?: boolean }): Promise<SavepointResult> {
     const dir = resolve(request.targetDir ?? this.savepointDir(request.requestId));
-    return this.once(request.requestId, () => this.call<SavepointResult>(jobId, 'savepoint', { dir, trackChanges: request.trackChanges === true }));
+    return this.once(request.requestId, () => this.hosts.call(jobId, 'savepoint', { dir, trackChanges: request.trackChanges === true }));
   }
 
   async restoreStandby(jobId: string, request: { readonly requestId: string; readonly savepoint: string; readonly allowNonRestoredState?: boolean }): Promise<{ readonly jobId: string; readonly base: string }> {
     return this.once(request.requestId, async () => {
       if (!this.isRunning(jobId)) throw new EngineError('ENGINE_JOB_NOT_RUNNING', `No standby of ${jobId} runs, so it cannot restore a base ahead.`, { retriable: true, hint: 'Prepare the standby first (prepareStandby).' });
-      const r = await this.call<{ base: string }>(jobId, 'prerestore', { from: { savepoint: resolve(request.savepoint), allowNonRestoredState: request.allowNonRestoredState === true } });
+      const r = await this.hosts.call(jobId, 'prerestore', { from: { savepoint: resolve(request.savepoint), allowNonRestoredState: request.allowNonRestoredState === true } });
       return { jobId, base: r.base };
     });
   }
@@ -224,7 +153,8 @@ export class EmbeddedAdapter implements EngineAdapter, WarmHandoff, FastColdHand
         if (existsSync(dir)) return { savepointLocation: dir, reason: 'the job had stopped without a delta', stoppedAt: (await readSavepointMetadata(dir)).createdAt };
         throw new EngineError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running, so it cannot stop with a delta.`, { hint: `Check \`pitlane jobs\` and the job log ${this.logFile(jobId)}.` });
       }
-      const r = await this.stopHost<DeltaStop>(jobId, { dir, delta: { base: resolve(request.base), file } }, 'finished');
+      // Asked for a delta, the host answers with one (or why not) and when it stopped.
+      const r = (await this.stopHost(jobId, { dir, delta: { base: resolve(request.base), file } }, 'finished')) as DeltaStop & { metrics: HostMetrics };
       const { delta } = r;
       return {
         ...(delta ? { delta: { location: delta.location, base: delta.base, keys: delta.keys, bytes: delta.bytes }, sourceOffsets: delta.sourceOffsets } : {}),
@@ -251,7 +181,8 @@ export class EmbeddedAdapter implements EngineAdapter, WarmHandoff, FastColdHand
         if (existsSync(dir)) return savepointOnDisk(dir);
         throw new EngineError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running, so it cannot stop with a savepoint.`, { hint: `Check \`pitlane jobs\` and the job log ${this.logFile(jobId)}.` });
       }
-      const r = await this.stopHost<{ savepoint: SavepointResult }>(jobId, { dir }, 'finished');
+      // Asked for a savepoint in `dir`, the host answers with it.
+      const r = (await this.stopHost(jobId, { dir }, 'finished')) as { savepoint: SavepointResult };
       // The job has stopped writing when `stop` answers (sources held, output
       // flushed, producer closed); the process exits on its own. Not waiting for
       // that keeps process teardown off the handoff's critical path.
@@ -269,44 +200,29 @@ export class EmbeddedAdapter implements EngineAdapter, WarmHandoff, FastColdHand
       if (!this.isRunning(jobId)) return {};
       try {
         await this.stopHost(jobId, {}, 'cancelled', CANCEL_ASK_MS);
-        await this.waitGone(jobId);
+        await this.hosts.waitGone(jobId);
       } catch (e) {
         this.o.logger.warn({ jobId, err: describeUnknown(e) }, 'the job host did not answer the stop');
       }
-      const left = readEntry(this.jobsDir, jobId);
-      if (left && isOurProcess(left.pid, 'host-main')) {
-        this.o.logger.warn({ jobId, pid: left.pid }, 'the job host is still running after its stop; stopping it by its pid');
-        await stopPid(left.pid, 5000);
-      }
+      await this.hosts.stopByPid(jobId);
       return {};
     });
   }
 
-  /** Asks a running host to stop (`body`: what to leave behind) and records its last status and metrics as `state`. */
-  private async stopHost<T extends object = object>(jobId: string, body: Record<string, unknown>, state: 'finished' | 'cancelled', timeoutMs?: number): Promise<T & { metrics: HostMetrics }> {
-    const status = await this.call<HostStatus>(jobId, 'status', {}, timeoutMs);
-    const r = await this.call<T & { metrics: HostMetrics }>(jobId, 'stop', body, timeoutMs);
-    this.writeFinal(jobId, { status: { ...status, state, held: false }, metrics: r.metrics });
+  /** Asks a running host to stop (`request`: what to leave behind) and records its last status and metrics as `state`. */
+  private async stopHost(jobId: string, request: StopRequest, state: 'finished' | 'cancelled', timeoutMs?: number): Promise<ManagedStop> {
+    const status = await this.hosts.call(jobId, 'status', {}, timeoutMs);
+    const r = await this.hosts.call(jobId, 'stop', request, timeoutMs);
+    this.finals.write(jobId, { status: { ...status, state, held: false }, metrics: r.metrics });
     return r;
-  }
-
-  private writeFinal(jobId: string, rec: FinalRecord): void {
-    const f = join(this.dir('final'), `${safe(jobId)}.json`);
-    writeFileAtomicSync(f, JSON.stringify(rec));
-  }
-
-  private async waitGone(jobId: string, timeoutMs = 15_000): Promise<void> {
-    const e = readEntry(this.jobsDir, jobId);
-    const deadline = Date.now() + timeoutMs;
-    while (e && isAlive(e.pid) && Date.now() < deadline) await sleep(20);
   }
 
   async status(jobId: string): Promise<JobStatus> {
     if (this.isRunning(jobId)) {
-      const s = await this.call<HostStatus>(jobId, 'status');
+      const s = await this.hosts.call(jobId, 'status', {});
       return { jobId, state: s.state === 'stopped' ? 'finished' : s.state, positions: s.positions, sinkTopic: s.sinkTopic };
     }
-    const f = this.finalOf(jobId);
+    const f = this.finals.read(jobId);
     if (f) return { jobId, state: f.status.state === 'cancelled' ? 'cancelled' : 'finished', positions: f.status.positions, sinkTopic: f.status.sinkTopic };
     const log = this.logFile(jobId);
     if (existsSync(log)) return { jobId, state: 'failed', failure: tailFile(log, 5).join('\n'), positions: [], sinkTopic: '' };
@@ -322,55 +238,40 @@ export class EmbeddedAdapter implements EngineAdapter, WarmHandoff, FastColdHand
     if (this.isRunning(jobId)) {
       // A job that has just answered `stop` closes its channel while its process exits:
       // its final record (written at the stop) has the answer.
-      const live = await this.call<HostMetrics>(jobId, 'metrics').catch((e: unknown) => ({ error: e }));
+      const live = await this.hosts.call(jobId, 'metrics', {}).catch((e: unknown) => ({ error: e }));
       if (!('error' in live)) return live;
-      const f = this.finalOf(jobId);
+      const f = this.finals.read(jobId);
       if (f) return f.metrics;
       throw live.error;
     }
-    const f = this.finalOf(jobId);
+    const f = this.finals.read(jobId);
     if (f) return f.metrics;
     throw new EngineError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running and left no final record.`, { hint: 'Check `pitlane canary status` and the job logs.' });
   }
 
   hold(jobId: string, request: { readonly requestId: string }): Promise<HoldResult> {
-    return this.once(request.requestId, () => this.call<HoldResult>(jobId, 'hold'));
+    return this.once(request.requestId, () => this.hosts.call(jobId, 'hold', {}));
   }
 
   runUntilOffsets(jobId: string, offsets: readonly TopicPartitionOffset[], request: { readonly requestId: string }): Promise<HoldResult> {
-    return this.once(request.requestId, () => this.call<HoldResult>(jobId, 'runUntil', { offsets }));
+    return this.once(request.requestId, () => this.hosts.call(jobId, 'runUntil', { offsets }));
   }
 
   switchSink(jobId: string, to: string, request: { readonly requestId: string; readonly keepHold?: boolean }): Promise<SwitchSinkResult> {
-    return this.once(request.requestId, () => this.call<SwitchSinkResult>(jobId, 'switchSink', { to, keepHold: request.keepHold === true }));
+    return this.once(request.requestId, () => this.hosts.call(jobId, 'switchSink', { to, keepHold: request.keepHold === true }));
   }
 
   async resume(jobId: string, request: { readonly requestId: string }): Promise<void> {
-    await this.once(request.requestId, () => this.call<unknown>(jobId, 'resume'));
+    await this.once(request.requestId, () => this.hosts.call(jobId, 'resume', {}));
   }
 
   /** Waits for the first output of a (just started) job on its sink topic. */
   async firstOutputAt(jobId: string, waitMs = 10_000): Promise<number | undefined> {
-    const r = await this.call<{ firstOutputAt: number | null }>(jobId, 'firstOutput', { waitMs });
+    const r = await this.hosts.call(jobId, 'firstOutput', { waitMs });
     return r.firstOutputAt ?? undefined;
   }
 
-  async preflight(savepoint: string, job: { readonly job: string; readonly parallelism?: number; readonly allowNonRestoredState?: boolean; readonly inputs?: readonly string[]; readonly sinkTopic?: string }): Promise<PreflightReport> {
-    const meta = await readSavepointMetadata(savepoint);
-    const def = await loadJobModule(job.job);
-    let plan;
-    try {
-      plan = planRestore(meta, describeJob(def, { ...(job.inputs ? { input: job.inputs.join(',') } : {}), ...(job.sinkTopic ? { output: job.sinkTopic } : {}) }), { allowNonRestoredState: job.allowNonRestoredState === true, ...(job.parallelism !== undefined ? { parallelism: job.parallelism } : {}) });
-    } catch (e) {
-      if (e instanceof RestoreIncompatibleError || e instanceof PitlaneError) return { compatible: false, refusals: [e.message], notes: [] };
-      throw e;
-    }
-    const notes = [
-      ...plan.migrations.map((m) => `${m.uid}/${m.state}: state schema migrates (${JSON.stringify(m.from).slice(0, 60)} → ${JSON.stringify(m.to).slice(0, 60)})`),
-      ...plan.startsEmpty.map((n) => `${n.uid}${n.state ? `/${n.state}` : ''}: starts empty (${n.reason})`),
-      ...plan.dropped.map((n) => `${n.uid}${n.state ? `/${n.state}` : ''}: dropped (${n.reason})`),
-      ...plan.assignments.filter((a) => a.parallelism !== a.savedParallelism).map((a) => `${a.uid}: rescaled ${a.savedParallelism} → ${a.parallelism}`),
-    ];
-    return { compatible: plan.compatible, refusals: plan.problems.map((p) => `${p.message} Fix: ${p.fix}`), notes };
+  preflight(savepoint: string, job: PreflightJob): Promise<PreflightReport> {
+    return preflightRestore(savepoint, job);
   }
 }

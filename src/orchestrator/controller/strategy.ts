@@ -10,7 +10,8 @@ import { PromotionError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { EngineAdapter } from '../../engines/adapter.ts';
 import type { Deployment, Effect, EffectResult, EffectType } from '../lifecycle/model.ts';
-import type { Clock, CutoverPort } from './ports.ts';
+import type { Clock } from '../../clock.ts';
+import type { CutoverPort } from './ports.ts';
 
 /** The ports a strategy performs its steps through (the controller's own). */
 export interface StrategyPorts {

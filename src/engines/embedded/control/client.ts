@@ -1,13 +1,30 @@
 import { request } from 'node:http';
-import { PitlaneError, describeUnknown, errorFromJSON, type SerializedError } from '../errors.ts';
+import { PitlaneError, describeUnknown, errorFromJSON, type SerializedError } from '../../../errors.ts';
 import { listEntries, readEntry, removeEntry } from './job-directory.ts';
-import { isAlive } from '../process/index.ts';
+import { isAlive } from '../../../process/index.ts';
+import type { AnswerOf, Command, CommandOf, Empty, HostKind, RequestOf } from './protocol.ts';
+
+/** A command's request (optional when it has no fields), then an answer timeout in ms. */
+export type CallArgs<C extends Command> = RequestOf<C> extends Empty ? [request?: RequestOf<C>, timeoutMs?: number] : [request: RequestOf<C>, timeoutMs?: number];
 
 /**
- * Calls a command on a running job by name through its control socket.
- * Errors raised inside the job come back as the same PitlaneError class (errorFromJSON) with their code and hint.
+ * Calls a command on a running job by name through its control socket; the answer
+ * is what any kind of job host may give (protocol.ts).
+ * Errors raised inside the job come back as PitlaneErrors with their code and hint.
  */
-export async function callJob(dir: string, name: string, command: string, body: Record<string, unknown> = {}, timeoutMs = 120000): Promise<unknown> {
+export function callJob<C extends Command>(dir: string, name: string, command: C, ...args: CallArgs<C>): Promise<AnswerOf<C>> {
+  return send(dir, name, command, args[0] ?? {}, args[1]) as Promise<AnswerOf<C>>;
+}
+
+/**
+ * `callJob` for jobs known to run in hosts of kind `K` (the embedded adapter's jobs
+ * directory holds only managed hosts): answers typed as that kind gives them.
+ */
+export function hostsOf<K extends HostKind>(dir: string): <C extends CommandOf<K>>(name: string, command: C, ...args: CallArgs<C>) => Promise<AnswerOf<C, K>> {
+  return (name, command, ...args) => send(dir, name, command, args[0] ?? {}, args[1]) as Promise<AnswerOf<typeof command, K>>;
+}
+
+async function send(dir: string, name: string, command: string, body: unknown, timeoutMs = 120000): Promise<unknown> {
   const entry = readEntry(dir, name);
   if (!entry || !isAlive(entry.pid)) {
     if (entry) removeEntry(dir, name, entry.pid);
@@ -37,5 +54,6 @@ export async function callJob(dir: string, name: string, command: string, body: 
   });
   const answer = JSON.parse(text) as { ok: boolean; result?: unknown; error?: SerializedError };
   if (answer.ok) return answer.result;
+  // Rebuilt as the same PitlaneError class the job threw, with its code and hint.
   throw errorFromJSON(answer.error);
 }

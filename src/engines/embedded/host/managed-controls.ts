@@ -1,5 +1,5 @@
 /**
- * The controls of a job running in a job host (host.ts): status, metrics,
+ * The controls of a managed job once it runs (managed.ts): status, metrics,
  * savepoint, hold, runUntil, switchSink, resume, firstOutput and stop. They act on
  * the unchanged engine through the input gate and the output observation of the
  * gated Kafka client (gated-kafka.ts).
@@ -10,15 +10,19 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { EngineError } from '../../errors.ts';
-import type { Logger } from '../../logger.ts';
-import type { KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
-import { partitionKey } from '../../kafka/partition-key.ts';
-import { deltaKeyCount, writeDelta, writeSavepoint, type JobSnapshot, type RunningJob } from '../../engine/index.ts';
-import type { SavepointResult } from '../adapter.ts';
+import { EngineError } from '../../../errors.ts';
+import type { Logger } from '../../../logger.ts';
+import type { KafkaPort, TopicPartitionOffset } from '../../../kafka/port.ts';
+import type { RunningJob } from '../../../engine/index.ts';
+import { deltaKeyCount, writeDelta, writeSavepoint, type JobSnapshot } from '../../../engine/index.ts';
+import { partitionKey } from '../../../kafka/partition-key.ts';
+import type { SavepointResult } from '../../adapter.ts';
 import type { InputGate, OutputTimes } from './gated-kafka.ts';
-import { savepointOnDisk, type DeltaRef, type DeltaStop, type HostConfig, type HostMetrics, type HostStatus } from './protocol.ts';
-import { sleep } from '../../clock.ts';
+import type { DeltaRef, DeltaStop, HostMetrics, HostStatus, ManagedStop } from '../control/protocol.ts';
+import { savepointOnDisk } from '../savepoint-files.ts';
+import type { HostConfig } from './config.ts';
+import type { JobControls } from './host.ts';
+import { sleep } from '../../../clock.ts';
 
 /**
  * After a stop with a delta, how long the full savepoint waits for the stop that
@@ -41,10 +45,8 @@ export interface HostedJobContext {
   readonly shutdown: () => Promise<void>;
 }
 
-export type Handler = (body: Record<string, unknown>) => Promise<unknown>;
 
-
-export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> {
+export function managedControls(c: HostedJobContext): JobControls<'managed'> {
   const { config, job, gate, out, now, log } = c;
   let sinkTopic = config.sinkTopic;
 
@@ -136,7 +138,7 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
   // A stop without a delta runs both at once; a stop with one answers after the
   // halt, and the full savepoint follows with the next stop (or the grace period).
   let halted: Promise<DeltaStop> | undefined;
-  let finished: Promise<unknown> | undefined;
+  let finished: Promise<ManagedStop> | undefined;
   let grace: ReturnType<typeof setTimeout> | undefined;
 
   const halt = (delta?: { base: string; file: string }): Promise<DeltaStop> =>
@@ -157,7 +159,7 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
       return { delta: { ...ref, keys: deltaKeyCount(d), bytes, sourceOffsets: d.sourceOffsets.map((o) => ({ ...o })) }, stoppedAt: now() };
     })());
 
-  const finish = (dir: string | undefined): Promise<unknown> =>
+  const finish = (dir: string | undefined): Promise<ManagedStop> =>
     (finished ??= (async () => {
       clearTimeout(grace);
       await halt();
@@ -179,7 +181,7 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
       return { positions: at, ...(out.last.has(sinkTopic) ? { lastOutputAt: out.last.get(sinkTopic) } : {}) };
     },
     runUntil: async (b) => {
-      const offsets = b.offsets as TopicPartitionOffset[];
+      const offsets = b.offsets;
       const past = gate.pastOf(offsets);
       if (past.length > 0) {
         throw new EngineError('ENGINE_PAST_OFFSETS', `Job ${config.jobId} has already consumed past ${past.map((p) => `${p.topic}/${p.partition}@${p.offset}`).join(', ')}.`, { hint: 'Choose hold offsets at or beyond every job\'s position (hold the jobs first, then take the furthest).' });
@@ -197,7 +199,7 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
       }
       if (b.keepHold === true) return { from, to };
       gate.release();
-      // The host commits as soon as the first output reaches a topic (host.ts), so this is its commit time.
+      // The host commits as soon as the first output reaches a topic (managed.ts), so this is its commit time.
       const first = await firstVisible(to, Number(b.waitFirstOutputMs ?? 10_000));
       return { from, to, ...(first !== undefined ? { firstOutputAt: first } : {}) };
     },
@@ -210,7 +212,7 @@ export function hostedJobHandlers(c: HostedJobContext): Record<string, Handler> 
       // Sources stop where they are; what was read is applied and committed; the
       // savepoint is taken of exactly that; no output follows it.
       const dir = typeof b.dir === 'string' ? b.dir : undefined;
-      const delta = b.delta as { base: string; file: string } | undefined;
+      const delta = b.delta;
       if (!delta || finished) return finish(dir);
       const h = await halt(delta);
       grace ??= setTimeout(() => void finish(dir).catch(() => undefined), FULL_SAVEPOINT_GRACE_MS);

@@ -14,8 +14,8 @@
  *
  * This is the real Kafka client underneath; nothing is faked.
  */
-import type { IncomingRecord, KafkaPort, ProducerHandle, ProducerOptions, ReadOptions, RecordBatch, RecordReader, TopicPartitionOffset } from '../../kafka/port.ts';
-import { partitionKey } from '../../kafka/partition-key.ts';
+import type { IncomingRecord, KafkaPort, ProducerHandle, ProducerOptions, ReadOptions, RecordBatch, RecordReader, TopicPartitionOffset } from '../../../kafka/port.ts';
+import { partitionKey } from '../../../kafka/partition-key.ts';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;

@@ -1,14 +1,14 @@
 /**
- * Process entry of a job host: `node --import tsx src/engines/embedded/host-main.ts CONFIG.json`.
+ * Process entry of a managed job host (managed.ts): `node --import tsx src/engines/embedded/host/host-main.ts CONFIG.json`.
  * The embedded adapter spawns it detached, so it outlives the orchestrator.
  */
 import { readFileSync } from 'node:fs';
-import { createKafkaClients } from '../../kafka/index.ts';
-import { createLogger } from '../../logger.ts';
+import { createKafkaClients } from '../../../kafka/index.ts';
+import { createLogger } from '../../../logger.ts';
 import { loadJobModule } from './load-job.ts';
-import { describeUnknown } from '../../errors.ts';
-import { runJobHost } from './host.ts';
-import type { HostConfig } from './protocol.ts';
+import { describeUnknown } from '../../../errors.ts';
+import { startManagedHost } from './managed.ts';
+import type { HostConfig } from './config.ts';
 
 const file = process.argv[2];
 if (!file) {
@@ -19,7 +19,7 @@ const config = JSON.parse(readFileSync(file, 'utf8')) as HostConfig;
 const logger = createLogger({ level: (config.logLevel as 'info' | undefined) ?? 'info' });
 const { kafka, registry } = createKafkaClients(config.connection, logger);
 try {
-  const host = await runJobHost(config, { kafka, registry, logger, loadJob: loadJobModule });
+  const host = await startManagedHost(config, { kafka, registry, logger, loadJob: loadJobModule });
   const stop = () => void host.close();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

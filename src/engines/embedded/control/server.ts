@@ -1,10 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { PitlaneError, serializeError } from '../errors.ts';
-import { isAlive } from '../process/index.ts';
+import { PitlaneError, serializeError } from '../../../errors.ts';
+import { isAlive } from '../../../process/index.ts';
 import { readEntry, removeEntry, socketFile, writeEntry } from './job-directory.ts';
+import type { ServedHandlers } from './protocol.ts';
 
-export type ControlHandler = (body: Record<string, unknown>) => Promise<unknown>;
+/** A handler as the transport sees it: the request is the JSON body, trusted to match the command's request type. */
+type WireHandler = (request: never) => Promise<unknown>;
 
 export interface ControlServerOptions {
   readonly dir: string;
@@ -13,8 +15,8 @@ export interface ControlServerOptions {
   readonly jobFile?: string;
   /** Where the job writes savepoints when a trigger names no directory (absolute), announced in its entry. */
   readonly savepointDir?: string;
-  /** Command name → handler, e.g. status, savepoint, stop. */
-  readonly handlers: Readonly<Record<string, ControlHandler>>;
+  /** Command → handler (protocol.ts), in the order an unknown command's answer lists them. */
+  readonly handlers: ServedHandlers;
 }
 
 export interface ControlServer {
@@ -40,6 +42,7 @@ export function assertNameFree(dir: string, name: string): void {
  * directory (only local users with access to that directory can reach it; nothing
  * listens on the network). POST /<command> with a JSON body calls the handler; the
  * answer is `{ ok: true, result }` or `{ ok: false, error }` with the error's code and hint.
+ * The commands and their types are protocol.ts; this is only the transport.
  */
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   assertNameFree(options.dir, options.name);
@@ -52,7 +55,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const command = (req.url ?? '/').replace(/^\/+/, '').split('?')[0] ?? '';
-      const handler = options.handlers[command];
+      const handler = (options.handlers as Readonly<Record<string, WireHandler | undefined>>)[command];
       const reply = (status: number, payload: unknown) => {
         res.writeHead(status, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify(payload));
@@ -61,14 +64,14 @@ export async function startControlServer(options: ControlServerOptions): Promise
         reply(404, { ok: false, error: { code: 'CONTROL_UNKNOWN_COMMAND', message: `Unknown command "${command}"; this job knows: ${Object.keys(options.handlers).join(', ')}.` } });
         return;
       }
-      let body: Record<string, unknown> = {};
+      let body: unknown = {};
       try {
-        body = chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : {};
+        body = chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown) : {};
       } catch {
         reply(400, { ok: false, error: { code: 'CONTROL_BAD_REQUEST', message: 'The request body is not JSON.' } });
         return;
       }
-      handler(body).then(
+      handler(body as never).then(
         (result) => reply(200, { ok: true, result }),
         (e: unknown) =>
           reply(200, {

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive } from '../process/index.ts';
-import { writeFileAtomicSync } from '../files.ts';
+import { isAlive } from '../../../process/index.ts';
+import { writeFileAtomicSync } from '../../../files.ts';
 
 /**
  * Where running jobs announce themselves: one JSON file and one Unix socket per job

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IncomingRecord, KafkaPort, ReadOptions, RecordBatch, RecordReader } from '../../kafka/port.ts';
+import type { IncomingRecord, KafkaPort, ReadOptions, RecordBatch, RecordReader } from '../../../kafka/port.ts';
 import { gatedKafka, InputGate, type OutputTimes } from './gated-kafka.ts';
 
 const rec = (partition: number, offset: number): IncomingRecord => ({ topic: 't', partition, offset, key: null, value: null, headers: {}, timestamp: 0 });
