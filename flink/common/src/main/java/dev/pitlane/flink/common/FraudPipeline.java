@@ -6,7 +6,6 @@ import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.FilterFunction;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
@@ -16,6 +15,7 @@ import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -36,20 +36,20 @@ public final class FraudPipeline {
 
     private FraudPipeline() {}
 
-    /** An environment with the job's settings: checkpointing, max parallelism, parallelism, no Kryo. */
-    public static StreamExecutionEnvironment environment(JobArgs args, int versionParallelism) {
+    /**
+     * An environment with the job's settings: checkpointing, max parallelism, no Kryo.
+     * Parallelism is the deployment's choice, as in the embedded engine (deploy/fraud.yaml):
+     * the run request's `parallelism` (or --parallelism). The job never hard-codes one,
+     * which would override the request; the fraud deployment runs v1 at 4 and v2 at 8.
+     */
+    public static StreamExecutionEnvironment environment(JobArgs args) {
         Configuration conf = new Configuration();
         // Every record type is a POJO; a type that would fall back to Kryo (no schema evolution) fails at once.
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.enableCheckpointing(args.getLong("checkpoint-interval-ms", 2000), CheckpointingMode.EXACTLY_ONCE);
         env.setMaxParallelism(MAX_PARALLELISM);
-        // --parallelism wins; then a parallelism the run request (or the cluster) set; then the version's.
-        if (args.has("parallelism")) {
-            env.setParallelism((int) args.getLong("parallelism", versionParallelism));
-        } else if (env.getConfiguration().getOptional(CoreOptions.DEFAULT_PARALLELISM).isEmpty()) {
-            env.setParallelism(versionParallelism);
-        }
+        if (args.has("parallelism")) env.setParallelism((int) args.getLong("parallelism", 1));
         return env;
     }
 
@@ -87,7 +87,8 @@ public final class FraudPipeline {
     public static OffsetsInitializer startingOffsets(String spec) {
         if (spec.equals("earliest")) return OffsetsInitializer.earliest();
         if (spec.equals("latest")) return OffsetsInitializer.latest();
-        if (spec.equals("committed")) return OffsetsInitializer.committedOffsets();
+        // The group's committed offsets; a partition without one starts at the earliest record.
+        if (spec.equals("committed")) return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
         if (spec.startsWith("timestamp:")) return OffsetsInitializer.timestamp(Long.parseLong(spec.substring("timestamp:".length())));
         if (spec.startsWith("offsets:")) {
             Map<TopicPartition, Long> offsets = new HashMap<>();

@@ -16,7 +16,7 @@ import java.util.Map;
  *   --group-id ID                         the source's consumer group (offsets committed on checkpoints)
  *   --transactional-id-prefix ID          the exactly-once sink's transactional ids
  *   --starting-offsets earliest|latest|committed|timestamp:MS|offsets:TOPIC:PARTITION:OFFSET,...
- *   --parallelism N                       optional; else the run request's (or cluster's) parallelism, else the version's
+ *   --parallelism N                       optional; else the run request's parallelism (or the cluster's default)
  *   --checkpoint-interval-ms 2000         output becomes visible (read_committed) at each checkpoint
  *   --max-out-of-orderness-ms 1000        watermark bound
  *   --idle-timeout-ms 5000                a partition without records stops holding the watermark back

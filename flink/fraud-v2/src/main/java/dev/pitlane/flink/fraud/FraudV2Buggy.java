@@ -28,7 +28,7 @@ public final class FraudV2Buggy {
 
     public static void main(String[] argv) throws Exception {
         JobArgs args = JobArgs.parse(argv);
-        StreamExecutionEnvironment env = FraudPipeline.environment(args, FraudV2.PARALLELISM);
+        StreamExecutionEnvironment env = FraudPipeline.environment(args);
         FraudPipeline.build(env, args, new ProfileV2(), new DropUsers());
         env.execute(args.get("job-name", "fraud v2-buggy"));
     }
