@@ -6,13 +6,13 @@
  * with the embedded engine's examples/fraud/v1.ts on the same input. Everything is
  * stopped by pid at the end, also when a step fails.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { devDown } from '../src/dev/launcher.ts';
+import { devDown, devLogs, devStatus } from '../src/dev/launcher.ts';
 import { devUpFlink, type FlinkStart } from '../src/dev/flink-launcher.ts';
 import { cacheRoot } from '../src/dev/paths.ts';
 import { freePort, isAlive, isPortFree } from '../src/dev/processes.ts';
@@ -105,8 +105,7 @@ test('the launcher starts a session cluster: one TaskManager with 8 slots regist
   const rows = (status.json().services as { service: string; state: string; pid?: number; url?: string; logFile?: string }[]).filter((s) => s.service.startsWith('flink-'));
   assert.deepEqual(rows.map((r) => [r.service, r.state, r.pid, r.url]), cluster.map((s) => [s.service, 'running', s.pid, rest]));
   assert.ok(rows.every((r) => r.logFile?.startsWith(join(devDir, 'flink'))));
-  const logs = cli(devDir, 'dev', 'logs', 'flink-taskmanager', '-n', '400');
-  assert.match(logs.out, /TaskManagerRunner|TaskExecutor/);
+  assert.match(devLogs(devDir, 'flink-taskmanager', 400).join('\n'), /TaskManagerRunner|TaskExecutor/);
 });
 
 test('an existing cluster is shown, never started; one that does not answer is an error and nothing starts', async () => {
@@ -120,12 +119,50 @@ test('an existing cluster is shown, never started; one that does not answer is a
     const up = cli(other, 'dev', 'up', '--flink-rest', down);
     assert.equal(up.code, 3);
     assert.match(up.err, /DEV_FLINK_UNREACHABLE/);
-    const after = cli(other, 'dev', 'status', '--json');
-    assert.ok((after.json().services as { state: string }[]).every((s) => s.state === 'stopped'), 'nothing was started');
+    assert.ok(devStatus(other).every((s) => s.state === 'stopped'), 'nothing was started');
   } finally {
     rmSync(other, { recursive: true, force: true });
   }
 });
+
+/** Uploads a jar (POST /jars/upload); it is deleted after the test. */
+async function uploadJar(t: TestContext, jar: string): Promise<string> {
+  const form = new FormData();
+  form.append('jarfile', new Blob([readFileSync(jar)], { type: 'application/x-java-archive' }), basename(jar));
+  const uploaded = await fetch(`${rest}/jars/upload`, { method: 'POST', body: form });
+  assert.equal(uploaded.status, 200, await uploaded.clone().text());
+  const jarId = basename(((await uploaded.json()) as { filename: string }).filename);
+  t.after(() => fetch(`${rest}/jars/${jarId}`, { method: 'DELETE' }).then(() => undefined, () => undefined));
+  return jarId;
+}
+
+/** Runs an uploaded jar (POST /jars/:id/run); the job is cancelled after the test. */
+async function runJar(t: TestContext, jarId: string, body: { entryClass: string; parallelism: number; programArgsList: string[]; savepointPath?: string }): Promise<string> {
+  const run = await fetch(`${rest}/jars/${jarId}/run`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(run.status, 200, await run.clone().text());
+  const jobId = ((await run.json()) as { jobid: string }).jobid;
+  t.after(() => fetch(`${rest}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' }).then(() => undefined, () => undefined));
+  return jobId;
+}
+
+/** The job's program arguments for the test broker (flink/common JobArgs). */
+function jobArgs(input: string, output: string, id: string): string[] {
+  return ['--bootstrap-servers', process.env.KAFKA_BROKERS!, '--input', input, '--output', output, '--group-id', id, '--transactional-id-prefix', id, '--starting-offsets', 'earliest', '--checkpoint-interval-ms', '1000'];
+}
+
+/** Waits for `count` committed records in a topic while the job keeps running. */
+async function waitForOutput(jobId: string, topic: string, count: number, read: (topic: string) => Promise<IncomingRecord[]>): Promise<IncomingRecord[]> {
+  return waitFor(
+    async () => {
+      const recs = await read(topic);
+      if (recs.length >= count) return recs;
+      const state = (await get<{ state: string }>(`/jobs/${jobId}`)).state;
+      assert.ok(['RUNNING', 'CREATED', 'INITIALIZING'].includes(state), `the Flink job is ${state}`);
+      return undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 500, message: `${count} committed records in ${topic}` },
+  );
+}
 
 const TAIL_HEADERS = ['pitlane.src.topic', 'pitlane.src.partition', 'pitlane.src.offset', 'pitlane.event-time'];
 const side = { format: 'json' as const, eventTime: 'auto' as const, key: 'record' as const, subject: undefined };
@@ -153,43 +190,14 @@ test('fraud v1 on Flink writes what the embedded fraud v1 writes: key, value, ev
   const flagged = txs.filter((x) => x.amount > 100).length;
   assert.ok(flagged > 20, `${flagged} transactions over 100`);
 
-  const jar = await buildFlinkJobsJar('fraud-v1');
-  const form = new FormData();
-  form.append('jarfile', new Blob([readFileSync(jar)], { type: 'application/x-java-archive' }), basename(jar));
-  const uploaded = await fetch(`${rest}/jars/upload`, { method: 'POST', body: form });
-  assert.equal(uploaded.status, 200, await uploaded.clone().text());
-  const jarId = basename(((await uploaded.json()) as { filename: string }).filename);
-  t.after(() => fetch(`${rest}/jars/${jarId}`, { method: 'DELETE' }).then(() => undefined, () => undefined));
-
+  const jarId = await uploadJar(t, await buildFlinkJobsJar('fraud-v1'));
   const groupId = k.trackGroup(uniqueName('flink-fraud'));
-  const run = await fetch(`${rest}/jars/${jarId}/run`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      entryClass: FLINK_ENTRY_CLASSES.fraudV1.entryClass,
-      parallelism: 4,
-      programArgsList: ['--bootstrap-servers', process.env.KAFKA_BROKERS!, '--input', input, '--output', flinkOut, '--group-id', groupId, '--transactional-id-prefix', groupId, '--starting-offsets', 'earliest', '--checkpoint-interval-ms', '1000'],
-    }),
-  });
-  assert.equal(run.status, 200, await run.clone().text());
-  const jobId = ((await run.json()) as { jobid: string }).jobid;
-  t.after(async () => {
-    await fetch(`${rest}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' }).catch(() => undefined);
-  });
+  const jobId = await runJar(t, jarId, { entryClass: FLINK_ENTRY_CLASSES.fraudV1.entryClass, parallelism: 4, programArgsList: jobArgs(input, flinkOut, groupId) });
   const job = await get<{ state: string; vertices: { name: string; parallelism: number }[] }>(`/jobs/${jobId}`);
   assert.ok(job.vertices.some((v) => v.parallelism === 4), 'the run request\'s parallelism');
 
   const embedded = await waitForRecords(k.kafka, embeddedOut, flagged, 60_000);
-  const fromFlink = await waitFor(
-    async () => {
-      const recs = await readTopic(k.kafka, flinkOut);
-      if (recs.length >= flagged) return recs;
-      const state = (await get<{ state: string }>(`/jobs/${jobId}`)).state;
-      assert.ok(['RUNNING', 'CREATED', 'INITIALIZING'].includes(state), `the Flink job is ${state}`);
-      return undefined;
-    },
-    { timeoutMs: 90_000, intervalMs: 500, message: `${flagged} committed records in ${flinkOut}` },
-  );
+  const fromFlink = await waitForOutput(jobId, flinkOut, flagged, (topic) => readTopic(k.kafka, topic));
   const byTx = (recs: IncomingRecord[]) => new Map(recs.map((r) => [(JSON.parse(r.value!.toString()) as { txId: string }).txId, seen(r)]));
   const [a, b] = [byTx(embedded), byTx(fromFlink)];
   assert.equal(b.size, flagged, 'each flag once (exactly-once sink, read_committed)');
@@ -204,6 +212,51 @@ test('fraud v1 on Flink writes what the embedded fraud v1 writes: key, value, ev
   const cancel = await fetch(`${rest}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
   assert.equal(cancel.status, 202);
   await waitFor(async () => (await get<{ state: string }>(`/jobs/${jobId}`)).state === 'CANCELED', { timeoutMs: 30_000, message: 'the job is cancelled' });
+});
+
+test('fraud v2 restores fraud v1\'s savepoint rescaled 4 → 8: the Profile POJO gains a field and the counts go on', async (t) => {
+  const k = kafkaForTest(t);
+  const input = await k.topic('flink-fraud2-in', 4);
+  const [out1, out2] = [await k.topic('flink-fraud2-v1'), await k.topic('flink-fraud2-v2')];
+  const txs = generateTransactions({ count: 400, seed: 21, users: 12 });
+  const [first, second] = [txs.slice(0, 200), txs.slice(200)];
+  await k.kafka.produce(input, json(first, (x: Transaction) => x.userId));
+  const [v1Jar, v2Jar] = await Promise.all([buildFlinkJobsJar('fraud-v1'), buildFlinkJobsJar('fraud-v2')]);
+  const [v1Id, v2Id] = [await uploadJar(t, v1Jar), await uploadJar(t, v2Jar)];
+  const groupId = k.trackGroup(uniqueName('flink-fraud2'));
+  const v1 = await runJar(t, v1Id, { entryClass: FLINK_ENTRY_CLASSES.fraudV1.entryClass, parallelism: 4, programArgsList: jobArgs(input, out1, `${groupId}-v1`) });
+  await waitForOutput(v1, out1, first.filter((x) => x.amount > 100).length, (topic) => readTopic(k.kafka, topic));
+
+  // Stop with a savepoint (no drain: a handoff), then v2 from it at parallelism 8.
+  const stop = await fetch(`${rest}/jobs/${v1}/stop`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ drain: false }) });
+  assert.equal(stop.status, 202, await stop.clone().text());
+  const trigger = ((await stop.json()) as { 'request-id': string })['request-id'];
+  const savepoint = await waitFor(
+    async () => {
+      const s = await get<{ status: { id: string }; operation?: { location?: string; 'failure-cause'?: { 'stack-trace': string } } }>(`/jobs/${v1}/savepoints/${trigger}`);
+      if (s.status.id !== 'COMPLETED') return undefined;
+      assert.ok(s.operation?.location, `savepoint failed: ${s.operation?.['failure-cause']?.['stack-trace']?.slice(0, 800)}`);
+      return s.operation.location;
+    },
+    { timeoutMs: 60_000, intervalMs: 300, message: 'the savepoint completes' },
+  );
+  assert.match(savepoint, new RegExp(`${devDir}/flink/savepoints/`));
+  await k.kafka.produce(input, json(second, (x: Transaction) => x.userId));
+  const v2 = await runJar(t, v2Id, { entryClass: FLINK_ENTRY_CLASSES.fraudV2.entryClass, parallelism: 8, savepointPath: savepoint, programArgsList: jobArgs(input, out2, `${groupId}-v2`) });
+  const vertices = (await get<{ vertices: { name: string; parallelism: number }[] }>(`/jobs/${v2}`)).vertices;
+  assert.ok(vertices.some((v) => v.name.includes('profile') && v.parallelism === 8), JSON.stringify(vertices));
+
+  // v2's rule (over 500) on the second half, with each user's count carried over from v1's state.
+  const counts = new Map<string, number>();
+  const expected: string[] = [];
+  for (const [i, x] of txs.entries()) {
+    if (i >= first.length && x.amount > 500) expected.push(`${x.txId}:500:${counts.get(x.userId) ?? 0}`);
+    counts.set(x.userId, (counts.get(x.userId) ?? 0) + 1);
+  }
+  assert.ok(expected.length >= 3 && expected.some((e) => !e.endsWith(':0')), 'some restored counts to check');
+  const got = await waitForOutput(v2, out2, expected.length, (topic) => readTopic(k.kafka, topic));
+  const flags = got.map((r) => JSON.parse(r.value!.toString()) as { txId: string; threshold: number; priorCount: number });
+  assert.deepEqual(flags.map((f) => `${f.txId}:${f.threshold}:${f.priorCount}`).sort(), expected.sort());
 });
 
 test('dev down stops the JobManager and TaskManager by pid; no process and no port is left', async () => {
