@@ -38,12 +38,19 @@ before(async () => {
   rest = cluster[0]!.url;
 });
 
+// A file that overruns the runner's time limit is ended with SIGTERM, and `after` hooks do
+// not run then: pass the signal on to the cluster's pids (Flink shuts down on SIGTERM).
+process.once('SIGTERM', () => {
+  for (const s of cluster) if (isAlive(s.pid)) process.kill(s.pid, 'SIGTERM');
+  process.exit(143);
+});
+
 after(async () => {
   await devDown(devDir, { purge: true });
 });
 
 function cli(dir: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, '--dev-dir', dir, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, FLINK_REST_URL: '' } });
+  const r = spawnSync(process.execPath, [BIN, '--dev-dir', dir, ...args], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, FLINK_REST_URL: '' } });
   return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) as Record<string, unknown> };
 }
 
@@ -150,18 +157,25 @@ function jobArgs(input: string, output: string, id: string): string[] {
   return ['--bootstrap-servers', process.env.KAFKA_BROKERS!, '--input', input, '--output', output, '--group-id', id, '--transactional-id-prefix', id, '--starting-offsets', 'earliest', '--checkpoint-interval-ms', '1000'];
 }
 
-/** Waits for `count` committed records in a topic while the job keeps running. */
+/**
+ * Waits for `count` committed records in a topic while the job keeps running. The
+ * limit is generous: on a loaded 2-core machine a job's first tasks take long to deploy.
+ */
 async function waitForOutput(jobId: string, topic: string, count: number, read: (topic: string) => Promise<IncomingRecord[]>): Promise<IncomingRecord[]> {
+  let seen = 0;
   return waitFor(
     async () => {
       const recs = await read(topic);
+      seen = recs.length;
       if (recs.length >= count) return recs;
       const state = (await get<{ state: string }>(`/jobs/${jobId}`)).state;
       assert.ok(['RUNNING', 'CREATED', 'INITIALIZING'].includes(state), `the Flink job is ${state}`);
       return undefined;
     },
-    { timeoutMs: 90_000, intervalMs: 500, message: `${count} committed records in ${topic}` },
-  );
+    { timeoutMs: 240_000, intervalMs: 500, message: `${count} committed records in ${topic}` },
+  ).catch((e: unknown) => {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; ${seen} there at the end`);
+  });
 }
 
 const TAIL_HEADERS = ['pitlane.src.topic', 'pitlane.src.partition', 'pitlane.src.offset', 'pitlane.event-time'];
