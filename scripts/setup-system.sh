@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs the system packages pitlane's launcher and tests need, on Debian/Ubuntu,
 # only where they are missing:
-#   - a Java 17+ runtime and Maven: the local Kafka broker and schema registry are
-#     resolved from Maven Central and run on the JVM (`pitlane dev up`);
+#   - a Java 17+ runtime and Maven: the local Kafka broker, schema registry and Flink
+#     cluster are resolved from Maven Central and run on the JVM (`pitlane dev up`);
+#   - a Java 17 compiler (the JDK): the Flink versions of the demo jobs (flink/) are
+#     built from source by `mvn package`;
 #   - Chromium: the test suite opens the HTML diff report in headless Chromium.
 # Node.js 20 and npm are assumed present (they run this project).
 set -euo pipefail
 need=()
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "system packages: all present (java, mvn, chromium)"
+  echo "system packages: all present (java, javac, mvn, chromium)"
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

@@ -9,6 +9,8 @@ import { readRecord, removeRecord, stateOf, writeRecord, type ServiceName, type 
 import { cacheRoot } from './paths.ts';
 import { registryService } from './registry-service.ts';
 import { sleep } from '../clock.ts';
+import { devUpFlink, FLINK_SERVICES } from './flink-launcher.ts';
+import { flinkLayout } from './flink-cluster.ts';
 
 export interface DevUpOptions {
   readonly devDir: string;
@@ -17,6 +19,10 @@ export interface DevUpOptions {
   /** Also start the Confluent-compatible schema registry. */
   readonly registry?: boolean;
   readonly registryPort?: number;
+  /** Also start the local Flink session cluster (src/dev/flink-launcher.ts). */
+  readonly flink?: boolean;
+  /** Flink's REST port; a free one when unset. */
+  readonly flinkRestPort?: number;
   readonly readyTimeoutMs?: number;
   readonly cacheDir?: string;
   readonly logger?: Logger;
@@ -138,11 +144,13 @@ async function upRegistry(opts: DevUpOptions, kafkaUrl: string): Promise<Service
   return { service: 'registry', alreadyRunning: false, pid: record.pid, url: record.url, logFile: record.logFile, resolveMs: built.ms, downloaded: built.downloaded, readyMs: Date.now() - t0 };
 }
 
-/** Starts the local broker (and registry when asked); a running one is reused, never doubled. */
+/** Starts the local broker (and registry, Flink when asked); a running one is reused, never doubled. */
 export async function devUp(opts: DevUpOptions): Promise<ServiceStart[]> {
   const kafka = await upKafka(opts);
-  if (!opts.registry) return [kafka];
-  return [kafka, await upRegistry(opts, kafka.url)];
+  const started = opts.registry ? [kafka, await upRegistry(opts, kafka.url)] : [kafka];
+  if (!opts.flink) return started;
+  const flink = await devUpFlink({ devDir: opts.devDir, cacheDir: opts.cacheDir ?? cacheRoot(), ...(opts.flinkRestPort ? { restPort: opts.flinkRestPort } : {}), ...(opts.readyTimeoutMs ? { readyTimeoutMs: Math.max(opts.readyTimeoutMs, 120000) } : {}) });
+  return [...started, ...flink];
 }
 
 export interface ServiceStop {
@@ -151,10 +159,10 @@ export interface ServiceStop {
   readonly pid?: number;
 }
 
-/** Stops exactly the pids this launcher recorded, registry first; `purge` also deletes data. */
+/** Stops exactly the pids this launcher recorded, Flink and registry first; `purge` also deletes data. */
 export async function devDown(devDir: string, options: { purge?: boolean } = {}): Promise<ServiceStop[]> {
   const out: ServiceStop[] = [];
-  for (const service of ['registry', 'kafka'] as const) {
+  for (const service of [FLINK_SERVICES.taskmanager, FLINK_SERVICES.jobmanager, 'registry', 'kafka'] as const) {
     const record = readRecord(devDir, service);
     if (!record) {
       out.push({ service, result: 'not-running' });
@@ -169,7 +177,7 @@ export async function devDown(devDir: string, options: { purge?: boolean } = {})
 }
 
 export function devStatus(devDir: string): ServiceStatus[] {
-  return (['kafka', 'registry'] as const).map((service) => {
+  return (['kafka', 'registry', FLINK_SERVICES.jobmanager, FLINK_SERVICES.taskmanager] as const).map((service) => {
     const record = readRecord(devDir, service);
     const state = stateOf(record);
     if (!record) return { service, state };
@@ -186,7 +194,13 @@ export function devStatus(devDir: string): ServiceStatus[] {
 
 export function devLogs(devDir: string, service: ServiceName, lines: number): string[] {
   const record = readRecord(devDir, service);
-  const file = record?.logFile ?? (service === 'kafka' ? brokerLayout(devDir).logFile : registryService().logFile(devDir));
+  const file =
+    record?.logFile ??
+    (service === 'kafka'
+      ? brokerLayout(devDir).logFile
+      : service === 'registry'
+        ? registryService().logFile(devDir)
+        : flinkLayout(devDir).logFile[service === FLINK_SERVICES.jobmanager ? 'jobmanager' : 'taskmanager']);
   return tailFile(file, lines);
 }
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync, rmSync, mkdirSync } from 'node
 import { join } from 'node:path';
 import { isOurProcess } from '../process/index.ts';
 
-export type ServiceName = 'kafka' | 'registry';
+export type ServiceName = 'kafka' | 'registry' | 'flink-jobmanager' | 'flink-taskmanager';
 
 /** What the launcher records about a process it started; `down` stops exactly this pid. */
 export interface ServiceRecord {

@@ -5,6 +5,8 @@ import { ConfigError } from '../../errors.ts';
 import { emit, table } from '../output.ts';
 import type { CliContext } from '../context.ts';
 import type { ServiceName } from '../../dev/service-state.ts';
+import { probeExternalFlink, requireExternalFlink, type ExternalFlink } from '../../dev/flink-launcher.ts';
+import { FLINK_VERSION } from '../../dev/flink-cluster.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
@@ -14,10 +16,17 @@ function intOption(value: string, name: string): number {
   return n;
 }
 
+const LOG_SERVICES: readonly string[] = ['kafka', 'registry', 'flink-jobmanager', 'flink-taskmanager'] satisfies ServiceName[];
+
+function externalLine(f: ExternalFlink): string {
+  const o = f.overview;
+  return `flink: using the existing cluster at ${f.url}` + (o ? ` (Flink ${o.version}, ${o.taskmanagers} TaskManager(s), ${o.slotsTotal} slots)` : '') + '; nothing started.';
+}
+
 export function registerDev(program: Command, run: Run): void {
   const dev = program
     .command('dev')
-    .description('a local Kafka broker (and schema registry) for development and tests, on 127.0.0.1');
+    .description('a local Kafka broker (and schema registry, Flink cluster) for development and tests, on 127.0.0.1');
 
   dev
     .command('up')
@@ -26,23 +35,33 @@ export function registerDev(program: Command, run: Run): void {
     .option('--controller-port <port>', 'KRaft controller port (default: port + 1)')
     .option('--registry', 'also start the Confluent-compatible schema registry')
     .option('--registry-port <port>', 'schema registry port', '8081')
+    .option('--flink', `also start a local Apache Flink ${FLINK_VERSION} session cluster (JobManager + TaskManager); with FLINK_REST_URL set, use that cluster instead`)
+    .option('--flink-rest-port <port>', 'REST port of the local Flink cluster (default: a free port)')
+    .option('--flink-rest <url>', 'use this existing Flink cluster (its REST URL) instead of starting one')
     .option('--timeout <seconds>', 'how long to wait for the broker to answer', '60')
     .option('--json', 'print the result as JSON')
-    .action((o: { port: string; controllerPort?: string; registry?: boolean; registryPort: string; timeout: string; json?: boolean }) =>
+    .action((o: { port: string; controllerPort?: string; registry?: boolean; registryPort: string; flink?: boolean; flinkRestPort?: string; flinkRest?: string; timeout: string; json?: boolean }) =>
       run(async (ctx) => {
+        // An existing cluster (flag, or FLINK_REST_URL with --flink) is checked, never started.
+        const externalUrl = o.flinkRest ?? (o.flink ? process.env.FLINK_REST_URL || undefined : undefined);
+        const external = externalUrl ? await requireExternalFlink(externalUrl) : undefined;
         const started = await devUp({
           devDir: ctx.devDir,
           port: intOption(o.port, 'port'),
           ...(o.controllerPort ? { controllerPort: intOption(o.controllerPort, 'controller-port') } : {}),
           registry: o.registry === true,
           registryPort: intOption(o.registryPort, 'registry-port'),
+          flink: o.flink === true && !external,
+          ...(o.flinkRestPort ? { flinkRestPort: intOption(o.flinkRestPort, 'flink-rest-port') } : {}),
           readyTimeoutMs: intOption(o.timeout, 'timeout') * 1000,
           logger: ctx.logger,
         });
-        emit({ devDir: ctx.devDir, services: started }, o, () =>
-          started
+        emit({ devDir: ctx.devDir, services: started, ...(external ? { flink: { external: true, ...external } } : {}) }, o, () =>
+          [...(external ? [externalLine(external)] : []), ...started]
             .map((s) =>
-              s.alreadyRunning
+              typeof s === 'string'
+                ? s
+                : s.alreadyRunning
                 ? `${s.service} is already running at ${s.url} (pid ${s.pid}); nothing started.`
                 : `${s.service} ready at ${s.url} (pid ${s.pid}) in ${(s.readyMs / 1000).toFixed(1)} s` +
                   (s.downloaded ? `, after resolving its jars from Maven Central in ${(s.resolveMs / 1000).toFixed(1)} s` : ', jars from cache') +
@@ -70,14 +89,18 @@ export function registerDev(program: Command, run: Run): void {
   dev
     .command('status')
     .description('what runs where')
+    .option('--flink-rest <url>', 'also show this existing Flink cluster (default: FLINK_REST_URL)')
     .option('--json', 'print the result as JSON')
-    .action((o: { json?: boolean }) =>
+    .action((o: { flinkRest?: string; json?: boolean }) =>
       run(async (ctx) => {
         const status = devStatus(ctx.devDir);
-        emit({ devDir: ctx.devDir, services: status }, o, () =>
+        const externalUrl = o.flinkRest ?? (process.env.FLINK_REST_URL || undefined);
+        const external = externalUrl ? await probeExternalFlink(externalUrl) : undefined;
+        emit({ devDir: ctx.devDir, services: status, ...(external ? { flink: { external: true, ...external } } : {}) }, o, () =>
           table([
             ['SERVICE', 'STATE', 'PID', 'ADDRESS', 'UPTIME', 'LOG'],
             ...status.map((s) => [s.service, s.state, s.pid ? String(s.pid) : '-', s.url ?? '-', s.uptimeSeconds !== undefined ? `${s.uptimeSeconds}s` : '-', s.logFile ?? '-']),
+            ...(external ? [['flink (external)', external.reachable ? 'reachable' : 'unreachable', '-', external.url, '-', '-']] : []),
           ]),
         );
       }),
@@ -86,11 +109,11 @@ export function registerDev(program: Command, run: Run): void {
   dev
     .command('logs')
     .description('the last lines of a service log')
-    .argument('[service]', 'kafka or registry', 'kafka')
+    .argument('[service]', 'kafka, registry, flink-jobmanager or flink-taskmanager', 'kafka')
     .option('-n, --lines <n>', 'how many lines', '50')
     .action((service: string, o: { lines: string }) =>
       run(async (ctx) => {
-        if (service !== 'kafka' && service !== 'registry') throw new ConfigError('CLI_BAD_SERVICE', `Unknown service "${service}"; use kafka or registry.`);
+        if (!LOG_SERVICES.includes(service)) throw new ConfigError('CLI_BAD_SERVICE', `Unknown service "${service}"; use ${LOG_SERVICES.join(', ')}.`);
         process.stdout.write(`${devLogs(ctx.devDir, service as ServiceName, Number(o.lines)).join('\n')}\n`);
       }),
     );

@@ -1,0 +1,292 @@
+/**
+ * The local Flink session cluster and the Flink fraud v1, end to end: the launcher
+ * starts a real cluster (JobManager + TaskManager JVMs) in a temporary dev dir, the
+ * project's own build makes the job jar, the jar is uploaded and run over Flink's
+ * REST API against the test broker, and its output is compared, record by record,
+ * with the embedded engine's examples/fraud/v1.ts on the same input. Everything is
+ * stopped by pid at the end, also when a step fails.
+ */
+import { after, before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { devDown, devLogs, devStatus } from '../src/dev/launcher.ts';
+import { devUpFlink, type FlinkStart } from '../src/dev/flink-launcher.ts';
+import { cacheRoot } from '../src/dev/paths.ts';
+import { freePort, isAlive, isPortFree } from '../src/process/index.ts';
+import { buildFlinkJobsJar, FLINK_ENTRY_CLASSES } from '../src/dev/flink-jobs-build.ts';
+import { toCompareRecord } from '../src/compare/decode.ts';
+import type { IncomingRecord } from '../src/kafka/port.ts';
+import fraudV1 from '../examples/fraud/v1.ts';
+import { generateTransactions } from '../examples/fraud/generate.ts';
+import type { Transaction } from '../examples/fraud/model.ts';
+import { kafkaForTest, uniqueName, waitFor } from './support/kafka.ts';
+import { json, readTopic, runJob, waitForRecords } from './engine-harness.ts';
+
+const BIN = new URL('../bin/pitlane.mjs', import.meta.url).pathname;
+// The prefix and owner file of test dev dirs: a run killed before `after` has its
+// processes stopped by the next run (test/support/infra.ts reapLeakedTestEnvironments).
+const devDir = mkdtempSync(join(tmpdir(), 'pitlane-test-dev-'));
+writeFileSync(join(devDir, 'owner.pid'), String(process.pid));
+let cluster: FlinkStart[] = [];
+let rest = '';
+
+before(async () => {
+  cluster = await devUpFlink({ devDir, cacheDir: cacheRoot(), readyTimeoutMs: 150_000 });
+  rest = cluster[0]!.url;
+});
+
+// A file that overruns the runner's time limit is ended with SIGTERM, and `after` hooks do
+// not run then: pass the signal on to the cluster's pids (Flink shuts down on SIGTERM).
+process.once('SIGTERM', () => {
+  for (const s of cluster) if (isAlive(s.pid)) process.kill(s.pid, 'SIGTERM');
+  process.exit(143);
+});
+
+after(async () => {
+  await devDown(devDir, { purge: true });
+});
+
+function cli(dir: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, '--dev-dir', dir, ...args], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, FLINK_REST_URL: '' } });
+  return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) as Record<string, unknown> };
+}
+
+async function get<T>(path: string): Promise<T> {
+  const res = await fetch(`${rest}${path}`);
+  assert.ok(res.ok, `GET ${path}: HTTP ${res.status} ${await res.clone().text()}`);
+  return (await res.json()) as T;
+}
+
+/** Local addresses of the TCP sockets a pid listens on, from /proc (no tool needed). */
+function listeningAddresses(pid: number): string[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  const out: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== '0A' || !inodes.has(f[9]!)) continue;
+      out.push(f[1]!.split(':')[0]!);
+    }
+  }
+  return out;
+}
+// 127.0.0.1 as /proc/net/tcp writes it, and as an IPv4-mapped IPv6 address in tcp6.
+const LOOPBACK = new Set(['0100007F', '0000000000000000FFFF00000100007F']);
+
+test('the launcher starts a session cluster: one TaskManager with 8 slots registered over REST, every socket on 127.0.0.1', async () => {
+  const [jm, tm] = cluster;
+  assert.equal(jm!.service, 'flink-jobmanager');
+  assert.equal(tm!.service, 'flink-taskmanager');
+  assert.notEqual(jm!.pid, tm!.pid);
+  const tms = await get<{ taskmanagers: { id: string; slotsNumber: number }[] }>('/taskmanagers');
+  assert.equal(tms.taskmanagers.length, 1);
+  assert.equal(tms.taskmanagers[0]!.slotsNumber, 8);
+  const config = await get<{ key: string; value: string }[]>('/jobmanager/config');
+  const cfg = new Map(config.map((e) => [e.key, e.value]));
+  assert.equal(cfg.get('web.submit.enable'), 'true');
+  assert.match(cfg.get('execution.checkpointing.savepoint-dir') ?? '', new RegExp(`${devDir}/flink/savepoints`));
+  for (const s of cluster) {
+    const addrs = listeningAddresses(s.pid);
+    assert.ok(addrs.length >= 2, `${s.service} listens`);
+    assert.deepEqual(addrs.filter((a) => !LOOPBACK.has(a)), [], `${s.service} listens on loopback only`);
+  }
+
+  // Up again: the running cluster is reused, never doubled.
+  const again = await devUpFlink({ devDir, cacheDir: cacheRoot() });
+  assert.deepEqual(again.map((s) => [s.alreadyRunning, s.pid]), cluster.map((s) => [true, s.pid]));
+
+  // `dev status` shows the REST URL, the pids and the log files.
+  const status = cli(devDir, 'dev', 'status', '--json');
+  assert.equal(status.code, 0, status.err);
+  const rows = (status.json().services as { service: string; state: string; pid?: number; url?: string; logFile?: string }[]).filter((s) => s.service.startsWith('flink-'));
+  assert.deepEqual(rows.map((r) => [r.service, r.state, r.pid, r.url]), cluster.map((s) => [s.service, 'running', s.pid, rest]));
+  assert.ok(rows.every((r) => r.logFile?.startsWith(join(devDir, 'flink'))));
+  assert.match(devLogs(devDir, 'flink-taskmanager', 400).join('\n'), /TaskManagerRunner|TaskExecutor/);
+});
+
+test('an existing cluster is shown, never started; one that does not answer is an error and nothing starts', async () => {
+  const other = mkdtempSync(join(tmpdir(), 'pitlane-devtest-'));
+  try {
+    const shown = cli(other, 'dev', 'status', '--flink-rest', rest, '--json');
+    assert.equal(shown.code, 0, shown.err);
+    const flink = shown.json().flink as { external: boolean; reachable: boolean; overview: { taskmanagers: number; version: string } };
+    assert.deepEqual([flink.external, flink.reachable, flink.overview.taskmanagers, flink.overview.version], [true, true, 1, '2.2.1']);
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const up = cli(other, 'dev', 'up', '--flink-rest', down);
+    assert.equal(up.code, 3);
+    assert.match(up.err, /DEV_FLINK_UNREACHABLE/);
+    assert.ok(devStatus(other).every((s) => s.state === 'stopped'), 'nothing was started');
+  } finally {
+    rmSync(other, { recursive: true, force: true });
+  }
+});
+
+/** Uploads a jar (POST /jars/upload); it is deleted after the test. */
+async function uploadJar(t: TestContext, jar: string): Promise<string> {
+  const form = new FormData();
+  form.append('jarfile', new Blob([readFileSync(jar)], { type: 'application/x-java-archive' }), basename(jar));
+  const uploaded = await fetch(`${rest}/jars/upload`, { method: 'POST', body: form });
+  assert.equal(uploaded.status, 200, await uploaded.clone().text());
+  const jarId = basename(((await uploaded.json()) as { filename: string }).filename);
+  t.after(() => fetch(`${rest}/jars/${jarId}`, { method: 'DELETE' }).then(() => undefined, () => undefined));
+  return jarId;
+}
+
+/** Runs an uploaded jar (POST /jars/:id/run); the job is cancelled after the test. */
+async function runJar(t: TestContext, jarId: string, body: { entryClass: string; parallelism: number; programArgsList: string[]; savepointPath?: string }): Promise<string> {
+  const run = await fetch(`${rest}/jars/${jarId}/run`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(run.status, 200, await run.clone().text());
+  const jobId = ((await run.json()) as { jobid: string }).jobid;
+  t.after(() => fetch(`${rest}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' }).then(() => undefined, () => undefined));
+  return jobId;
+}
+
+/** The job's program arguments for the test broker (flink/common JobArgs). */
+function jobArgs(input: string, output: string, id: string): string[] {
+  return ['--bootstrap-servers', process.env.KAFKA_BROKERS!, '--input', input, '--output', output, '--group-id', id, '--transactional-id-prefix', id, '--starting-offsets', 'earliest', '--checkpoint-interval-ms', '1000'];
+}
+
+/**
+ * Waits for `count` committed records in a topic while the job keeps running. The
+ * limit is generous: on a loaded 2-core machine a job's first tasks take long to deploy.
+ */
+async function waitForOutput(jobId: string, topic: string, count: number, read: (topic: string) => Promise<IncomingRecord[]>): Promise<IncomingRecord[]> {
+  let seen = 0;
+  return waitFor(
+    async () => {
+      const recs = await read(topic);
+      seen = recs.length;
+      if (recs.length >= count) return recs;
+      const state = (await get<{ state: string }>(`/jobs/${jobId}`)).state;
+      assert.ok(['RUNNING', 'CREATED', 'INITIALIZING'].includes(state), `the Flink job is ${state}`);
+      return undefined;
+    },
+    { timeoutMs: 240_000, intervalMs: 500, message: `${count} committed records in ${topic}` },
+  ).catch((e: unknown) => {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; ${seen} there at the end`);
+  });
+}
+
+const TAIL_HEADERS = ['pitlane.src.topic', 'pitlane.src.partition', 'pitlane.src.offset', 'pitlane.event-time'];
+const side = { format: 'json' as const, eventTime: 'auto' as const, key: 'record' as const, subject: undefined };
+
+/** What the comparator reads of a record, and the raw bytes it was written as. */
+function seen(r: IncomingRecord) {
+  const c = toCompareRecord(r, JSON.parse(r.value!.toString()), side);
+  return {
+    key: r.key?.toString(),
+    value: r.value!.toString(),
+    timestamp: r.timestamp,
+    headers: Object.fromEntries(TAIL_HEADERS.map((h) => [h, r.headers[h]?.toString()])),
+    compare: { key: c.key, eventTime: c.eventTime, lineage: c.lineage, value: c.value },
+  };
+}
+
+test('fraud v1 on Flink writes what the embedded fraud v1 writes: key, value, event time and lineage', async (t) => {
+  const k = kafkaForTest(t);
+  const input = await k.topic('flink-fraud-in', 4);
+  const [flinkOut, embeddedOut] = [await k.topic('flink-fraud-out', 2), await k.topic('embedded-fraud-out', 2)];
+  const txs = generateTransactions({ count: 400, seed: 13, users: 25 });
+  await k.kafka.produce(input, json(txs, (x: Transaction) => x.userId));
+  // The expectation is the TS job itself, run on the embedded engine over the same input.
+  await runJob(t, k, fraudV1, { params: { input, output: embeddedOut }, parallelism: 4, deadLetterTopic: await k.topic('flink-fraud-dlq') });
+  const flagged = txs.filter((x) => x.amount > 100).length;
+  assert.ok(flagged > 20, `${flagged} transactions over 100`);
+
+  const jarId = await uploadJar(t, await buildFlinkJobsJar('fraud-v1'));
+  const groupId = k.trackGroup(uniqueName('flink-fraud'));
+  const jobId = await runJar(t, jarId, { entryClass: FLINK_ENTRY_CLASSES.fraudV1.entryClass, parallelism: 4, programArgsList: jobArgs(input, flinkOut, groupId) });
+  const job = await get<{ state: string; vertices: { name: string; parallelism: number }[] }>(`/jobs/${jobId}`);
+  assert.ok(job.vertices.some((v) => v.parallelism === 4), 'the run request\'s parallelism');
+
+  const embedded = await waitForRecords(k.kafka, embeddedOut, flagged, 60_000);
+  const fromFlink = await waitForOutput(jobId, flinkOut, flagged, (topic) => readTopic(k.kafka, topic));
+  const byTx = (recs: IncomingRecord[]) => new Map(recs.map((r) => [(JSON.parse(r.value!.toString()) as { txId: string }).txId, seen(r)]));
+  const [a, b] = [byTx(embedded), byTx(fromFlink)];
+  assert.equal(b.size, flagged, 'each flag once (exactly-once sink, read_committed)');
+  assert.equal(fromFlink.length, flagged);
+  assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+  for (const [txId, e] of a) assert.deepEqual(b.get(txId), e, txId);
+  // And the lineage points at the input record, whose event time is the record timestamp.
+  const one = b.values().next().value!;
+  assert.equal(one.headers['pitlane.src.topic'], input);
+  assert.equal(one.timestamp, Number(one.headers['pitlane.event-time']));
+
+  const cancel = await fetch(`${rest}/jobs/${jobId}?mode=cancel`, { method: 'PATCH' });
+  assert.equal(cancel.status, 202);
+  await waitFor(async () => (await get<{ state: string }>(`/jobs/${jobId}`)).state === 'CANCELED', { timeoutMs: 30_000, message: 'the job is cancelled' });
+});
+
+test('fraud v2 restores fraud v1\'s savepoint rescaled 4 → 8: the Profile POJO gains a field and the counts go on', async (t) => {
+  const k = kafkaForTest(t);
+  const input = await k.topic('flink-fraud2-in', 4);
+  const [out1, out2] = [await k.topic('flink-fraud2-v1'), await k.topic('flink-fraud2-v2')];
+  const txs = generateTransactions({ count: 400, seed: 21, users: 12 });
+  const [first, second] = [txs.slice(0, 200), txs.slice(200)];
+  await k.kafka.produce(input, json(first, (x: Transaction) => x.userId));
+  const [v1Jar, v2Jar] = await Promise.all([buildFlinkJobsJar('fraud-v1'), buildFlinkJobsJar('fraud-v2')]);
+  const [v1Id, v2Id] = [await uploadJar(t, v1Jar), await uploadJar(t, v2Jar)];
+  const groupId = k.trackGroup(uniqueName('flink-fraud2'));
+  const v1 = await runJar(t, v1Id, { entryClass: FLINK_ENTRY_CLASSES.fraudV1.entryClass, parallelism: 4, programArgsList: jobArgs(input, out1, `${groupId}-v1`) });
+  await waitForOutput(v1, out1, first.filter((x) => x.amount > 100).length, (topic) => readTopic(k.kafka, topic));
+
+  // Stop with a savepoint (no drain: a handoff), then v2 from it at parallelism 8.
+  const stop = await fetch(`${rest}/jobs/${v1}/stop`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ drain: false }) });
+  assert.equal(stop.status, 202, await stop.clone().text());
+  const trigger = ((await stop.json()) as { 'request-id': string })['request-id'];
+  const savepoint = await waitFor(
+    async () => {
+      const s = await get<{ status: { id: string }; operation?: { location?: string; 'failure-cause'?: { 'stack-trace': string } } }>(`/jobs/${v1}/savepoints/${trigger}`);
+      if (s.status.id !== 'COMPLETED') return undefined;
+      assert.ok(s.operation?.location, `savepoint failed: ${s.operation?.['failure-cause']?.['stack-trace']?.slice(0, 800)}`);
+      return s.operation.location;
+    },
+    { timeoutMs: 60_000, intervalMs: 300, message: 'the savepoint completes' },
+  );
+  assert.match(savepoint, new RegExp(`${devDir}/flink/savepoints/`));
+  await k.kafka.produce(input, json(second, (x: Transaction) => x.userId));
+  const v2 = await runJar(t, v2Id, { entryClass: FLINK_ENTRY_CLASSES.fraudV2.entryClass, parallelism: 8, savepointPath: savepoint, programArgsList: jobArgs(input, out2, `${groupId}-v2`) });
+  const vertices = (await get<{ vertices: { name: string; parallelism: number }[] }>(`/jobs/${v2}`)).vertices;
+  assert.ok(vertices.some((v) => v.name.includes('profile') && v.parallelism === 8), JSON.stringify(vertices));
+
+  // v2's rule (over 500) on the second half, with each user's count carried over from v1's state.
+  const counts = new Map<string, number>();
+  const expected: string[] = [];
+  for (const [i, x] of txs.entries()) {
+    if (i >= first.length && x.amount > 500) expected.push(`${x.txId}:500:${counts.get(x.userId) ?? 0}`);
+    counts.set(x.userId, (counts.get(x.userId) ?? 0) + 1);
+  }
+  assert.ok(expected.length >= 3 && expected.some((e) => !e.endsWith(':0')), 'some restored counts to check');
+  const got = await waitForOutput(v2, out2, expected.length, (topic) => readTopic(k.kafka, topic));
+  const flags = got.map((r) => JSON.parse(r.value!.toString()) as { txId: string; threshold: number; priorCount: number });
+  assert.deepEqual(flags.map((f) => `${f.txId}:${f.threshold}:${f.priorCount}`).sort(), expected.sort());
+});
+
+test('dev down stops the JobManager and TaskManager by pid; no process and no port is left', async () => {
+  const restPort = Number(new URL(rest).port);
+  const stopped = await devDown(devDir);
+  for (const s of cluster) {
+    assert.equal(stopped.find((x) => x.service === s.service)?.result, 'stopped', s.service);
+    assert.equal(isAlive(s.pid), false, `${s.service} pid ${s.pid} is gone`);
+  }
+  assert.equal(await isPortFree(restPort), true);
+  const ours = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(`-Dpitlane.flink.`) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(devDir);
+    } catch {
+      return false;
+    }
+  });
+  assert.deepEqual(ours, []);
+});
