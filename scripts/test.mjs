@@ -52,8 +52,10 @@ async function main() {
     if ((await run(bin('tsc'), ['--noEmit', '-p', 'tsconfig.json'])) !== 0) return 1;
     console.log('» lint');
     if ((await run(bin('eslint'), ['.'])) !== 0) return 1;
+    console.log('» imports against docs/architecture.md');
+    if ((await run(process.execPath, ['scripts/check-imports.mjs'])) !== 0) return 1;
   }
-  const unit = ['src', 'comparators', 'examples'].flatMap((d) => findTests(join(root, d)));
+  const unit = ['src', 'comparators', 'examples', 'scripts'].flatMap((d) => findTests(join(root, d)));
   const integration = findTests(join(root, 'test'));
   let files = unitOnly ? unit : [...unit, ...integration];
   if (filters.length > 0) files = files.filter((f) => filters.some((x) => f.includes(x)));
