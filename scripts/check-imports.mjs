@@ -52,6 +52,9 @@ export const ALLOWED = {
   cli: ['demo', 'orchestrator', 'engines', 'engine', 'compare', 'analysis', 'comparators', 'kafka', 'dev', 'low'],
 };
 
+/** A process's composition root: the one place that builds the orchestrator and picks adapters. */
+const isEntryPoint = (path) => path === 'src/orchestrator/create.ts' || /-main\.ts$/.test(path);
+
 /** Rules finer than module to module; each returns a reason when `from` may not import `to`. */
 export const RULES = [
   (from, to) => (moduleOf(from) !== 'engine' && to.startsWith('src/engine/') && to !== 'src/engine/index.ts'
@@ -60,9 +63,9 @@ export const RULES = [
     ? 'engine operators sit below the runtime that runs them' : undefined),
   (from, to) => (from.startsWith('src/engine/api/') && to.startsWith('src/engine/runtime/')
     ? "the job-authoring API sits below the runtime" : undefined),
-  (from, to) => (from.startsWith('src/orchestrator/') && from !== 'src/orchestrator/create.ts' && to === 'src/orchestrator/create.ts'
-    ? 'only entry points use the composition root; pass narrow ports instead' : undefined),
-  (from, to) => (from.startsWith('src/orchestrator/') && from !== 'src/orchestrator/create.ts' && to.startsWith('src/engines/') && !/^src\/engines\/[^/]+\.ts$/.test(to)
+  (from, to) => (from.startsWith('src/orchestrator/') && !isEntryPoint(from) && to === 'src/orchestrator/create.ts'
+    ? 'only entry points (create.ts, *-main.ts) use the composition root; pass narrow ports instead' : undefined),
+  (from, to) => (from.startsWith('src/orchestrator/') && !isEntryPoint(from) && to.startsWith('src/engines/') && !/^src\/engines\/[^/]+\.ts$/.test(to)
     ? 'the orchestrator knows engines by their interface (src/engines/*.ts); only create.ts picks an adapter' : undefined),
 ];
 

@@ -6,9 +6,13 @@
  * them. The header names are part of pitlane's public contract (docs/engine.md):
  * a job on another engine writes the same ones.
  *
- * A low module: anyone may import it, and it imports only the Kafka port's types.
+ * A low module: anyone may import it, and it imports nothing. Its types are
+ * structural, so a Kafka port record (or any record with a topic, partition and
+ * offset) fits them without this module depending on the Kafka layer.
  */
-import type { IncomingRecord } from './kafka/port.ts';
+
+/** A consumed record's headers, as the Kafka port gives them. */
+export type RecordHeaders = Readonly<Record<string, Buffer>>;
 
 export const LINEAGE_HEADERS = {
   topic: 'pitlane.src.topic',
@@ -25,13 +29,13 @@ export const DEAD_LETTER_HEADERS = {
 } as const;
 
 /** Stand-in source for output whose cause is unknown (e.g. a timer restored from a snapshot). */
-export const UNKNOWN_SOURCE: IncomingRecord = Object.freeze({ topic: '', partition: -1, offset: -1, key: null, value: null, headers: {}, timestamp: 0 });
+export const UNKNOWN_SOURCE = Object.freeze({ topic: '', partition: -1, offset: -1, key: null, value: null, headers: {}, timestamp: 0 });
 
 /**
  * The lineage headers of an output record: its event time always, its source
  * only when known (UNKNOWN_SOURCE, offset -1, leaves the three source headers out).
  */
-export function lineageHeaders(source: IncomingRecord, eventTime: number): Record<string, string> {
+export function lineageHeaders(source: SourceLineage, eventTime: number): Record<string, string> {
   const h: Record<string, string> = { [LINEAGE_HEADERS.eventTime]: String(eventTime) };
   if (source.offset >= 0) {
     h[LINEAGE_HEADERS.topic] = source.topic;
@@ -116,7 +120,7 @@ export interface HeaderLineage {
 }
 
 /** The cutover's reading of a record's lineage (see above). */
-export function lineageOfHeaders(headers: IncomingRecord['headers']): HeaderLineage | undefined {
+export function lineageOfHeaders(headers: RecordHeaders): HeaderLineage | undefined {
   const topic = headers[LINEAGE_HEADERS.topic]?.toString();
   const partition = headers[LINEAGE_HEADERS.partition]?.toString();
   const o = headers[LINEAGE_HEADERS.offset]?.toString();
@@ -129,7 +133,7 @@ export function lineageOfHeaders(headers: IncomingRecord['headers']): HeaderLine
  * else undefined, and the caller falls back to the record timestamp. (The
  * comparator reads it as any header time: compare/decode.ts.)
  */
-export function eventTimeOfHeaders(headers: IncomingRecord['headers']): number | undefined {
+export function eventTimeOfHeaders(headers: RecordHeaders): number | undefined {
   const h = headers[LINEAGE_HEADERS.eventTime]?.toString();
   return h !== undefined && /^-?\d+$/.test(h) ? Number(h) : undefined;
 }
