@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeploymentController } from './controller.ts';
-import { furthest } from './warm-handoff.ts';
 import type { Clock } from '../../clock.ts';
 import type { CutoverPort } from './ports.ts';
 import { MemoryDeploymentStore } from '../store/port.ts';
@@ -422,12 +421,6 @@ test('a name is reused only after its deployment finished; history spans generat
   assert.equal(again.revision, 3);
 });
 
-test('furthest takes the max offset per partition', () => {
-  assert.deepEqual(
-    furthest([{ topic: 'a', partition: 1, offset: 5 }, { topic: 'a', partition: 0, offset: 9 }, { topic: 'a', partition: 1, offset: 7 }, { topic: 'a', partition: 0, offset: 3 }]),
-    [{ topic: 'a', partition: 0, offset: 9 }, { topic: 'a', partition: 1, offset: 7 }],
-  );
-});
 
 test('an engine without a capability: what needs it is refused at create, before anything is recorded or started', async () => {
   const s = setup('', { coreOnly: true });
