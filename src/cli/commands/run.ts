@@ -9,8 +9,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.ts';
-import { formatStatus } from '../../engine/index.ts';
-import type { DeliveryMode } from '../../engine/index.ts';
+import { formatStatus, type DeliveryMode } from '../../engine/index.ts';
 import { defaultJobsDir } from '../../engines/embedded/control/job-directory.ts';
 import { loadJobModule } from '../../engines/embedded/host/load-job.ts';
 import { startStandaloneHost } from '../../engines/embedded/host/standalone.ts';

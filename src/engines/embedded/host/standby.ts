@@ -5,9 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { EngineError, describeUnknown } from '../../../errors.ts';
-import type { RunningJob } from '../../../engine/index.ts';
-import type { JobDelta } from '../../../engine/index.ts';
-import { readDelta } from '../../../engine/index.ts';
+import { type RunningJob, type JobDelta, readDelta } from '../../../engine/index.ts';
 import type { DeltaRef } from '../control/protocol.ts';
 
 export interface RestoredBase {

@@ -1,8 +1,6 @@
 /** The state a hosted job starts from: a savepoint (planned and loaded), or empty state at a position of its input. */
 import type { KafkaPort, TopicPartitionOffset } from '../../../kafka/port.ts';
-import type { JobDefinition } from '../../../engine/index.ts';
-import type { JobSnapshot } from '../../../engine/index.ts';
-import { prepareRestore, type PreparedRestore } from '../../../engine/index.ts';
+import { type JobDefinition, type JobSnapshot, prepareRestore, type PreparedRestore } from '../../../engine/index.ts';
 import type { HostStart } from '../control/protocol.ts';
 
 export interface StartOptions {
