@@ -7,7 +7,7 @@
 import { DevEnvError } from '../errors.ts';
 import { freePort, isAlive, isPortFree, stopPid, tailFile } from '../process/index.ts';
 import { sleep } from '../clock.ts';
-import { readRecord, removeRecord, stateOf, writeRecord, type ServiceName, type ServiceRecord } from './service-state.ts';
+import { readRecord, removeRecord, stateOf, writeRecord, type ServiceName, type ServiceRecord, type ServiceStart } from './service-state.ts';
 import { DEFAULT_FLINK_SETTINGS, FLINK_VERSION, flinkLayout, flinkMarker, type FlinkClusterSettings, type FlinkLayout, type FlinkRole } from './flink-cluster.ts';
 import { ensureFlinkJars, prepareFlink, resourceParams, spawnFlinkRole } from './flink-process.ts';
 import { fetchOverview, normaliseRestUrl, type FlinkOverview } from './flink-rest-probe.ts';
@@ -22,17 +22,8 @@ export interface FlinkUpOptions {
   readonly readyTimeoutMs?: number;
 }
 
-/** What `dev up` reports per service (the same shape as the launcher's ServiceStart). */
-export interface FlinkStart {
-  readonly service: ServiceName;
-  readonly alreadyRunning: boolean;
-  readonly pid: number;
-  readonly url: string;
-  readonly logFile: string;
-  readonly resolveMs: number;
-  readonly downloaded: boolean;
-  readonly readyMs: number;
-}
+/** What `dev up` reports per service: the launcher's ServiceStart. */
+export type FlinkStart = ServiceStart;
 
 
 function records(devDir: string): { jm?: ServiceRecord; tm?: ServiceRecord } {

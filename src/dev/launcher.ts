@@ -5,7 +5,7 @@ import { KafkaJsPort } from '../kafka/kafkajs-port.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { brokerLayout, ensureKafkaJars, prepareBroker, spawnBroker, KAFKA_VERSION } from './kafka-broker.ts';
 import { isAlive, isPortFree, stopPid, tailFile } from '../process/index.ts';
-import { readRecord, removeRecord, stateOf, writeRecord, type ServiceName, type ServiceRecord, type ServiceState } from './service-state.ts';
+import { readRecord, removeRecord, stateOf, writeRecord, type ServiceName, type ServiceRecord, type ServiceStart, type ServiceState } from './service-state.ts';
 import { cacheRoot } from './paths.ts';
 import { registryService } from './registry-service.ts';
 import { sleep } from '../clock.ts';
@@ -28,17 +28,7 @@ export interface DevUpOptions {
   readonly logger?: Logger;
 }
 
-export interface ServiceStart {
-  readonly service: ServiceName;
-  readonly alreadyRunning: boolean;
-  readonly pid: number;
-  readonly url: string;
-  readonly logFile: string;
-  /** Time to resolve jars (0 when cached) and to become ready. */
-  readonly resolveMs: number;
-  readonly downloaded: boolean;
-  readonly readyMs: number;
-}
+export type { ServiceStart } from './service-state.ts';
 
 export interface ServiceStatus {
   readonly service: ServiceName;

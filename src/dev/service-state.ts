@@ -48,3 +48,16 @@ export function stateOf(record: ServiceRecord | undefined): ServiceState {
   if (!record) return 'stopped';
   return isOurProcess(record.pid, record.marker) ? 'running' : 'stale';
 }
+
+/** What `dev up` reports per service it started or found running. */
+export interface ServiceStart {
+  readonly service: ServiceName;
+  readonly alreadyRunning: boolean;
+  readonly pid: number;
+  readonly url: string;
+  readonly logFile: string;
+  /** Time to resolve jars (0 when cached) and to become ready. */
+  readonly resolveMs: number;
+  readonly downloaded: boolean;
+  readonly readyMs: number;
+}

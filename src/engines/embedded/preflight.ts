@@ -4,19 +4,9 @@
  * is found before anything is stopped.
  */
 import { PitlaneError, RestoreIncompatibleError } from '../../errors.ts';
-import { readSavepointMetadata } from '../../engine/index.ts';
-import { describeJob } from '../../engine/index.ts';
-import { planRestore } from '../../engine/index.ts';
-import type { PreflightReport } from '../adapter.ts';
+import { readSavepointMetadata, describeJob, planRestore } from '../../engine/index.ts';
+import type { PreflightJob, PreflightReport } from '../adapter.ts';
 import { loadJobModule } from './host/load-job.ts';
-
-export interface PreflightJob {
-  readonly job: string;
-  readonly parallelism?: number;
-  readonly allowNonRestoredState?: boolean;
-  readonly inputs?: readonly string[];
-  readonly sinkTopic?: string;
-}
 
 export async function preflightRestore(savepoint: string, job: PreflightJob): Promise<PreflightReport> {
   const meta = await readSavepointMetadata(savepoint);
