@@ -25,8 +25,8 @@ import type { DeltaStop, HostMetrics, ManagedStop, StopRequest } from './control
 import { deltaBeside, savepointOnDisk } from './savepoint-files.ts';
 import { FinalRecords } from './final-records.ts';
 import { preflightRestore } from './preflight.ts';
-import { RequestLog } from './request-log.ts';
-import { StateDir, safeName } from './state-dir.ts';
+import { RequestLog } from '../request-log.ts';
+import { StateDir, safeName } from '../state-dir.ts';
 import { HostSupervisor } from './supervisor.ts';
 
 export interface EmbeddedAdapterOptions {

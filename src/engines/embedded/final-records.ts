@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { HostMetrics, HostStatus } from './control/protocol.ts';
-import type { StateDir } from './state-dir.ts';
+import type { StateDir } from '../state-dir.ts';
 import { writeFileAtomicSync } from '../../files.ts';
 
 export interface FinalRecord {

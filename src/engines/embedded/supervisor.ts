@@ -20,7 +20,7 @@ import { hostsOf, type CallArgs } from './control/client.ts';
 import { readEntry } from './control/job-directory.ts';
 import type { AnswerOf, CommandOf, RequestOf } from './control/protocol.ts';
 import type { HostConfig } from './host/config.ts';
-import type { StateDir } from './state-dir.ts';
+import type { StateDir } from '../state-dir.ts';
 import { sleep } from '../../clock.ts';
 
 export interface SupervisorOptions {

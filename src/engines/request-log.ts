@@ -1,6 +1,6 @@
 /**
- * The embedded adapter's durable request log (the idempotency contract of
- * adapter.ts): the outcome of every changing call is kept by its requestId in
+ * An engine adapter's durable request log (the idempotency contract of
+ * adapter.ts; both the embedded and the Flink adapter keep one): the outcome of every changing call is kept by its requestId in
  * `requests/<requestId>.json`, so a repeated request returns the first outcome
  * and acts once. A crash after the act and before the outcome is written is the
  * adapter's to cover (a savepoint directory named after the requestId, or a
@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { StateDir } from './state-dir.ts';
-import { writeFileAtomicSync } from '../../files.ts';
+import { writeFileAtomicSync } from '../files.ts';
 
 export class RequestLog {
   constructor(private readonly state: StateDir) {}

@@ -1,6 +1,7 @@
 /**
- * The embedded adapter's state directory: one subdirectory per concern (jobs,
- * hosts, savepoints, requests, final), each created when first used, and file
+ * An engine adapter's state directory: one subdirectory per concern (the embedded
+ * adapter's jobs, hosts, savepoints, requests, final; the Flink adapter's requests
+ * and jars), each created when first used, and file
  * names made safe from ids the orchestrator chose.
  */
 import { mkdirSync } from 'node:fs';
