@@ -3,6 +3,11 @@ import { createLogger, type Logger } from '../logger.ts';
 import { createKafkaClients, type KafkaClients } from '../kafka/index.ts';
 import { devEndpoints } from '../dev/launcher.ts';
 import { defaultDevDir } from '../dev/paths.ts';
+import { resolveFlinkRestUrl } from '../dev/flink-launcher.ts';
+import { ConfigError } from '../errors.ts';
+import { FlinkAdapter } from '../engines/flink/adapter.ts';
+import { defaultStateDir } from '../orchestrator/state-dir.ts';
+import { join } from 'node:path';
 
 export interface GlobalOptions {
   readonly brokers?: string;
@@ -44,6 +49,22 @@ export class CliContext {
   kafka(): KafkaClients {
     this.clients ??= createKafkaClients(this.connection(), this.logger);
     return this.clients;
+  }
+
+  /**
+   * The Flink adapter for the cluster at `--flink-rest`, else $FLINK_REST_URL, else the
+   * local cluster `pitlane dev up --flink` runs; an error saying how to get one when
+   * there is none.
+   */
+  flink(explicitRestUrl?: string): FlinkAdapter {
+    const rest = resolveFlinkRestUrl(this.devDir, explicitRestUrl);
+    if (!rest) {
+      throw new ConfigError('FLINK_NOT_CONFIGURED', 'No Flink cluster is named and no local one runs.', {
+        hint: 'Start the local one with `pitlane dev up --flink`, or name yours with --flink-rest URL or FLINK_REST_URL.',
+      });
+    }
+    const { kafka } = this.kafka();
+    return new FlinkAdapter({ restUrl: rest.url, stateDir: join(defaultStateDir(), 'flink'), bootstrapServers: this.connection().brokers.join(','), kafka, logger: this.logger });
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import { registerSavepoint } from './commands/savepoint.ts';
 import { registerJobs } from './commands/jobs.ts';
 import { registerStop } from './commands/stop.ts';
 import { registerCanary } from './commands/canary.ts';
+import { registerFlink } from './commands/flink.ts';
 
 /** Builds the pitlane command tree. Each command file registers its own subcommands. */
 export function buildProgram(): Command {
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerJobs(program, run);
   registerStop(program, run);
   registerCanary(program, run);
+  registerFlink(program, run);
   return program;
 }
 

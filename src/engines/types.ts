@@ -31,8 +31,10 @@ export interface StartJobRequest {
   readonly requestId: string;
   /** The id the orchestrator gives the job; starting an id that already runs is a no-op returning it. */
   readonly jobId: string;
-  /** Path of the job module (e.g. `examples/fraud/v2.ts`). */
+  /** Path of the job module (e.g. `examples/fraud/v2.ts`), or of the jar of a Flink job. */
   readonly job: string;
+  /** A Flink job's entry class and program arguments (args.ts in engines/flink lists the placeholders filled in). */
+  readonly flink?: FlinkJobRef;
   readonly parallelism?: number;
   readonly inputs: readonly string[];
   /**
@@ -70,8 +72,21 @@ export interface StartJobResult {
   readonly standby?: boolean;
 }
 
+/** What names a Flink job beside its jar. */
+export interface FlinkJobRef {
+  readonly entryClass: string;
+  /** Program arguments; pitlane's own contract (`--bootstrap-servers … --input … --output …`) when absent. */
+  readonly args?: readonly string[];
+}
+
 export interface SavepointRequest {
   readonly requestId: string;
+  /**
+   * Stop only: first advance every source's watermark to +∞ so that every timer and
+   * window fires and is written (a decommission; never for a handoff, where the new
+   * version must fire them). Flink's `--drain`.
+   */
+  readonly drain?: boolean;
   /** Directory under which the adapter creates the savepoint; the adapter's default when absent. */
   readonly targetDir?: string;
   /**
@@ -137,6 +152,8 @@ export interface JobWatermark {
   /** The job's operator watermark: the minimum over active source partitions (ms). */
   readonly watermark: number;
   readonly perPartition: readonly (TopicPartitionOffset & { readonly watermark: number })[];
+  /** Per vertex of the job graph, where the engine has one (Flink): the lowest input watermark of its subtasks. */
+  readonly perVertex?: readonly { readonly vertex: string; readonly name: string; readonly watermark?: number }[];
 }
 
 export interface JobMetrics {
@@ -171,6 +188,7 @@ export interface SwitchSinkResult {
 /** The job a preflight plans a restore into. */
 export interface PreflightJob {
   readonly job: string;
+  readonly flink?: FlinkJobRef;
   readonly parallelism?: number;
   readonly allowNonRestoredState?: boolean;
   readonly inputs?: readonly string[];

@@ -71,7 +71,10 @@ public final class FraudPipeline {
 
         DataStream<Transaction> txs = env.fromSource(source, watermarks, "transactions").uid("transactions").name("transactions");
         if (filter != null) txs = txs.filter(filter).uid("filter").name("filter");
-        DataStream<Flag> flags = txs.keyBy(t -> t.userId).process(profile).uid("profile").name("profile");
+        // --profile-uid renames the keyed step's uid: its saved state then has no operator to go to
+        // (how a test shows a refused restore, and allow-non-restored-state accepting it).
+        String profileUid = args.get("profile-uid", "profile");
+        DataStream<Flag> flags = txs.keyBy(t -> t.userId).process(profile).uid(profileUid).name("profile");
 
         KafkaSink<Flag> sink = KafkaSink.<Flag>builder()
                 .setBootstrapServers(args.bootstrapServers())

@@ -20,6 +20,7 @@ import java.util.Map;
  *   --checkpoint-interval-ms 2000         output becomes visible (read_committed) at each checkpoint
  *   --max-out-of-orderness-ms 1000        watermark bound
  *   --idle-timeout-ms 5000                a partition without records stops holding the watermark back
+ *   --profile-uid profile                 the keyed step's uid (renamed, its saved state has no operator)
  * </pre>
  */
 public final class JobArgs {

@@ -1,0 +1,90 @@
+/**
+ * `pitlane flink savepoint | stop | cancel | status NAME`: the operations on a job
+ * `pitlane flink run` started (or the orchestrator did), by pitlane's name of it.
+ * Savepoint and stop are idempotent by --request-id: a repeat answers the first
+ * savepoint and never takes a second.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import type { CliContext } from '../context.ts';
+import { EXIT } from '../exit-codes.ts';
+import { emit, table } from '../output.ts';
+
+type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
+
+const REST = ['--flink-rest <url>', 'the Flink REST endpoint (default: $FLINK_REST_URL, else the local dev cluster)'] as const;
+const REQUEST = ['--request-id <id>', 'makes the call idempotent: a repeat with the same id acts once (default: a new id)'] as const;
+
+export function registerFlinkOperations(flink: Command, run: Run): void {
+  flink
+    .command('savepoint')
+    .description('take a savepoint of a running job (it keeps running); prints where it is')
+    .argument('<name>', 'pitlane\'s name of the job (`flink run --name`)')
+    .option('--dir <dir>', 'where the savepoint goes (default: the cluster\'s execution.checkpointing.savepoint-dir)')
+    .option(...REQUEST)
+    .option(...REST)
+    .option('--json', 'print the result as JSON')
+    .action((name: string, o: { dir?: string; requestId?: string; flinkRest?: string; json?: boolean }) =>
+      run(async (ctx) => {
+        const r = await ctx.flink(o.flinkRest).savepoint(name, { requestId: o.requestId ?? `cli-${randomUUID()}`, ...(o.dir ? { targetDir: o.dir } : {}) });
+        emit({ job: name, ...r }, o, () => r.location);
+      }),
+    );
+
+  flink
+    .command('stop')
+    .description('stop a job with a savepoint (no drain: for a handoff); --drain fires every timer and window first (a decommission)')
+    .argument('<name>', 'pitlane\'s name of the job')
+    .option('--savepoint-dir <dir>', 'where the savepoint goes (default: the cluster\'s savepoint dir)')
+    .option('--drain', 'advance the watermark to +∞ first: every timer and window fires and is written')
+    .option(...REQUEST)
+    .option(...REST)
+    .option('--json', 'print the result as JSON')
+    .action((name: string, o: { savepointDir?: string; drain?: boolean; requestId?: string; flinkRest?: string; json?: boolean }) =>
+      run(async (ctx) => {
+        const r = await ctx.flink(o.flinkRest).stopWithSavepoint(name, { requestId: o.requestId ?? `cli-${randomUUID()}`, drain: o.drain === true, ...(o.savepointDir ? { targetDir: o.savepointDir } : {}) });
+        emit({ job: name, stopped: true, drained: o.drain === true, ...r }, o, () => `stopped ${name}; savepoint ${r.location}`);
+      }),
+    );
+
+  flink
+    .command('cancel')
+    .description('cancel a job without a savepoint (a job that is not running is left as it is)')
+    .argument('<name>', 'pitlane\'s name of the job')
+    .option(...REST)
+    .option('--json', 'print the result as JSON')
+    .action((name: string, o: { flinkRest?: string; json?: boolean }) =>
+      run(async (ctx) => {
+        const engine = ctx.flink(o.flinkRest);
+        await engine.cancel(name, { requestId: `cli-${randomUUID()}` });
+        const state = (await engine.status(name)).state;
+        emit({ job: name, state }, o, () => `${name}: ${state}`);
+      }),
+    );
+
+  flink
+    .command('status')
+    .description('state (with Flink\'s root cause when it failed), committed input positions, records in/out, lag and watermarks; exit 1 when failed')
+    .argument('<name>', 'pitlane\'s name of the job')
+    .option(...REST)
+    .option('--json', 'print the result as JSON')
+    .action((name: string, o: { flinkRest?: string; json?: boolean }) =>
+      run(async (ctx) => {
+        const engine = ctx.flink(o.flinkRest);
+        const status = await engine.status(name);
+        const live = status.state === 'running' || status.state === 'starting';
+        const metrics = live ? await engine.metrics(name).catch(() => undefined) : undefined;
+        const watermark = live ? await engine.watermark(name).catch(() => undefined) : undefined;
+        const flinkJobId = engine.record(name)?.flinkJobId;
+        const result = { ...status, ...(flinkJobId ? { flinkJobId } : {}), ...(metrics ? { metrics } : {}), ...(watermark ? { watermark } : {}) };
+        emit(result, o, () => {
+          const lines = [`${name}: ${status.state}${status.failure ? ` — ${status.failure}` : ''}`];
+          if (metrics) lines.push(`records in ${metrics.recordsIn}, out ${metrics.recordsOut}, lag ${metrics.inputLag}, ${metrics.inRate.toFixed(1)}/s in`);
+          if (watermark?.perVertex) lines.push(table([['VERTEX', 'WATERMARK'], ...watermark.perVertex.map((v) => [v.name.slice(0, 60), v.watermark === undefined ? '-' : new Date(v.watermark).toISOString()])]));
+          if (status.positions.length > 0) lines.push(table([['TOPIC', 'PARTITION', 'COMMITTED'], ...status.positions.map((p) => [p.topic, String(p.partition), String(p.offset)])]));
+          return lines.join('\n');
+        });
+        return status.state === 'failed' ? EXIT.FAIL : EXIT.OK;
+      }),
+    );
+}

@@ -1,0 +1,222 @@
+/**
+ * The Flink engine adapter: the engine port (engines/adapter.ts) over a Flink
+ * cluster's REST API. It implements the core only — start, savepoint, stop with
+ * savepoint, cancel, status, watermark, metrics, preflight — so the lifecycle offers
+ * a Flink job the cold savepoint handoff and the consumer cutover, never the warm
+ * handoff (capabilities.ts).
+ *
+ * Idempotency: a start submits under a JobID derived from the request id (Flink
+ * refuses a second submission of it); savepoints and stops carry a trigger id
+ * derived from the request id (Flink answers a repeated one with the first
+ * operation); and the outcome of each is kept in the adapter's request log, so a
+ * repeat after Flink has forgotten the operation still answers the same.
+ *
+ * The cluster is the truth about runs: any machine finds a pitlane job's current
+ * run from the JobID prefix. What only the starter knows — the job's consumer
+ * identity, inputs and sink topic — is kept in `<stateDir>/jobs/<jobId>.json` for
+ * the positions and lag the status reports.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError, EngineError } from '../../errors.ts';
+import { writeFileAtomicSync } from '../../files.ts';
+import type { Logger } from '../../logger.ts';
+import type { KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
+import { DEFAULT_DELIVERY, type EngineAdapter, type JobMetrics, type JobStatus, type JobWatermark, type PreflightJob, type PreflightReport, type SavepointRequest, type SavepointResult, type StartJobRequest, type StartJobResult } from '../adapter.ts';
+import { RequestLog } from '../request-log.ts';
+import { StateDir } from '../state-dir.ts';
+import { programArgs } from './args.ts';
+import { flinkJobId, jobPrefix, triggerId } from './ids.ts';
+import { ensureJar } from './jars.ts';
+import { details, hintFor, isTerminal, rootCause, runsOf, stateOf, waitRunning, waitTerminal, type FlinkJobDetails } from './jobs.ts';
+import { jobNumbers, partitionWatermarks, vertexWatermarks } from './metrics.ts';
+import { FlinkHttpError, FlinkRest } from './rest.ts';
+import { takeSavepoint } from './savepoints.ts';
+import { preflightFlinkJob } from './preflight.ts';
+
+export interface FlinkAdapterOptions {
+  /** The JobManager's REST endpoint. */
+  readonly restUrl: string;
+  /** The adapter's own files: request outcomes and what each job was started with. */
+  readonly stateDir: string;
+  /** Kafka as the jobs see it: their bootstrap servers, and a client for committed offsets and lag. */
+  readonly bootstrapServers: string;
+  readonly kafka: KafkaPort;
+  readonly logger: Logger;
+  readonly outageToleranceMs?: number;
+  /** How long a start waits for every task to run. */
+  readonly startTimeoutMs?: number;
+  readonly savepointTimeoutMs?: number;
+}
+
+/** What a start recorded about a job (the cluster does not keep it). */
+export interface FlinkJobRecord {
+  readonly jobId: string;
+  readonly flinkJobId: string;
+  readonly requestId: string;
+  readonly jar: string;
+  readonly entryClass: string;
+  readonly args: readonly string[];
+  readonly parallelism?: number;
+  readonly identity: string;
+  readonly inputs: readonly string[];
+  readonly sinkTopic: string;
+  readonly savepoint?: string;
+}
+
+export class FlinkAdapter implements EngineAdapter {
+  readonly engine = 'flink' as const;
+  readonly rest: FlinkRest;
+  private readonly state: StateDir;
+  private readonly requests: RequestLog;
+
+  constructor(private readonly o: FlinkAdapterOptions) {
+    this.rest = new FlinkRest({ url: o.restUrl, ...(o.outageToleranceMs !== undefined ? { outageToleranceMs: o.outageToleranceMs } : {}) });
+    this.state = new StateDir(o.stateDir);
+    this.requests = new RequestLog(this.state);
+  }
+
+  /** What `jobId`'s last start recorded on this machine, if it did. */
+  record(jobId: string): FlinkJobRecord | undefined {
+    const f = this.state.file('jobs', jobId, '.json');
+    return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as FlinkJobRecord) : undefined;
+  }
+
+  async start(r: StartJobRequest): Promise<StartJobResult> {
+    if (!r.flink) throw new ConfigError('FLINK_NO_ENTRY_CLASS', `Job ${r.jobId} is to run on Flink but names no entry class.`, { hint: 'Give the job its entryClass (spec) or --entry-class (CLI).' });
+    if (r.holdAtStart) throw new EngineError('ENGINE_CAPABILITY_MISSING', 'A start held before its input is part of the warm handoff, which the Flink adapter does not do.', { hint: 'Use a cold savepoint handoff or a cutover for Flink jobs.' });
+    if ('savepoint' in r.from && r.from.delta) throw new EngineError('ENGINE_DELTA_UNUSABLE', 'The Flink adapter restores full savepoints only.', { hint: 'Start from the full savepoint.' });
+    const jid = flinkJobId(r.jobId, r.requestId);
+    const what = `Job ${r.jobId}`;
+    if (!(await details(this.rest, jid))) {
+      // Starting a job that already runs is a no-op returning it (adapter.ts).
+      const live = (await runsOf(this.rest, jobPrefix(r.jobId))).find((j) => !isTerminal(j.state));
+      if (live) return { jobId: r.jobId };
+      await this.submit(r, jid);
+    }
+    try {
+      await waitRunning(this.rest, jid, what, { timeoutMs: this.o.startTimeoutMs ?? 180_000 });
+    } catch (e) {
+      // Nothing is left running after a failed start (a restarting job would loop).
+      await this.rest.patch(`/jobs/${jid}?mode=cancel`).catch(() => undefined);
+      throw e;
+    }
+    return { jobId: r.jobId };
+  }
+
+  private async submit(r: StartJobRequest, jid: string): Promise<void> {
+    const jar = resolve(r.job);
+    const { jarId } = await ensureJar(this.rest, jar);
+    const from = 'savepoint' in r.from ? r.from : undefined;
+    const args = programArgs(r.flink!.args, {
+      bootstrapServers: this.o.bootstrapServers,
+      inputs: r.inputs,
+      sinkTopic: r.sinkTopic,
+      identity: r.identity,
+      startingOffsets: 'input' in r.from ? r.from.input : 'earliest',
+      commitIntervalMs: (r.delivery ?? DEFAULT_DELIVERY).commitIntervalMs ?? DEFAULT_DELIVERY.commitIntervalMs,
+    });
+    const record: FlinkJobRecord = { jobId: r.jobId, flinkJobId: jid, requestId: r.requestId, jar, entryClass: r.flink!.entryClass, args, ...(r.parallelism ? { parallelism: r.parallelism } : {}), identity: r.identity, inputs: r.inputs, sinkTopic: r.sinkTopic, ...(from ? { savepoint: from.savepoint } : {}) };
+    writeFileAtomicSync(this.state.file('jobs', r.jobId, '.json'), JSON.stringify(record, null, 2));
+    const body = {
+      entryClass: r.flink!.entryClass,
+      programArgsList: args,
+      jobId: jid,
+      ...(r.parallelism ? { parallelism: r.parallelism } : {}),
+      ...(from ? { savepointPath: from.savepoint, allowNonRestoredState: from.allowNonRestoredState === true, restoreMode: 'NO_CLAIM' } : {}),
+    };
+    try {
+      await this.rest.post(`/jars/${jarId}/run`, body);
+      this.o.logger.info({ jobId: r.jobId, flinkJobId: jid, jar, entryClass: body.entryClass, parallelism: r.parallelism, savepoint: from?.savepoint }, 'submitted to Flink');
+    } catch (e) {
+      // A lost answer to a run that did submit: the JobID is there now.
+      if (await details(this.rest, jid).catch(() => undefined)) return;
+      if (e instanceof FlinkHttpError) {
+        throw new EngineError('FLINK_SUBMIT_FAILED', `Flink refused to run ${r.flink!.entryClass} from ${jar}: ${e.flinkMessage}`, { hint: hintFor(e.flinkMessage), cause: e, data: { jar, entryClass: r.flink!.entryClass } });
+      }
+      throw e;
+    }
+  }
+
+  /** The run of `jobId` that is not finished, or an error saying there is none. */
+  private async live(jobId: string, what: string): Promise<FlinkJobDetails> {
+    const runs = await runsOf(this.rest, jobPrefix(jobId));
+    const live = runs.find((j) => !isTerminal(j.state));
+    const job = live ? await details(this.rest, live.jid) : undefined;
+    if (!job) {
+      const last = runs[0];
+      const cause = last?.state === 'FAILED' ? await rootCause(this.rest, last.jid) : undefined;
+      throw new EngineError('ENGINE_JOB_NOT_RUNNING', `Job ${jobId} is not running on Flink (${last ? `its last run ${last.jid} is ${last.state}` : 'the cluster has no run of it'}), so it cannot ${what}.${cause ? ` Its failure: ${cause}` : ''}`, {
+        hint: 'See `pitlane flink list` for the jobs the cluster has.',
+      });
+    }
+    return job;
+  }
+
+  savepoint(jobId: string, request: SavepointRequest): Promise<SavepointResult> {
+    return this.requests.once(request.requestId, async () => {
+      const job = await this.live(jobId, 'take a savepoint');
+      const location = await takeSavepoint(this.rest, { jid: job.jid, triggerId: triggerId(request.requestId), ...(request.targetDir ? { targetDir: resolve(request.targetDir) } : {}), timeoutMs: this.o.savepointTimeoutMs ?? 300_000 });
+      return { location, sourceOffsets: await this.positions(jobId), completedAt: Date.now() };
+    });
+  }
+
+  stopWithSavepoint(jobId: string, request: SavepointRequest): Promise<SavepointResult> {
+    return this.requests.once(request.requestId, async () => {
+      const job = await this.live(jobId, 'stop with a savepoint');
+      const location = await takeSavepoint(this.rest, { jid: job.jid, triggerId: triggerId(request.requestId), stop: { drain: request.drain === true }, ...(request.targetDir ? { targetDir: resolve(request.targetDir) } : {}), timeoutMs: this.o.savepointTimeoutMs ?? 300_000 });
+      await waitTerminal(this.rest, job.jid, { timeoutMs: 60_000 });
+      // The stop's savepoint is a synchronous one: the Kafka source commits its offsets
+      // with it, so the job's group now holds exactly where the savepoint resumes.
+      return { location, sourceOffsets: await this.positions(jobId), completedAt: Date.now() };
+    });
+  }
+
+  async cancel(jobId: string, _request: { readonly requestId: string }): Promise<void> {
+    for (const run of (await runsOf(this.rest, jobPrefix(jobId))).filter((j) => !isTerminal(j.state))) {
+      await this.rest.patch(`/jobs/${run.jid}?mode=cancel`).catch((e: unknown) => {
+        if (!(e instanceof FlinkHttpError && e.status === 404)) throw e;
+      });
+      await waitTerminal(this.rest, run.jid, { timeoutMs: 60_000 });
+    }
+  }
+
+  async status(jobId: string): Promise<JobStatus> {
+    const rec = this.record(jobId);
+    const [latest] = await runsOf(this.rest, jobPrefix(jobId));
+    const job = latest ? await details(this.rest, latest.jid) : undefined;
+    if (!job) return { jobId, state: 'unknown', positions: [], sinkTopic: rec?.sinkTopic ?? '' };
+    const state = stateOf(job);
+    const failure = state === 'failed' || job.state === 'RESTARTING' ? await rootCause(this.rest, job.jid) : undefined;
+    return { jobId, state, ...(failure ? { failure } : {}), positions: await this.positions(jobId), sinkTopic: rec?.sinkTopic ?? '' };
+  }
+
+  /** The job's consumer group's committed offsets on its inputs: where a restart from them resumes. */
+  async positions(jobId: string): Promise<TopicPartitionOffset[]> {
+    const rec = this.record(jobId);
+    if (!rec) return [];
+    const out: TopicPartitionOffset[] = [];
+    for (const topic of rec.inputs) out.push(...(await this.o.kafka.groupOffsets(rec.identity, topic)).filter((p) => p.offset >= 0));
+    return out;
+  }
+
+  async watermark(jobId: string): Promise<JobWatermark> {
+    const job = await this.live(jobId, 'report its watermark');
+    const perVertex = await vertexWatermarks(this.rest, job);
+    const committed = new Map((await this.positions(jobId)).map((p) => [`${p.topic}/${p.partition}`, p.offset]));
+    const perPartition = (await partitionWatermarks(this.rest, job)).map((w) => ({ ...w, offset: committed.get(`${w.topic}/${w.partition}`) ?? -1 }));
+    const sources = perVertex.filter((v) => v.name.startsWith('Source:'));
+    const known = sources.map((v) => v.watermark).filter((w): w is number => w !== undefined);
+    const watermark = known.length === sources.length && known.length > 0 ? Math.min(...known) : Number.NEGATIVE_INFINITY;
+    return { watermark, perPartition, perVertex };
+  }
+
+  async metrics(jobId: string): Promise<JobMetrics> {
+    const job = await this.live(jobId, 'report its metrics');
+    return jobNumbers(this.rest, job);
+  }
+
+  preflight(savepoint: string, job: PreflightJob): Promise<PreflightReport> {
+    return preflightFlinkJob(this.rest, savepoint, job, { bootstrapServers: this.o.bootstrapServers });
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Jars on the cluster, uploaded once per content: the upload is named after the
+ * jar's hash (`pitlane-<hash>-<name>.jar`), so a second start of the same jar — from
+ * this process, another machine, or after a crash — finds it in GET /jars instead of
+ * uploading again. A JobManager that restarts forgets its uploads; the next start
+ * uploads again.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { EngineError } from '../../errors.ts';
+import type { FlinkRest } from './rest.ts';
+
+interface JarList {
+  readonly files: readonly { readonly id: string; readonly name: string }[];
+}
+
+async function readJar(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw new EngineError('FLINK_JAR_MISSING', `The Flink job jar ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}).`, {
+      hint: 'Check the path (the spec\'s jar, or --jar); build the jar first (for the examples, `pitlane flink jars` builds them).',
+      cause: e,
+    });
+  }
+}
+
+/** The name a jar is uploaded under: its content hash and its own name. */
+export function uploadName(path: string, bytes: Buffer): string {
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  return `pitlane-${hash}-${basename(path).replace(/[^a-zA-Z0-9._-]/g, '_')}`;
+}
+
+/** The cluster's id of the jar at `path`, uploading it if the cluster does not have this content yet. */
+export async function ensureJar(rest: FlinkRest, path: string): Promise<{ readonly jarId: string; readonly uploaded: boolean }> {
+  const bytes = await readJar(path);
+  if (bytes.subarray(0, 2).toString('latin1') !== 'PK') {
+    throw new EngineError('FLINK_NOT_A_JAR', `${path} is not a jar (no zip header).`, { hint: 'Name the job\'s shaded jar (for Maven: target/<artifact>.jar).' });
+  }
+  const name = uploadName(path, bytes);
+  const found = (await rest.get<JarList>('/jars')).files.find((f) => f.name === name);
+  if (found) return { jarId: found.id, uploaded: false };
+  const form = new FormData();
+  form.append('jarfile', new Blob([bytes], { type: 'application/x-java-archive' }), name);
+  const r = await rest.upload<{ filename: string }>('/jars/upload', form);
+  return { jarId: basename(r.filename), uploaded: true };
+}
