@@ -72,14 +72,16 @@ test('a candidate that crashes at start aborts the fork; the authoritative job r
   assert.equal(new Map(s.jobs.map((j) => [j.jobId, j.state])).get(h.name), 'running');
 });
 
-test('engine: flink is refused by canary launch and canary start before anything runs', { timeout: 120_000 }, async (t) => {
+test('engine: flink with a job module instead of a jar is refused by canary launch and canary start before anything runs', { timeout: 120_000 }, async (t) => {
   const h = await canaryHarness(t, 'flink');
   const file = h.spec();
   writeFileSync(file, readFileSync(file, 'utf8').replace(/^(authoritative: \{.*) \}$/m, '$1, engine: flink }'));
   for (const command of ['launch', 'start']) {
     const r = await h.cli(['canary', command, file]);
     assert.equal(r.code, 3, `${command}: ${r.err}`);
-    assert.match(r.err, /^error \[SPEC_ENGINE_UNAVAILABLE\]: .*\.yaml asks for an engine pitlane cannot run yet:\n {2}authoritative\.engine \(line 3, col \d+\): flink is not available yet: this version of pitlane has no Flink engine adapter yet\n {2}→ Run the jobs on the embedded engine meanwhile/, command);
+    assert.match(r.err, /^error \[CONFIG_INVALID\]: .*\.yaml is invalid:\n/, command);
+    assert.match(r.err, /authoritative\.job \(line 3, col \d+\): a Flink job is named by jar and entryClass, not job/, command);
+    assert.match(r.err, /authoritative\.jar .*: authoritative\.jar is the path of the Flink job's jar/, command);
   }
   const status = await h.cli(['canary', 'status', h.name]);
   assert.match(status.err, /DEPLOYMENT_NOT_FOUND/, 'no deployment was recorded');

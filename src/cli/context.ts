@@ -67,6 +67,12 @@ export class CliContext {
     return new FlinkAdapter({ restUrl: rest.url, stateDir: join(defaultStateDir(), 'flink'), bootstrapServers: this.connection().brokers.join(','), kafka, logger: this.logger });
   }
 
+  /** The orchestrator's choice of Flink cluster: the flag, else (after a spec's flink.rest) FLINK_REST_URL or the local one. */
+  flinkRestChoice(explicit?: string): { explicit?: string; fallback?: string } {
+    const fallback = resolveFlinkRestUrl(this.devDir)?.url;
+    return { ...(explicit ? { explicit } : {}), ...(fallback ? { fallback } : {}) };
+  }
+
   async close(): Promise<void> {
     await this.clients?.kafka.close();
   }

@@ -10,7 +10,12 @@ import { ConfigError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectionConfig } from '../config/connection.ts';
 import type { KafkaPort } from '../kafka/port.ts';
+import { join } from 'node:path';
 import { EmbeddedAdapter } from '../engines/embedded/adapter.ts';
+import { FlinkAdapter } from '../engines/flink/adapter.ts';
+import type { EngineAdapter, EngineKind } from '../engines/adapter.ts';
+import type { EngineSet } from './engines.ts';
+import type { DeploymentSpec } from './spec/schema.ts';
 import { DeploymentController } from './controller/controller.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { KafkaCutover } from './cutover/kafka-cutover.ts';
@@ -30,14 +35,27 @@ export interface OrchestratorOptions {
   /** Job hosts, savepoints, reports (default $PITLANE_STATE_DIR or ~/.local/state/pitlane/orchestrator). */
   readonly stateDir?: string | undefined;
   readonly clock?: Clock;
+  /**
+   * Where Flink jobs run: `explicit` (a --flink-rest flag) wins over a spec's
+   * `flink.rest`, which wins over `fallback` (FLINK_REST_URL, else the local dev cluster).
+   */
+  readonly flinkRest?: FlinkRestChoice | undefined;
   /** Set by a shadow supervisor's own process: the deployment it supervises and how to stop its loop. */
   readonly supervising?: { readonly name: string; readonly stop: () => void };
+}
+
+export interface FlinkRestChoice {
+  readonly explicit?: string | undefined;
+  readonly fallback?: string | undefined;
 }
 
 export interface Orchestrator {
   readonly controller: DeploymentController;
   readonly store: DeploymentStore;
+  /** The embedded engine (job logs, `canary launch` of an embedded job). */
   readonly engine: EmbeddedAdapter;
+  /** Every engine, by kind; `engineForJob` (engines.ts) picks a job's. */
+  readonly engines: EngineSet;
   readonly analysis: SupervisorAnalysis;
   readonly stateDir: string;
   readonly storeSpec: string;
@@ -66,12 +84,38 @@ export function createOrchestrator(o: OrchestratorOptions): Orchestrator {
   // broker restart; the connection they are given says so (commands still fail fast).
   const managed = { ...o.connection, outageToleranceMs: o.connection.outageToleranceMs ?? MANAGED_OUTAGE_TOLERANCE_MS };
   const engine = new EmbeddedAdapter({ stateDir, connection: managed, logger: o.logger });
-  const analysis = new SupervisorAnalysis({ stateDir, storeSpec, connection: managed, logger: o.logger, entry: SUPERVISOR_MAIN, self: o.supervising });
+  const engines = engineSet(engine, { ...o, connection: managed }, stateDir);
+  const analysis = new SupervisorAnalysis({ stateDir, storeSpec, connection: managed, logger: o.logger, entry: SUPERVISOR_MAIN, self: o.supervising, flinkRest: o.flinkRest });
   const cutover = new KafkaCutover(o.kafka, clock, o.logger);
   // PITLANE_CRASH_AFTER_EFFECT=<effect type>: kill -9 this process right after
   // performing that effect, before recording it (the crash tests' seam).
   const crashAfter = process.env.PITLANE_CRASH_AFTER_EFFECT;
   const afterEffect = crashAfter ? (p: PendingEffect) => (p.effect.type === crashAfter ? process.kill(process.pid, 'SIGKILL') : undefined) : undefined;
-  const controller = new DeploymentController({ store, engine, clock, logger: o.logger, analysis, cutover, ...(afterEffect ? { afterEffect } : {}) });
-  return { controller, store, engine, analysis, stateDir, storeSpec, close: () => store.close() };
+  const controller = new DeploymentController({ store, engines, clock, logger: o.logger, analysis, cutover, ...(afterEffect ? { afterEffect } : {}) });
+  return { controller, store, engine, engines, analysis, stateDir, storeSpec, close: () => store.close() };
+}
+
+/**
+ * The embedded adapter, and a Flink adapter per REST endpoint, made when a job
+ * first needs it: an orchestrator that never touches a Flink job needs no cluster.
+ */
+function engineSet(embedded: EmbeddedAdapter, o: OrchestratorOptions, stateDir: string): EngineSet {
+  const flinks = new Map<string, FlinkAdapter>();
+  return {
+    adapter(kind: EngineKind, spec?: Pick<DeploymentSpec, 'flink'>): EngineAdapter {
+      if (kind === 'embedded') return embedded;
+      const url = o.flinkRest?.explicit ?? spec?.flink?.rest ?? o.flinkRest?.fallback;
+      if (!url) {
+        throw new ConfigError('FLINK_NOT_CONFIGURED', 'This deployment runs a job on Flink, but no Flink cluster is named and no local one runs.', {
+          hint: 'Name the JobManager\'s REST endpoint in the spec (flink: { rest: URL }), with --flink-rest URL or FLINK_REST_URL; or start the local one with `pitlane dev up --flink`.',
+        });
+      }
+      let flink = flinks.get(url);
+      if (!flink) {
+        flink = new FlinkAdapter({ restUrl: url, stateDir: join(stateDir, 'flink'), bootstrapServers: o.connection.brokers.join(','), kafka: o.kafka, logger: o.logger, outageToleranceMs: o.connection.outageToleranceMs });
+        flinks.set(url, flink);
+      }
+      return flink;
+    },
+  };
 }

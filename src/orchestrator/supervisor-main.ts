@@ -15,6 +15,7 @@ import { createLogger } from '../logger.ts';
 import { describeUnknown } from '../errors.ts';
 import { systemClock } from '../clock.ts';
 import { createOrchestrator } from './create.ts';
+import { engineForJob } from './engines.ts';
 import { deploymentDir } from './state-dir.ts';
 import type { SupervisorConfig } from './analysis/supervisor.ts';
 import type { ShadowPorts } from './analysis/ports.ts';
@@ -24,8 +25,15 @@ const config = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as Superv
 const logger = createLogger({ level: 'info' }).child({ supervisor: config.name });
 const { kafka, registry } = createKafkaClients(config.connection, logger);
 const abort = new AbortController();
-const orch = createOrchestrator({ connection: config.connection, kafka, logger, store: config.storeSpec, stateDir: config.stateDir, supervising: { name: config.name, stop: () => abort.abort() } });
-const ports: ShadowPorts = { deployments: orch.store, jobs: orch.engine, lifecycle: orch.controller, reportDir: deploymentDir(config.stateDir, config.name) };
+const orch = createOrchestrator({ connection: config.connection, kafka, logger, store: config.storeSpec, stateDir: config.stateDir, flinkRest: config.flinkRest, supervising: { name: config.name, stop: () => abort.abort() } });
+// Each job's status comes from the engine that runs it (its role's, engines.ts).
+const jobs: ShadowPorts['jobs'] = {
+  status: async (jobId) => {
+    const d = await orch.store.load(config.name);
+    return (d ? engineForJob(orch.engines, d, jobId) : orch.engine).status(jobId);
+  },
+};
+const ports: ShadowPorts = { deployments: orch.store, jobs, lifecycle: orch.controller, reportDir: deploymentDir(config.stateDir, config.name) };
 /**
  * A signal ends the analysis loop; if a Kafka call holds it (a broker that went
  * away is retried for the outage tolerance), the process exits after 5 s anyway —

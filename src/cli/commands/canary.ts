@@ -10,6 +10,7 @@ import { ConfigError, KafkaError, PromotionError } from '../../errors.ts';
 import { loadDeploymentSpec } from '../../orchestrator/spec/load.ts';
 import { compareConfigOf } from '../../orchestrator/analysis/compare-config.ts';
 import { createOrchestrator, type Orchestrator } from '../../orchestrator/create.ts';
+import { engineForJob } from '../../orchestrator/engines.ts';
 import { deploymentDir } from '../../orchestrator/state-dir.ts';
 import { describeDeployment, failureSummary, gateOutcome, stallOf } from '../../orchestrator/view.ts';
 import { parseDuration } from '../../config/duration.ts';
@@ -25,6 +26,7 @@ type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 interface Common {
   store?: string;
   stateDir?: string;
+  flinkRest?: string;
   json?: boolean;
 }
 
@@ -34,11 +36,12 @@ function common(cmd: Command): Command {
   return cmd
     .option('--store <where>', 'deployment store: kafka[:TOPIC] or dir:PATH (default: $PITLANE_STORE or kafka:pitlane.deployments)')
     .option('--state-dir <dir>', 'job hosts, savepoints and reports (default: $PITLANE_STATE_DIR or ~/.local/state/pitlane/orchestrator)')
+    .option('--flink-rest <url>', "the Flink cluster of the deployment's Flink jobs (default: the spec's flink.rest, else $FLINK_REST_URL, else the local dev cluster)")
     .option('--json', 'print the result as JSON');
 }
 
 async function withOrchestrator<T>(ctx: CliContext, o: Common, fn: (orch: Orchestrator) => Promise<T>): Promise<T> {
-  const orch = createOrchestrator({ connection: ctx.connection(), kafka: ctx.kafka().kafka, logger: ctx.logger, store: o.store, stateDir: o.stateDir });
+  const orch = createOrchestrator({ connection: ctx.connection(), kafka: ctx.kafka().kafka, logger: ctx.logger, store: o.store, stateDir: o.stateDir, flinkRest: ctx.flinkRestChoice(o.flinkRest) });
   try {
     return await fn(orch);
   } finally {
@@ -97,7 +100,10 @@ export function registerCanary(program: Command, run: Run): void {
       withOrchestrator(ctx, o, async (orch) => {
         const d = await mustLoad(orch, name);
         const noise = noiseReplicaOf(d);
-        const jobs = await Promise.all([...new Set([d.jobs.authoritative, d.jobs.candidate, d.jobs.live, ...(noise ? [noise.jobId] : [])])].map(async (j) => ({ ...(await orch.engine.status(j)), metrics: await orch.engine.metrics(j).catch(() => undefined) })));
+        const jobs = await Promise.all([...new Set([d.jobs.authoritative, d.jobs.candidate, d.jobs.live, ...(noise ? [noise.jobId] : [])])].map(async (j) => {
+          const engine = engineForJob(orch.engines, d, j);
+          return { ...(await engine.status(j)), metrics: await engine.metrics(j).catch(() => undefined) };
+        }));
         const report = reportSummary(orch, name);
         const supervisor = orch.analysis.pidOf(name);
         const stall = stallOf(d, { supervisorRunning: supervisor !== undefined, authoritative: jobs.find((j) => j.jobId === d.jobs.authoritative) });
@@ -150,7 +156,7 @@ export function registerCanary(program: Command, run: Run): void {
             }
             if (Date.now() - lastCheck < 2000) continue;
             lastCheck = Date.now();
-            const stall = stallOf(d, { supervisorRunning: orch.analysis.pidOf(name) !== undefined, authoritative: await orch.engine.status(d.jobs.authoritative).catch(() => undefined) });
+            const stall = stallOf(d, { supervisorRunning: orch.analysis.pidOf(name) !== undefined, authoritative: await engineForJob(orch.engines, d, d.jobs.authoritative).status(d.jobs.authoritative).catch(() => undefined) });
             stalls = stall ? stalls + 1 : 0;
             if (stall && stalls >= 2) throw new PromotionError('DEPLOYMENT_STALLED', stall.reason, { hint: stall.hint, data: { name, phase: d.phase } });
           }
@@ -211,9 +217,12 @@ export function registerCanary(program: Command, run: Run): void {
           if (o.from !== 'earliest' && o.from !== 'latest') throw new ConfigError('CLI_BAD_FROM', `--from ${o.from} is not earliest or latest.`);
           const a = spec.authoritative;
           const jobId = a.jobId;
-          await orch.engine.start({ requestId: `launch/${jobId}/${Date.now()}`, jobId, job: a.job, parallelism: Number(o.parallelism), inputs: spec.inputs, from: { input: o.from }, sinkTopic: a.output, identity: `pitlane.${spec.name}.${jobId}`, delivery: spec.delivery });
-          const s = await orch.engine.status(jobId);
-          emit(s, o, () => `${jobId} ${s.state}: ${a.job} → ${a.output} (log ${orch.engine.logFile(jobId)})`);
+          // On the engine the spec names: a Flink job is submitted to the cluster, an embedded one gets its own process.
+          const engine = orch.engines.adapter(a.engine, spec);
+          await engine.start({ requestId: `launch/${jobId}/${Date.now()}`, jobId, job: a.job, ...(a.flink ? { flink: a.flink } : {}), parallelism: Number(o.parallelism), inputs: spec.inputs, from: { input: o.from }, sinkTopic: a.output, identity: `pitlane.${spec.name}.${jobId}`, delivery: spec.delivery });
+          const s = await engine.status(jobId);
+          const where = a.engine === 'embedded' ? `log ${orch.engine.logFile(jobId)}` : `on Flink: \`pitlane flink status ${jobId}\``;
+          emit({ ...s, engine: a.engine }, o, () => `${jobId} ${s.state}: ${a.job} → ${a.output} (${where})`);
         }),
       ),
   );

@@ -28,6 +28,8 @@ export interface SupervisorConfig {
   readonly stateDir: string;
   readonly storeSpec: string;
   readonly connection: ConnectionConfig;
+  /** The Flink endpoint the starting orchestrator was given (create.ts FlinkRestChoice). */
+  readonly flinkRest?: { readonly explicit?: string | undefined; readonly fallback?: string | undefined } | undefined;
 }
 
 const TSX = import.meta.resolve('tsx');
@@ -41,6 +43,8 @@ export interface SupervisorAnalysisOptions {
   readonly entry: string;
   /** Inside a supervisor process: the deployment it supervises and how to stop its loop. */
   readonly self?: { readonly name: string; readonly stop: () => void } | undefined;
+  /** Passed on to the supervisor's own orchestrator, which reads the Flink jobs' status. */
+  readonly flinkRest?: SupervisorConfig['flinkRest'];
 }
 
 export class SupervisorAnalysis implements AnalysisPort {
@@ -64,7 +68,7 @@ export class SupervisorAnalysis implements AnalysisPort {
     if (this.pidOf(d.name) !== undefined) return;
     const dir = this.dir(d.name);
     const cfg = join(dir, 'supervisor.json');
-    const config: SupervisorConfig = { name: d.name, stateDir: this.o.stateDir, storeSpec: this.o.storeSpec, connection: this.o.connection };
+    const config: SupervisorConfig = { name: d.name, stateDir: this.o.stateDir, storeSpec: this.o.storeSpec, connection: this.o.connection, ...(this.o.flinkRest ? { flinkRest: this.o.flinkRest } : {}) };
     writeFileSync(cfg, JSON.stringify(config, null, 2));
     const fd = openSync(join(dir, 'supervisor.log'), 'a');
     const child = spawn(process.execPath, ['--import', TSX, this.o.entry, cfg], { detached: true, stdio: ['ignore', fd, fd], cwd: process.cwd(), env: process.env });

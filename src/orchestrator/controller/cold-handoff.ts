@@ -20,10 +20,10 @@ export function coldHandoff(ports: StrategyPorts): PromotionStrategy {
     async perform(id, effect, d): Promise<EffectResult> {
       switch (effect.type) {
         case 'prepareStandby':
-          await fastColdHandoffOf(ports.engine, effect.type).prepareStandby(standbyRequest(id, effect, d));
+          await fastColdHandoffOf(ports.engineFor(d, effect.jobId), effect.type).prepareStandby(standbyRequest(id, effect, d));
           return { jobId: effect.jobId };
         case 'restoreStandby':
-          return restoreStandby(ports, id, effect);
+          return restoreStandby(ports, id, effect, d);
         case 'coldHandoff':
           return handoff(ports, id, effect, d);
         default:
@@ -31,7 +31,7 @@ export function coldHandoff(ports: StrategyPorts): PromotionStrategy {
       }
     },
     recorded: async (effect, result, d) => {
-      if (effect.type === 'coldHandoff') await discardArtefacts(ports, d.name, result);
+      if (effect.type === 'coldHandoff') await discardArtefacts(ports, d, effect.from, result);
     },
   };
 }
@@ -43,9 +43,11 @@ export function coldHandoff(ports: StrategyPorts): PromotionStrategy {
  * restores the full savepoint, as it always could. A standby that dies after this
  * step is found out at the handoff, which then falls back the same way.
  */
-async function restoreStandby({ engine }: StrategyPorts, id: string, effect: Extract<Effect, { type: 'restoreStandby' }>): Promise<EffectResult> {
+async function restoreStandby({ engineFor }: StrategyPorts, id: string, effect: Extract<Effect, { type: 'restoreStandby' }>, d: Deployment): Promise<EffectResult> {
   const s = effect.standby;
-  if (!hasFastColdHandoff(engine)) return {};
+  // The plan asks for a standby only when one engine runs both jobs and can do this.
+  const engine = engineFor(d, effect.from);
+  if (!hasFastColdHandoff(engine) || engineFor(d, s.jobId) !== engine) return {};
   const base = await engine.savepoint(effect.from, { requestId: `${id}/base`, trackChanges: true });
   try {
     await engine.restoreStandby(s.jobId, { requestId: `${id}/restore`, savepoint: base.location, allowNonRestoredState: s.allowNonRestoredState });
@@ -67,9 +69,13 @@ const offsetsText = (o: readonly TopicPartitionOffset[] | undefined) => (o ?? []
  * job restores it — the plain cold handoff. The new job starts only after the old
  * one answered its stop, so there is never a second writer.
  */
-async function handoff({ engine, clock }: StrategyPorts, id: string, effect: Extract<Effect, { type: 'coldHandoff' }>, d: Deployment): Promise<EffectResult> {
+async function handoff({ engineFor, clock }: StrategyPorts, id: string, effect: Extract<Effect, { type: 'coldHandoff' }>, d: Deployment): Promise<EffectResult> {
   const t = effect.start;
-  const start = (from: StartJobRequest['from']): Promise<StartJobResult> => engine.start(startRequest(`${id}/start`, t, from, d));
+  // The old job stops on its engine, the new one starts on its own: one engine
+  // (a savepoint does not cross engines; the spec refuses a handoff between two).
+  const engine = engineFor(d, effect.from);
+  const next = engineFor(d, t.jobId);
+  const start = (from: StartJobRequest['from']): Promise<StartJobResult> => next.start(startRequest(`${id}/start`, t, from, d));
   // The old job has stopped: say so, and what brings a writer back.
   const startFailed = (location: string, offsets: readonly TopicPartitionOffset[] | undefined, e: unknown) =>
     new PromotionError('PROMOTION_COLD_START_FAILED', `${effect.from} stopped with savepoint ${location} (input offsets ${offsetsText(offsets)}), but ${t.jobId} did not start from it, so no job writes ${t.sinkTopic} now: ${describeUnknown(e)}`, {
@@ -78,7 +84,7 @@ async function handoff({ engine, clock }: StrategyPorts, id: string, effect: Ext
       hint: `Nothing is lost: the savepoint holds the state and the input position. Fix the cause, then \`pitlane canary resume ${d.name}\` starts ${t.jobId} from that savepoint (the stop is not repeated).`,
     });
 
-  if (effect.base === undefined || !hasFastColdHandoff(engine)) {
+  if (effect.base === undefined || !hasFastColdHandoff(engine) || next !== engine) {
     const savepoint = await engine.stopWithSavepoint(effect.from, { requestId: `${id}/stop` });
     let started: StartJobResult;
     try {
@@ -88,7 +94,7 @@ async function handoff({ engine, clock }: StrategyPorts, id: string, effect: Ext
     }
     // Asked only now: the old job is busy exiting, and nothing may delay the start.
     const lastOutputAt = (await engine.metrics(effect.from).catch(() => undefined))?.lastOutputAt;
-    const firstOutputAt = await firstOutputOf(engine, t.jobId, clock);
+    const firstOutputAt = await firstOutputOf(next, t.jobId, clock);
     return { savepoint, jobId: t.jobId, standby: started.standby === true, ...(lastOutputAt !== undefined ? { lastOutputAt } : {}), ...(firstOutputAt !== undefined ? { firstOutputAt } : {}) };
   }
 
@@ -115,7 +121,7 @@ async function handoff({ engine, clock }: StrategyPorts, id: string, effect: Ext
   } catch (e) {
     throw startFailed(stop.savepointLocation, stop.sourceOffsets, e);
   }
-  const firstOutputAt = await firstOutputOf(engine, t.jobId, clock);
+  const firstOutputAt = await firstOutputOf(next, t.jobId, clock);
   // The rollback savepoint: the old job's frozen state, written once the new job writes.
   savepoint ??= await engine.stopWithSavepoint(effect.from, full);
   return {
@@ -134,7 +140,9 @@ async function handoff({ engine, clock }: StrategyPorts, id: string, effect: Ext
  * and delta (tens of MB at a million keys) can go; the full savepoint stays for
  * rollback. Best effort: a failure only leaves files behind, and says where.
  */
-async function discardArtefacts({ engine, logger }: StrategyPorts, name: string, result: EffectResult): Promise<void> {
+async function discardArtefacts({ engineFor, logger }: StrategyPorts, d: Deployment, from: string, result: EffectResult): Promise<void> {
+  const engine = engineFor(d, from);
+  const name = d.name;
   const delta = result.delta;
   const paths = [delta?.location, delta?.base].filter((p): p is string => p !== undefined && p !== result.savepoint?.location);
   if (paths.length === 0 || !hasFastColdHandoff(engine)) return;

@@ -179,7 +179,7 @@ function setup(extra = '', o: { coreOnly?: boolean } = {}) {
     },
   };
   const port = o.coreOnly ? coreOnly(engine) : engine;
-  const controller = () => new DeploymentController({ store, engine: port, clock: clock(), logger: silentLogger(), cutover });
+  const controller = () => new DeploymentController({ store, engines: { adapter: () => port }, clock: clock(), logger: silentLogger(), cutover });
   return { store, engine, controller, cutovers, spec: spec(extra) };
 }
 

@@ -16,7 +16,6 @@
  */
 import { PromotionError, StoreError, describeUnknown, isPitlaneError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import { capabilitiesOf, type EngineAdapter } from '../../engines/adapter.ts';
 import type { DeploymentSpec } from '../spec/schema.ts';
 import { newDeployment, type Deployment, type DeploymentEvent, type Effect, type EffectResult, type PendingEffect, type PromotionPlan, type TransitionEntry } from '../lifecycle/model.ts';
 import { transition } from '../lifecycle/transition.ts';
@@ -26,13 +25,15 @@ import type { Clock } from '../../clock.ts';
 import type { AnalysisPort, CutoverPort } from './ports.ts';
 import { firstOutputOf, startRequest, warmHandoffOf } from './job-calls.ts';
 import type { PromotionStrategy } from './strategy.ts';
+import { deploymentEngines, engineForJob, type EngineSet } from '../engines.ts';
 import { warmHandoff } from './warm-handoff.ts';
 import { coldHandoff } from './cold-handoff.ts';
 import { consumerCutover } from './consumer-cutover.ts';
 
 export interface ControllerDeps {
   readonly store: DeploymentStore;
-  readonly engine: EngineAdapter;
+  /** The engines; each job's calls go to its role's engine (engines.ts). */
+  readonly engines: EngineSet;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly analysis?: AnalysisPort;
@@ -52,7 +53,7 @@ export class DeploymentController {
   private readonly strategies: readonly PromotionStrategy[];
 
   constructor(private readonly deps: ControllerDeps) {
-    const ports = { engine: deps.engine, clock: deps.clock, logger: deps.logger, cutover: deps.cutover };
+    const ports = { engineFor: (d: Deployment, jobId: string) => engineForJob(deps.engines, d, jobId), clock: deps.clock, logger: deps.logger, cutover: deps.cutover };
     this.strategies = [warmHandoff(ports), coldHandoff(ports), consumerCutover(ports)];
   }
 
@@ -62,9 +63,7 @@ export class DeploymentController {
    * command calls it before it creates or starts anything.
    */
   plan(spec: DeploymentSpec): PromotionPlan {
-    // One adapter runs both of a deployment's jobs today; each role asks its own engine.
-    const engine = capabilitiesOf(this.deps.engine);
-    return requirePromotionPlan(spec, { authoritative: engine, candidate: engine });
+    return requirePromotionPlan(spec, deploymentEngines(this.deps.engines, spec));
   }
 
   /** Records a new deployment (Pending) with its plan; refused while one of that name is in flight. */
@@ -150,13 +149,15 @@ export class DeploymentController {
   private async perform({ id, effect }: PendingEffect, d: Deployment): Promise<EffectResult> {
     const strategy = this.strategyOf(effect);
     if (strategy) return strategy.perform(id, effect, d);
-    const { engine } = this.deps;
+    const engineOf = (jobId: string) => engineForJob(this.deps.engines, d, jobId);
     switch (effect.type) {
       case 'triggerSavepoint':
-        return { savepoint: await engine.savepoint(effect.jobId, { requestId: id }) };
+        return { savepoint: await engineOf(effect.jobId).savepoint(effect.jobId, { requestId: id }) };
       case 'preflight':
-        return { report: await engine.preflight(effect.savepoint, { job: effect.job, parallelism: effect.parallelism, allowNonRestoredState: effect.allowNonRestoredState, inputs: d.spec.inputs, sinkTopic: d.spec.candidate.canary }) };
+        // The candidate's engine plans the restore of the savepoint into the candidate.
+        return { report: await engineOf(d.jobs.candidate).preflight(effect.savepoint, { job: effect.job, ...(effect.flink ? { flink: effect.flink } : {}), parallelism: effect.parallelism, allowNonRestoredState: effect.allowNonRestoredState, inputs: d.spec.inputs, sinkTopic: d.spec.candidate.canary }) };
       case 'startJob': {
+        const engine = engineOf(effect.jobId);
         // Held at start: the rollback of a handoff, which a runUntil then a switchSink follow.
         if (effect.holdAtStart) warmHandoffOf(engine, 'a start held before its input');
         const started = await engine.start({ ...startRequest(id, effect, effect.from, d), ...(effect.holdAtStart ? { holdAtStart: true } : {}) });
@@ -171,20 +172,21 @@ export class DeploymentController {
         await this.deps.analysis?.stop(d, id);
         return {};
       case 'stopWithSavepoint': {
+        const engine = engineOf(effect.jobId);
         const savepoint = await engine.stopWithSavepoint(effect.jobId, { requestId: id });
         const lastOutputAt = (await engine.metrics(effect.jobId).catch(() => undefined))?.lastOutputAt;
         return { savepoint, ...(lastOutputAt !== undefined ? { lastOutputAt } : {}) };
       }
       case 'cancelJob':
       case 'stopNoiseReplica':
-        await engine.cancel(effect.jobId, { requestId: id });
+        await engineOf(effect.jobId).cancel(effect.jobId, { requestId: id });
         return {};
       case 'runUntil': {
-        const hold = await warmHandoffOf(engine, effect.type).runUntilOffsets(effect.jobId, effect.offsets, { requestId: id });
+        const hold = await warmHandoffOf(engineOf(effect.jobId), effect.type).runUntilOffsets(effect.jobId, effect.offsets, { requestId: id });
         return { positions: hold.positions };
       }
       case 'switchSink': {
-        const r = await warmHandoffOf(engine, effect.type).switchSink(effect.jobId, effect.to, { requestId: id });
+        const r = await warmHandoffOf(engineOf(effect.jobId), effect.type).switchSink(effect.jobId, effect.to, { requestId: id });
         return r.firstOutputAt !== undefined ? { firstOutputAt: r.firstOutputAt } : {};
       }
       default:

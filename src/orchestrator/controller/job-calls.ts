@@ -4,7 +4,7 @@
  * the capability an engine call needs. Every call still carries its requestId.
  */
 import { PromotionError } from '../../errors.ts';
-import { DEFAULT_DELIVERY, hasFastColdHandoff, hasWarmHandoff, type Delivery, type EngineAdapter, type FastColdHandoff, type StandbyRequest, type StartJobRequest, type WarmHandoff } from '../../engines/adapter.ts';
+import { DEFAULT_DELIVERY, hasFastColdHandoff, hasWarmHandoff, type Delivery, type EngineAdapter, type FastColdHandoff, type FlinkJobRef, type StandbyRequest, type StartJobRequest, type WarmHandoff } from '../../engines/adapter.ts';
 import type { Deployment } from '../lifecycle/model.ts';
 import { sleep, type Clock } from '../../clock.ts';
 
@@ -22,6 +22,7 @@ export function deliveryOf(d: Deployment): Delivery {
 export interface JobTarget {
   readonly jobId: string;
   readonly job: string;
+  readonly flink?: FlinkJobRef;
   readonly parallelism?: number;
   readonly sinkTopic: string;
   readonly identity: string;
@@ -29,7 +30,7 @@ export interface JobTarget {
 
 /** A standby of one of the deployment's jobs (inputs and delivery from its spec). */
 export function standbyRequest(requestId: string, t: JobTarget, d: Deployment): StandbyRequest {
-  return { requestId, jobId: t.jobId, job: t.job, ...(t.parallelism ? { parallelism: t.parallelism } : {}), inputs: d.spec.inputs, sinkTopic: t.sinkTopic, identity: t.identity, delivery: deliveryOf(d) };
+  return { requestId, jobId: t.jobId, job: t.job, ...(t.flink ? { flink: t.flink } : {}), ...(t.parallelism ? { parallelism: t.parallelism } : {}), inputs: d.spec.inputs, sinkTopic: t.sinkTopic, identity: t.identity, delivery: deliveryOf(d) };
 }
 
 /** The start request of one of the deployment's jobs. */

@@ -15,7 +15,8 @@ import type { CutoverPort } from './ports.ts';
 
 /** The ports a strategy performs its steps through (the controller's own). */
 export interface StrategyPorts {
-  readonly engine: EngineAdapter;
+  /** The adapter of the engine that runs `jobId` of the deployment (engines.ts). */
+  readonly engineFor: (d: Deployment, jobId: string) => EngineAdapter;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly cutover?: CutoverPort | undefined;

@@ -17,13 +17,14 @@ import { notOwnStep, type PromotionStrategy, type StrategyPorts } from './strate
 export function warmHandoff(ports: StrategyPorts): PromotionStrategy {
   return {
     steps: ['warmHandoff', 'alignJobs'],
-    async perform(id, effect): Promise<EffectResult> {
+    async perform(id, effect, d): Promise<EffectResult> {
       if (effect.type === 'alignJobs') {
-        const { positions, lastOutputAt } = await align(warmHandoffOf(ports.engine, effect.type), id, effect.jobIds, '');
+        const { positions, lastOutputAt } = await align(warmHandoffOf(ports.engineFor(d, effect.jobIds[0] ?? d.jobs.candidate), effect.type), id, effect.jobIds, '');
         return { positions, ...(lastOutputAt !== undefined ? { lastOutputAt } : {}) };
       }
       if (effect.type !== 'warmHandoff') throw notOwnStep('warm handoff', effect);
-      const engine = warmHandoffOf(ports.engine, effect.type);
+      // A warm handoff needs both jobs on one engine that can hold them (plans.ts).
+      const engine = warmHandoffOf(ports.engineFor(d, effect.jobId), effect.type);
       // Sub-requests carry their own ids, so a resumed step repeats no action.
       const { positions, lastOutputAt } = await align(engine, id, [effect.from, effect.jobId], 'until/');
       // Held at the target, the old job takes no more input; fencing its sink

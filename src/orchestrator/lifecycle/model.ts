@@ -6,7 +6,7 @@
  */
 import type { DeploymentSpec } from '../spec/schema.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
-import type { PreflightReport, SavepointResult, InputStart } from '../../engines/adapter.ts';
+import type { FlinkJobRef, PreflightReport, SavepointResult, InputStart } from '../../engines/adapter.ts';
 
 export const PHASES = [
   'Pending', 'Forking', 'Shadowing', 'Analyzing', 'Passed', 'Failed', 'Inconclusive', 'Promoting', 'Promoted', 'Aborted', 'RolledBack',
@@ -18,11 +18,13 @@ export type Role = 'authoritative' | 'candidate';
 export type Effect =
   /** Savepoint of the running authoritative job; it keeps running. */
   | { readonly type: 'triggerSavepoint'; readonly jobId: string }
-  | { readonly type: 'preflight'; readonly savepoint: string; readonly job: string; readonly parallelism: number; readonly allowNonRestoredState: boolean }
+  | { readonly type: 'preflight'; readonly savepoint: string; readonly job: string; readonly flink?: FlinkJobRef; readonly parallelism: number; readonly allowNonRestoredState: boolean }
   | {
       readonly type: 'startJob';
       readonly jobId: string;
       readonly job: string;
+      /** A Flink job's entry class and arguments (its jar is `job`). */
+      readonly flink?: FlinkJobRef;
       readonly parallelism?: number;
       readonly from: { readonly savepoint: string; readonly allowNonRestoredState?: boolean } | { readonly input: InputStart };
       readonly sinkTopic: string;
@@ -79,7 +81,7 @@ export type Effect =
       readonly type: 'coldHandoff';
       readonly from: string;
       readonly base?: string;
-      readonly start: { readonly jobId: string; readonly job: string; readonly parallelism?: number; readonly sinkTopic: string; readonly identity: string; readonly allowNonRestoredState: boolean };
+      readonly start: { readonly jobId: string; readonly job: string; readonly flink?: FlinkJobRef; readonly parallelism?: number; readonly sinkTopic: string; readonly identity: string; readonly allowNonRestoredState: boolean };
     }
   | {
       readonly type: 'cutoverGroups';
@@ -241,6 +243,20 @@ export function noiseReplicaOf(d: Pick<Deployment, 'name' | 'spec'>): { readonly
   const a = d.spec.analysis;
   if (!a.noiseReplica || a.noiseTopic === undefined) return undefined;
   return { jobId: `${d.name}.noise`, topic: a.noiseTopic };
+}
+
+/** A role's Flink entry class and arguments, to spread into the effects that start or preflight its job. */
+export function flinkRefOf(role: { readonly flink?: FlinkJobRef | undefined }): { readonly flink?: FlinkJobRef } {
+  return role.flink ? { flink: role.flink } : {};
+}
+
+/**
+ * Which role's version (and so which engine) a job of the deployment runs: the
+ * candidate and the job a cold handoff promotes run the candidate's; the
+ * authoritative job, its noise replica and its rollback restart run the authoritative one's.
+ */
+export function roleOfJob(d: Pick<Deployment, 'name' | 'jobs'>, jobId: string): Role {
+  return jobId === d.jobs.candidate || jobId === `${d.name}.promoted` ? 'candidate' : 'authoritative';
 }
 
 /** The consumer/transactional identity of a job the orchestrator starts. */

@@ -11,7 +11,7 @@ import { ConfigError } from '../../errors.ts';
 import type { EngineCapabilities } from '../../engines/adapter.ts';
 import type { DeploymentSpec } from '../spec/schema.ts';
 import type { Deployment, Effect, PitStop, PromotionPlan, StepRecord } from './model.ts';
-import { identityOf, noiseReplicaOf } from './model.ts';
+import { flinkRefOf, identityOf, noiseReplicaOf } from './model.ts';
 
 /** What the engines running each of a deployment's jobs can do (engines/capabilities.ts). */
 export interface DeploymentEngines {
@@ -128,7 +128,7 @@ function promotionStep(d: Deployment): Effect | null {
   }
   if (plan.mode === 'cold') {
     const promoted = promotedJobId(d);
-    const target = { jobId: promoted, job: s.candidate.job, parallelism: s.candidate.parallelism, sinkTopic: s.authoritative.output, identity: identityOf(d.name, promoted) };
+    const target = { jobId: promoted, job: s.candidate.job, ...flinkRefOf(s.candidate), parallelism: s.candidate.parallelism, sinkTopic: s.authoritative.output, identity: identityOf(d.name, promoted) };
     const stopped = stepResult(p.steps, 'stopWithSavepoint');
     if (stopped) {
       // A promotion recorded by an earlier version of this plan (stop, then start as two steps).
@@ -216,7 +216,7 @@ function rollbackStep(d: Deployment): Effect | null {
     // The old job restarts on its own topic; the groups move back to it at the
     // matching record once it has caught up; then the candidate stops.
     const seq: (() => Effect)[] = [
-      () => ({ type: 'startJob', jobId: auth, job: s.authoritative.job, from: restore, sinkTopic: s.authoritative.output, identity: identityOf(d.name, `${auth}.rollback`) }),
+      () => ({ type: 'startJob', jobId: auth, job: s.authoritative.job, ...flinkRefOf(s.authoritative), from: restore, sinkTopic: s.authoritative.output, identity: identityOf(d.name, `${auth}.rollback`) }),
       () => ({ type: 'cutoverGroups', groups: s.promotion.downstreamGroups, from: s.candidate.canary, to: s.authoritative.output, force: s.promotion.force, timeoutMs: s.promotion.groupEmptyTimeout }),
       () => ({ type: 'stopWithSavepoint', jobId: d.jobs.live, keep: 'debug' }),
     ];
@@ -228,7 +228,7 @@ function rollbackStep(d: Deployment): Effect | null {
   // topic — so downstream sees neither a gap nor a duplicate.
   const seq: (() => Effect)[] = [
     () => ({ type: 'stopWithSavepoint', jobId: d.jobs.live, keep: 'debug' }),
-    () => ({ type: 'startJob', jobId: auth, job: s.authoritative.job, from: restore, sinkTopic: s.candidate.canary, identity: identityOf(d.name, `${auth}.rollback`), holdAtStart: true }),
+    () => ({ type: 'startJob', jobId: auth, job: s.authoritative.job, ...flinkRefOf(s.authoritative), from: restore, sinkTopic: s.candidate.canary, identity: identityOf(d.name, `${auth}.rollback`), holdAtStart: true }),
     () => ({ type: 'runUntil', jobId: auth, offsets: stepResult(r.steps, 'stopWithSavepoint')?.savepoint?.sourceOffsets ?? [] }),
     () => ({ type: 'switchSink', jobId: auth, to: s.authoritative.output }),
   ];

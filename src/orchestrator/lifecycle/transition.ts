@@ -14,7 +14,7 @@
  *   pending list, so a duplicate report after a restart cannot advance twice.
  */
 import type { Deployment, DeploymentEvent, Effect, EffectResult, Phase, Refusal, StepRecord, TransitionResult } from './model.ts';
-import { identityOf, noiseReplicaOf } from './model.ts';
+import { flinkRefOf, identityOf, noiseReplicaOf } from './model.ts';
 import { nextPromotionStep, nextRollbackStep, pitStopOf, promotedJobId } from './plans.ts';
 
 const refuse = (code: string, reason: string, hint: string): Refusal => ({ ok: false, code, reason, hint });
@@ -63,7 +63,7 @@ function start(d: Deployment, now: number): TransitionResult {
 
 function startCandidate(d: Deployment, from: Extract<Effect, { type: 'startJob' }>['from']): Effect {
   const s = d.spec;
-  return { type: 'startJob', jobId: d.jobs.candidate, job: s.candidate.job, parallelism: s.candidate.parallelism, from, sinkTopic: s.candidate.canary, identity: identityOf(d.name, d.jobs.candidate) };
+  return { type: 'startJob', jobId: d.jobs.candidate, job: s.candidate.job, ...flinkRefOf(s.candidate), parallelism: s.candidate.parallelism, from, sinkTopic: s.candidate.canary, identity: identityOf(d.name, d.jobs.candidate) };
 }
 
 /**
@@ -75,7 +75,7 @@ function startNoiseReplica(d: Deployment, candidateFrom: Extract<Effect, { type:
   const noise = noiseReplicaOf(d);
   if (!noise) return undefined;
   const from = 'savepoint' in candidateFrom ? { savepoint: candidateFrom.savepoint } : candidateFrom;
-  return { type: 'startJob', jobId: noise.jobId, job: d.spec.authoritative.job, from, sinkTopic: noise.topic, identity: identityOf(d.name, noise.jobId) };
+  return { type: 'startJob', jobId: noise.jobId, job: d.spec.authoritative.job, ...flinkRefOf(d.spec.authoritative), from, sinkTopic: noise.topic, identity: identityOf(d.name, noise.jobId) };
 }
 
 /** Stops the noise replica, if the spec runs one. */
@@ -124,7 +124,7 @@ function effectDone(d: Deployment, id: string, result: EffectResult, now: number
       case 'triggerSavepoint': {
         if (!result.savepoint) return refuse('EFFECT_RESULT_MISSING', `triggerSavepoint of ${d.name} completed without a savepoint.`, 'This is an engine adapter bug: it must return the savepoint it took.');
         const s = d.spec;
-        return ok(d, { ...base, fork: { savepoint: result.savepoint } }, [{ type: 'preflight', savepoint: result.savepoint.location, job: s.candidate.job, parallelism: s.candidate.parallelism, allowNonRestoredState: s.candidate.allowNonRestoredState }], now, rest);
+        return ok(d, { ...base, fork: { savepoint: result.savepoint } }, [{ type: 'preflight', savepoint: result.savepoint.location, job: s.candidate.job, ...flinkRefOf(s.candidate), parallelism: s.candidate.parallelism, allowNonRestoredState: s.candidate.allowNonRestoredState }], now, rest);
       }
       case 'preflight': {
         const report = result.report;

@@ -40,28 +40,7 @@ export function parseDeploymentSpec(text: string, source: string): DeploymentSpe
     });
     throw new ConfigError(e.code, `${source} is invalid:\n${lines.join('\n')}`, { hint: e.hint ?? '', data: e.data });
   }
-  refuseUnavailableEngines(value as Record<string, unknown>, source, (path) => lineOf(doc, lineCounter, path));
   return spec;
-}
-
-/**
- * Engines a spec may name that this version cannot run, and why. Refused at
- * validation, naming each key that asks for one: a job is never run on another
- * engine than its spec says.
- */
-const UNAVAILABLE_ENGINES: Readonly<Record<string, string>> = { flink: 'this version of pitlane has no Flink engine adapter yet' };
-
-function refuseUnavailableEngines(raw: Record<string, unknown>, source: string, lineAt: (path: readonly string[]) => string): void {
-  // Only a key written names an engine (the candidate inherits the authoritative one).
-  const asked = (['authoritative', 'candidate'] as const).flatMap((role) => {
-    const engine = (raw[role] as { engine?: unknown } | undefined)?.engine;
-    const why = typeof engine === 'string' ? UNAVAILABLE_ENGINES[engine] : undefined;
-    return why === undefined ? [] : [`  ${role}.engine${lineAt([role, 'engine'])}: ${String(engine)} is not available yet: ${why}`];
-  });
-  if (asked.length === 0) return;
-  throw new ConfigError('SPEC_ENGINE_UNAVAILABLE', `${source} asks for an engine pitlane cannot run yet:\n${asked.join('\n')}`, {
-    hint: 'Run the jobs on the embedded engine meanwhile: write engine: embedded, or leave the key out (embedded is the default).',
-  });
 }
 
 function lineOf(doc: ReturnType<typeof parseDocument>, lc: LineCounter, path: readonly string[]): string {

@@ -26,6 +26,13 @@ const topicName = z
 
 const engine = z.enum(['embedded', 'flink'], { error: 'engine must be "embedded" or "flink"' });
 
+/** A Flink job's name: its jar, main class and program arguments (engines/flink/args.ts lists the placeholders). */
+const flinkJobKeys = {
+  jar: z.string().min(1).optional(),
+  entryClass: z.string().regex(/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/, 'entryClass must be a Java class name such as com.example.FraudJob').optional(),
+  args: z.array(z.string()).optional(),
+};
+
 /** Deployment names are store keys, job-id prefixes and file names: keep them plain. */
 const deploymentName = z
   .string()
@@ -116,7 +123,9 @@ export const deploymentSpecSchema = z
     name: deploymentName,
     inputs: z.array(topicName).min(1, 'inputs must name at least one input topic'),
     authoritative: z.strictObject({
-      job: z.string().min(1, 'authoritative.job is the path of the running job module, e.g. examples/fraud/v1.ts'),
+      /** embedded: the job module. flink: absent (the jar names the job). */
+      job: z.string().min(1, 'authoritative.job is the path of the running job module, e.g. examples/fraud/v1.ts').optional(),
+      ...flinkJobKeys,
       version: z.string().min(1),
       output: topicName,
       engine: engine.prefault('embedded'),
@@ -124,7 +133,8 @@ export const deploymentSpecSchema = z
       jobId: z.string().min(1).optional(),
     }),
     candidate: z.strictObject({
-      job: z.string().min(1, 'candidate.job is the path of the new job module, e.g. examples/fraud/v2.ts'),
+      job: z.string().min(1, 'candidate.job is the path of the new job module, e.g. examples/fraud/v2.ts').optional(),
+      ...flinkJobKeys,
       version: z.string().min(1).optional(),
       canary: topicName,
       parallelism: z.number().int().min(1, 'candidate.parallelism must be at least 1'),
@@ -137,9 +147,13 @@ export const deploymentSpecSchema = z
     promotion: promotionSchema.prefault({}),
     rollback: z.strictObject({ keepSavepoint: z.boolean().prefault(true) }).prefault({}),
     delivery: deliverySchema.prefault({}),
+    /** Where the Flink jobs run: the JobManager's REST endpoint (a --flink-rest flag overrides it; else FLINK_REST_URL, else the local dev cluster). */
+    flink: z.strictObject({ rest: z.url({ error: 'flink.rest must be a URL such as http://flink-jobmanager:8081' }) }).optional(),
   })
   .superRefine((spec, ctx) => {
     // Rules across keys; each issue points at the key that has to change.
+    for (const role of ['authoritative', 'candidate'] as const) jobKeyIssues(spec, role, ctx);
+    crossEngineIssues(spec, ctx);
     if (spec.candidate.canary === spec.authoritative.output) {
       ctx.addIssue({ code: 'custom', path: ['candidate', 'canary'], message: 'the canary topic must differ from the authoritative output topic, or the candidate would write into the trusted stream' });
     }
@@ -172,17 +186,59 @@ export const deploymentSpecSchema = z
   })
   .transform((spec) => ({
     ...spec,
-    authoritative: { ...spec.authoritative, jobId: spec.authoritative.jobId ?? spec.name },
-    candidate: { ...spec.candidate, engine: spec.candidate.engine ?? spec.authoritative.engine },
+    // `job` is the artifact every engine starts: the module, or the Flink jar (with `flink` beside it).
+    authoritative: { ...spec.authoritative, ...jobOf(spec.authoritative), jobId: spec.authoritative.jobId ?? spec.name },
+    candidate: { ...spec.candidate, ...jobOf(spec.candidate), engine: spec.candidate.engine ?? spec.authoritative.engine },
     // The noise topic is named only when a replica runs, so `noiseTopic !== undefined` means "on".
     analysis: { ...spec.analysis, noiseTopic: spec.analysis.noiseReplica ? (spec.analysis.noiseTopic ?? defaultNoiseTopic(spec.candidate.canary)) : undefined },
     start: spec.start.from === 'timestamp' ? { from: 'timestamp' as const, timestamp: toEpochMs(spec.start.timestamp) } : spec.start,
     promotion: {
       ...spec.promotion,
       // Warm is the default when a shadow ran from complete state (design.md §1.6).
-      mode: spec.promotion.strategy === 'cutover' ? undefined : (spec.promotion.mode ?? defaultMode(spec.start.from)),
+      // (cold on Flink: only the embedded engine can hold a job for the warm handoff)
+      mode: spec.promotion.strategy === 'cutover' ? undefined : (spec.promotion.mode ?? (usesFlink(spec) ? 'cold' : defaultMode(spec.start.from))),
     },
   }));
+
+/** `job` for an embedded job; `jar` + `entryClass` (+ `args`) for a Flink job. */
+function jobKeyIssues(spec: { authoritative: RoleKeys & { engine: string }; candidate: RoleKeys & { engine?: string | undefined } }, role: 'authoritative' | 'candidate', ctx: z.RefinementCtx): void {
+  const r = spec[role];
+  const kind = role === 'candidate' ? (spec.candidate.engine ?? spec.authoritative.engine) : spec.authoritative.engine;
+  const issue = (key: string, message: string) => ctx.addIssue({ code: 'custom', path: [role, key], message });
+  if (kind === 'flink') {
+    if (r.job !== undefined) issue('job', `a Flink job is named by jar and entryClass, not job; write ${role}.jar: path/to/job.jar and ${role}.entryClass: com.example.Main`);
+    if (r.jar === undefined) issue('jar', `${role}.jar is the path of the Flink job's jar (engine: flink)`);
+    if (r.entryClass === undefined) issue('entryClass', `${role}.entryClass is the main class of the Flink job (engine: flink)`);
+    return;
+  }
+  if (r.job === undefined) issue('job', `${role}.job is the path of the job module, e.g. examples/fraud/${role === 'candidate' ? 'v2' : 'v1'}.ts`);
+  for (const key of ['jar', 'entryClass', 'args'] as const) if (r[key] !== undefined) issue(key, `${key} names a Flink job; this job runs on the embedded engine (write engine: flink to run it on Flink)`);
+}
+
+/** One deployment may run its two jobs on two engines, but state does not cross engines. */
+function crossEngineIssues(spec: { authoritative: { engine: string }; candidate: { engine?: string | undefined }; start: { from: string }; promotion: { strategy: string } }, ctx: z.RefinementCtx): void {
+  const [a, c] = [spec.authoritative.engine, spec.candidate.engine ?? spec.authoritative.engine];
+  if (a === c) return;
+  if (spec.start.from === 'savepoint') {
+    ctx.addIssue({ code: 'custom', path: ['start'], message: `the candidate (${c}) cannot fork from a savepoint of the authoritative job (${a}): savepoints do not cross engines; start it from earliest, latest or a timestamp` });
+  }
+  if (spec.promotion.strategy === 'savepoint-handoff') {
+    ctx.addIssue({ code: 'custom', path: ['promotion', 'strategy'], message: `a savepoint handoff restores the ${a} job's savepoint into the ${c} job, and savepoints do not cross engines; use strategy: cutover` });
+  }
+}
+
+interface RoleKeys {
+  readonly job?: string | undefined;
+  readonly jar?: string | undefined;
+  readonly entryClass?: string | undefined;
+  readonly args?: readonly string[] | undefined;
+}
+
+/** The artifact a role starts (`job`), and for a Flink job its entry class and arguments (`flink`). */
+function jobOf(r: RoleKeys): { job: string; flink?: { entryClass: string; args?: readonly string[] } } {
+  if (r.jar !== undefined && r.entryClass !== undefined) return { job: r.jar, flink: { entryClass: r.entryClass, ...(r.args ? { args: r.args } : {}) } };
+  return { job: r.job ?? '' };
+}
 
 /** `<canary>.noise`, cut to Kafka's 249-character limit. */
 export function defaultNoiseTopic(canary: string): string {
@@ -191,6 +247,10 @@ export function defaultNoiseTopic(canary: string): string {
 
 function toEpochMs(ts: number | string): number {
   return typeof ts === 'number' ? ts : Date.parse(ts);
+}
+
+function usesFlink(spec: { authoritative: { engine: string }; candidate: { engine?: string | undefined } }): boolean {
+  return spec.authoritative.engine === 'flink' || spec.candidate.engine === 'flink';
 }
 
 function defaultMode(from: 'savepoint' | 'earliest' | 'latest' | 'timestamp'): 'warm' | 'cold' {

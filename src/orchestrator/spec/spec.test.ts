@@ -118,32 +118,36 @@ test('delivery: exactly-once by default, at-least-once as an option, commit inte
   }
 });
 
-test('engine: flink is refused, naming each key that asks for it, until the Flink adapter exists', () => {
-  const spec = (auth: string, cand: string) => `name: fraud\ninputs: [payments]\nauthoritative: { job: v1.ts, version: v1, output: alerts${auth} }\ncandidate: { job: v2.ts, canary: alerts-canary, parallelism: 8${cand} }\n`;
-  const cases: [string, string, string, RegExp[] | null][] = [
-    ['the authoritative job (the candidate inherits it)', ', engine: flink', '', [/^ {2}authoritative\.engine \(line 3, col \d+\): flink is not available yet: this version of pitlane has no Flink engine adapter yet$/]],
-    ['the candidate only', '', ', engine: flink', [/^ {2}candidate\.engine \(line 4, col \d+\): flink is not available yet/]],
-    ['both', ', engine: flink', ', engine: flink', [/^ {2}authoritative\.engine \(line 3/, /^ {2}candidate\.engine \(line 4/]],
-    ['embedded, written out', ', engine: embedded', ', engine: embedded', null],
+test('engine: flink names its job by jar, entryClass and args; each missing or misplaced key is named', () => {
+  const spec = (auth: string, cand: string, more = '') => `name: fraud\ninputs: [payments]\nauthoritative: { version: v1, output: alerts${auth} }\ncandidate: { canary: alerts-canary, parallelism: 8${cand} }\n${more}`;
+  const flinkAuth = ', engine: flink, jar: v1.jar, entryClass: com.example.FraudV1';
+  const ok = parseDeploymentSpec(spec(flinkAuth, ', jar: v2.jar, entryClass: com.example.FraudV2, args: ["--input", "{inputs}"]', 'promotion: { strategy: savepoint-handoff, mode: cold }\nflink: { rest: "http://127.0.0.1:8081" }\n'), 'f.yaml');
+  assert.equal(ok.authoritative.engine, 'flink');
+  assert.equal(ok.candidate.engine, 'flink', 'the candidate inherits the engine');
+  assert.equal(ok.authoritative.job, 'v1.jar', 'job is the artifact the engine starts');
+  assert.deepEqual(ok.authoritative.flink, { entryClass: 'com.example.FraudV1' });
+  assert.deepEqual(ok.candidate.flink, { entryClass: 'com.example.FraudV2', args: ['--input', '{inputs}'] });
+  assert.equal(ok.flink?.rest, 'http://127.0.0.1:8081');
+
+  const refused: [string, string, string, RegExp][] = [
+    ['a Flink job without its jar', ', engine: flink, entryClass: com.example.A', ', jar: b.jar, entryClass: com.example.B', /authoritative\.jar \(line 3, col \d+\): authoritative\.jar is the path of the Flink job's jar/],
+    ['a Flink job without its entry class', flinkAuth, ', jar: b.jar', /candidate\.entryClass.*: candidate\.entryClass is the main class/],
+    ['a module named on Flink', flinkAuth, ', job: v2.ts', /candidate\.job.*: a Flink job is named by jar and entryClass, not job/],
+    ['a jar named on the embedded engine', ', job: v1.ts', ', job: v2.ts, jar: v2.jar', /candidate\.jar.*: jar names a Flink job; this job runs on the embedded engine/],
+    ['an entry class that is not a class name', ', engine: flink, jar: a.jar, entryClass: "not a class"', ', jar: b.jar, entryClass: com.example.B', /authoritative\.entryClass.*must be a Java class name/],
   ];
-  for (const [label, auth, cand, want] of cases) {
-    const text = spec(auth, cand);
-    if (want === null) {
-      assert.equal(parseDeploymentSpec(text, 'e.yaml').candidate.engine, 'embedded', label);
-      continue;
-    }
-    assert.throws(
-      () => parseDeploymentSpec(text, 'e.yaml'),
-      (e: unknown) => {
-        if (!(e instanceof ConfigError) || e.code !== 'SPEC_ENGINE_UNAVAILABLE') return false;
-        const [head, ...lines] = e.message.split('\n');
-        assert.equal(head, 'e.yaml asks for an engine pitlane cannot run yet:', label);
-        assert.equal(lines.length, want.length, `${label}: ${e.message}`);
-        want.forEach((pattern, i) => assert.match(lines[i] ?? '', pattern, label));
-        assert.match(e.hint ?? '', /engine: embedded/, label);
-        return true;
-      },
-      label,
-    );
+  for (const [label, auth, cand, want] of refused) {
+    assert.throws(() => parseDeploymentSpec(spec(auth, cand), 'e.yaml'), (e: unknown) => e instanceof ConfigError && want.test(e.message), label);
   }
+});
+
+test('two engines in one deployment: allowed with a cutover from a fresh start, refused where a savepoint would cross engines', () => {
+  const spec = (more: string) =>
+    `name: fraud\ninputs: [payments]\nauthoritative: { job: v1.ts, version: v1, output: alerts }\ncandidate: { engine: flink, jar: v2.jar, entryClass: com.example.FraudV2, canary: alerts-canary, parallelism: 8 }\n${more}`;
+  const mixed = parseDeploymentSpec(spec('start: earliest\npromotion: { strategy: cutover, downstreamGroups: [billing] }\n'), 'm.yaml');
+  assert.deepEqual([mixed.authoritative.engine, mixed.candidate.engine], ['embedded', 'flink']);
+  assert.throws(
+    () => parseDeploymentSpec(spec('promotion: { strategy: savepoint-handoff, mode: cold }\n'), 'm.yaml'),
+    (e: unknown) => e instanceof ConfigError && /start.*cannot fork from a savepoint of the authoritative job \(embedded\): savepoints do not cross engines/.test(e.message) && /promotion\.strategy.*use strategy: cutover/.test(e.message),
+  );
 });
