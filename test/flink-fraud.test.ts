@@ -9,7 +9,7 @@
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { devDown, devLogs, devStatus } from '../src/dev/launcher.ts';
@@ -17,6 +17,7 @@ import { devUpFlink, type FlinkStart } from '../src/dev/flink-launcher.ts';
 import { cacheRoot } from '../src/dev/paths.ts';
 import { freePort, isAlive, isPortFree } from '../src/process/index.ts';
 import { buildFlinkJobsJar, FLINK_ENTRY_CLASSES } from '../src/dev/flink-jobs-build.ts';
+import { jobPrefix } from '../src/engines/flink/ids.ts';
 import { toCompareRecord } from '../src/compare/decode.ts';
 import type { IncomingRecord } from '../src/kafka/port.ts';
 import fraudV1 from '../examples/fraud/v1.ts';
@@ -228,39 +229,79 @@ test('fraud v1 on Flink writes what the embedded fraud v1 writes: key, value, ev
   await waitFor(async () => (await get<{ state: string }>(`/jobs/${jobId}`)).state === 'CANCELED', { timeoutMs: 30_000, message: 'the job is cancelled' });
 });
 
-test('fraud v2 restores fraud v1\'s savepoint rescaled 4 → 8: the Profile POJO gains a field and the counts go on', async (t) => {
+/** The Flink adapter's request log and job records, private to this file's runs. */
+const stateDir = join(devDir, 'state');
+
+/** `pitlane flink …` (or any command) against this file's cluster; --json answers parsed. */
+function pl(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, '--dev-dir', devDir, ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, FLINK_REST_URL: '', PITLANE_STATE_DIR: stateDir } });
+  return { code: r.status, out: r.stdout, err: r.stderr, json: <T = Record<string, unknown>>() => JSON.parse(r.stdout) as T };
+}
+
+interface Listed {
+  jobs: { flinkJobId: string; name: string; state: string }[];
+}
+
+/** Cancels, after the test, every run of these pitlane job names that still runs. */
+function cancelAfter(t: TestContext, ...names: string[]): void {
+  t.after(() => {
+    for (const n of names) pl('flink', 'cancel', n);
+  });
+}
+
+test('through the CLI: run v1, savepoint while it runs, stop with a savepoint, then v2 from it rescaled 4 → 8 with the new state field — the counts go on; every call repeated with its request id acts once', async (t) => {
   const k = kafkaForTest(t);
-  const input = await k.topic('flink-fraud2-in', 4);
-  const [out1, out2] = [await k.topic('flink-fraud2-v1'), await k.topic('flink-fraud2-v2')];
+  const input = await k.topic('flink-cli-in', 4);
+  const [out1, out2] = [await k.topic('flink-cli-v1'), await k.topic('flink-cli-v2')];
   const txs = generateTransactions({ count: 400, seed: 21, users: 12 });
   const [first, second] = [txs.slice(0, 200), txs.slice(200)];
   await k.kafka.produce(input, json(first, (x: Transaction) => x.userId));
   const [v1Jar, v2Jar] = await Promise.all([buildFlinkJobsJar('fraud-v1'), buildFlinkJobsJar('fraud-v2')]);
-  const [v1Id, v2Id] = [await uploadJar(t, v1Jar), await uploadJar(t, v2Jar)];
-  const groupId = k.trackGroup(uniqueName('flink-fraud2'));
-  const v1 = await runJar(t, v1Id, { entryClass: FLINK_ENTRY_CLASSES.fraudV1.entryClass, parallelism: 4, programArgsList: jobArgs(input, out1, `${groupId}-v1`) });
-  await waitForOutput(v1, out1, first.filter((x) => x.amount > 100).length, (topic) => readTopic(k.kafka, topic));
+  const [v1, v2] = [uniqueName('cli-fraud-v1'), uniqueName('cli-fraud-v2')];
+  cancelAfter(t, v1, v2);
+  k.trackGroup(v1);
+  k.trackGroup(v2);
 
-  // Stop with a savepoint (no drain: a handoff), then v2 from it at parallelism 8.
-  const stop = await fetch(`${rest}/jobs/${v1}/stop`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ drain: false }) });
-  assert.equal(stop.status, 202, await stop.clone().text());
-  const trigger = ((await stop.json()) as { 'request-id': string })['request-id'];
-  const savepoint = await waitFor(
-    async () => {
-      const s = await get<{ status: { id: string }; operation?: { location?: string; 'failure-cause'?: { 'stack-trace': string } } }>(`/jobs/${v1}/savepoints/${trigger}`);
-      if (s.status.id !== 'COMPLETED') return undefined;
-      assert.ok(s.operation?.location, `savepoint failed: ${s.operation?.['failure-cause']?.['stack-trace']?.slice(0, 800)}`);
-      return s.operation.location;
-    },
-    { timeoutMs: 60_000, intervalMs: 300, message: 'the savepoint completes' },
-  );
-  assert.match(savepoint, new RegExp(`${devDir}/flink/savepoints/`));
+  const run1 = ['flink', 'run', v1Jar, '--entry-class', FLINK_ENTRY_CLASSES.fraudV1.entryClass, '--name', v1, '--parallelism', '4', '--input', input, '--output', out1, '--request-id', `${v1}/run`, '--json'];
+  const started = pl(...run1);
+  assert.equal(started.code, 0, started.err);
+  const jid = started.json<{ flinkJobId: string; state: string }>();
+  assert.equal(jid.state, 'running');
+  const again = pl(...run1);
+  assert.equal(again.code, 0, again.err);
+  assert.equal(again.json<{ flinkJobId: string }>().flinkJobId, jid.flinkJobId, 'a repeated run is the same Flink job');
+  const listed = pl('flink', 'list', '--json').json<Listed>().jobs.filter((j) => j.flinkJobId.slice(0, 16) === jid.flinkJobId.slice(0, 16));
+  assert.deepEqual(listed.map((j) => j.state), ['RUNNING'], 'submitted once');
+  await waitForOutput(jid.flinkJobId, out1, first.filter((x) => x.amount > 100).length, (topic) => readTopic(k.kafka, topic));
+
+  // Every record read (the stop's committed offsets are checked below).
+  await waitFor(async () => pl('flink', 'status', v1, '--json').json<{ metrics?: { recordsIn: number } }>().metrics?.recordsIn === first.length, { timeoutMs: 60_000, intervalMs: 1000, message: 'v1 has read the first half' });
+  // A savepoint while it runs, asked twice with one request id: one savepoint.
+  const savepoints = join(devDir, 'flink', 'savepoints');
+  const before = readdirSync(savepoints).length;
+  const sp = pl('flink', 'savepoint', v1, '--request-id', `${v1}/sp`, '--json');
+  assert.equal(sp.code, 0, sp.err);
+  const sp2 = pl('flink', 'savepoint', v1, '--request-id', `${v1}/sp`, '--json');
+  assert.equal(sp2.json<{ location: string }>().location, sp.json<{ location: string }>().location);
+  assert.equal(readdirSync(savepoints).length, before + 1, 'one savepoint for one request id');
+  assert.equal(pl('flink', 'status', v1, '--json').json<{ state: string }>().state, 'running', 'the job keeps running');
+
+  // Stop with a savepoint (no drain: a handoff), twice with one request id.
+  const stop = pl('flink', 'stop', v1, '--request-id', `${v1}/stop`, '--json');
+  assert.equal(stop.code, 0, stop.err);
+  const stopped = stop.json<{ location: string; sourceOffsets: { offset: number }[] }>();
+  assert.match(stopped.location, new RegExp(`${savepoints}/`));
+  assert.equal(stopped.sourceOffsets.reduce((n, o) => n + o.offset, 0), first.length, 'the stop committed where the savepoint resumes');
+  assert.equal(pl('flink', 'stop', v1, '--request-id', `${v1}/stop`, '--json').json<{ location: string }>().location, stopped.location);
+  assert.equal(pl('flink', 'status', v1, '--json').json<{ state: string }>().state, 'finished');
+
+  // v2 from it at parallelism 8: its rule (over 500) on the second half, each user's count carried over.
   await k.kafka.produce(input, json(second, (x: Transaction) => x.userId));
-  const v2 = await runJar(t, v2Id, { entryClass: FLINK_ENTRY_CLASSES.fraudV2.entryClass, parallelism: 8, savepointPath: savepoint, programArgsList: jobArgs(input, out2, `${groupId}-v2`) });
-  const vertices = (await get<{ vertices: { name: string; parallelism: number }[] }>(`/jobs/${v2}`)).vertices;
+  const run2 = pl('flink', 'run', v2Jar, '--entry-class', FLINK_ENTRY_CLASSES.fraudV2.entryClass, '--name', v2, '--parallelism', '8', '--from-savepoint', stopped.location, '--input', input, '--output', out2, '--json');
+  assert.equal(run2.code, 0, run2.err);
+  const v2Id = run2.json<{ flinkJobId: string }>().flinkJobId;
+  const vertices = (await get<{ vertices: { name: string; parallelism: number }[] }>(`/jobs/${v2Id}`)).vertices;
   assert.ok(vertices.some((v) => v.name.includes('profile') && v.parallelism === 8), JSON.stringify(vertices));
-
-  // v2's rule (over 500) on the second half, with each user's count carried over from v1's state.
   const counts = new Map<string, number>();
   const expected: string[] = [];
   for (const [i, x] of txs.entries()) {
@@ -268,9 +309,71 @@ test('fraud v2 restores fraud v1\'s savepoint rescaled 4 → 8: the Profile POJO
     counts.set(x.userId, (counts.get(x.userId) ?? 0) + 1);
   }
   assert.ok(expected.length >= 3 && expected.some((e) => !e.endsWith(':0')), 'some restored counts to check');
-  const got = await waitForOutput(v2, out2, expected.length, (topic) => readTopic(k.kafka, topic));
+  const got = await waitForOutput(v2Id, out2, expected.length, (topic) => readTopic(k.kafka, topic));
   const flags = got.map((r) => JSON.parse(r.value!.toString()) as { txId: string; threshold: number; priorCount: number });
   assert.deepEqual(flags.map((f) => `${f.txId}:${f.threshold}:${f.priorCount}`).sort(), expected.sort());
+
+  // Status: running, with Flink's numbers and watermarks per vertex.
+  const status = pl('flink', 'status', v2, '--json').json<{ state: string; metrics: { recordsIn: number; recordsOut: number }; watermark: { perVertex: { name: string; watermark?: number }[] } }>();
+  assert.equal(status.state, 'running');
+  assert.ok(status.watermark.perVertex.length >= 2);
+  const cancel = pl('flink', 'cancel', v2, '--json');
+  assert.equal(cancel.json<{ state: string }>().state, 'cancelled');
+});
+
+test('a restore that drops an operator is refused with Flink\'s cause, the vertex and the flag, and nothing is left running; with --allow-non-restored-state it runs', async (t) => {
+  const k = kafkaForTest(t);
+  const input = await k.topic('flink-anrs-in', 2);
+  const out = await k.topic('flink-anrs-out');
+  await k.kafka.produce(input, json(generateTransactions({ count: 60, seed: 5, users: 6 }), (x: Transaction) => x.userId));
+  const [v1Jar, v2Jar] = await Promise.all([buildFlinkJobsJar('fraud-v1'), buildFlinkJobsJar('fraud-v2')]);
+  const [v1, v2] = [uniqueName('anrs-v1'), uniqueName('anrs-v2')];
+  cancelAfter(t, v1, v2);
+  k.trackGroup(v1);
+  k.trackGroup(v2);
+  assert.equal(pl('flink', 'run', v1Jar, '--entry-class', FLINK_ENTRY_CLASSES.fraudV1.entryClass, '--name', v1, '--parallelism', '2', '--input', input, '--output', out).code, 0);
+  const stop = pl('flink', 'stop', v1, '--json');
+  assert.equal(stop.code, 0, stop.err);
+  const savepoint = stop.json<{ location: string }>().location;
+
+  // v2 whose keyed step has another uid: the saved "profile" state has no operator to go to.
+  const renamed = ['--arg', '--bootstrap-servers', '--arg', '{bootstrapServers}', '--arg', '--input', '--arg', '{inputs}', '--arg', '--output', '--arg', '{sinkTopic}', '--arg', '--group-id', '--arg', '{identity}', '--arg', '--transactional-id-prefix', '--arg', '{identity}', '--arg', '--profile-uid', '--arg', 'profile-v2'];
+  const base = ['flink', 'run', v2Jar, '--entry-class', FLINK_ENTRY_CLASSES.fraudV2.entryClass, '--name', v2, '--parallelism', '2', '--from-savepoint', savepoint, '--input', input, '--output', out, ...renamed];
+  const refused = pl(...base);
+  assert.equal(refused.code, 3, refused.out);
+  assert.match(refused.err, /^error \[FLINK_JOB_FAILED\]: Job .* did not start on Flink .*Cannot map checkpoint\/savepoint state for operator [0-9a-f]{32} — the vertex "profile[^"]*" of fraud v1/);
+  assert.match(refused.err, /→ .*allowNonRestoredState: true in the spec, --allow-non-restored-state on the command line/);
+  const runs = pl('flink', 'list', '--json').json<Listed>().jobs.filter((j) => j.flinkJobId.startsWith(jobPrefix(v2)));
+  assert.deepEqual(runs.map((j) => j.state), ['FAILED'], 'the refused run failed and nothing of it is left running');
+  const status = pl('flink', 'status', v2, '--json');
+  assert.equal(status.code, 1, 'status of a failed job exits 1');
+  assert.match(status.json<{ failure: string }>().failure, /Cannot map checkpoint\/savepoint state/);
+
+  const accepted = pl(...base, '--allow-non-restored-state', '--json');
+  assert.equal(accepted.code, 0, accepted.err);
+  assert.equal(accepted.json<{ state: string }>().state, 'running');
+});
+
+test('engine: flink in a spec runs on Flink: canary launch submits the authoritative job to the cluster, and no embedded job host starts', async (t) => {
+  const k = kafkaForTest(t);
+  const input = await k.topic('flink-spec-in', 2);
+  const out = await k.topic('flink-spec-out');
+  const name = uniqueName('flinkspec').toLowerCase();
+  cancelAfter(t, name);
+  k.trackGroup(`pitlane.${name}.${name}`);
+  const file = join(devDir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `name: ${name}\ninputs: [${input}]\nauthoritative: { engine: flink, jar: ${await buildFlinkJobsJar('fraud-v1')}, entryClass: ${FLINK_ENTRY_CLASSES.fraudV1.entryClass}, version: v1, output: ${out} }\ncandidate: { jar: ${await buildFlinkJobsJar('fraud-v2')}, entryClass: ${FLINK_ENTRY_CLASSES.fraudV2.entryClass}, canary: ${out}-canary, parallelism: 2 }\nrollback: { keepSavepoint: false }\n`,
+  );
+  const launched = pl('canary', 'launch', file, '--store', `dir:${join(devDir, 'store')}`, '--state-dir', stateDir, '--parallelism', '2', '--json');
+  assert.equal(launched.code, 0, launched.err);
+  assert.deepEqual([launched.json<{ engine: string; state: string }>().engine, launched.json<{ state: string }>().state], ['flink', 'running']);
+  const listed = pl('flink', 'list', '--json').json<Listed>().jobs.filter((j) => j.state === 'RUNNING' && j.name === 'fraud v1');
+  assert.ok(listed.length >= 1, 'the job runs on the Flink cluster');
+  assert.equal(pl('flink', 'status', name, '--json').json<{ state: string }>().state, 'running');
+  const hosts = join(stateDir, 'jobs');
+  assert.deepEqual(existsSync(hosts) ? readdirSync(hosts).filter((f) => f.includes(name)) : [], [], 'no embedded job host');
 });
 
 test('dev down stops the JobManager and TaskManager by pid; no process and no port is left', async () => {
