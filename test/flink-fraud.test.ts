@@ -354,6 +354,35 @@ test('a restore that drops an operator is refused with Flink\'s cause, the verte
   assert.equal(accepted.json<{ state: string }>().state, 'running');
 });
 
+test('bad input gets its own error and nothing is left running: a missing jar, a wrong entry class, a savepoint that is not there, a missing input topic, an unwritable savepoint directory, a job that is not running', async (t) => {
+  const k = kafkaForTest(t);
+  const [input, out] = [await k.topic('flink-bad-in', 2), await k.topic('flink-bad-out')];
+  const jar = await buildFlinkJobsJar('fraud-v1');
+  const entry = FLINK_ENTRY_CLASSES.fraudV1.entryClass;
+  const name = uniqueName('bad');
+  cancelAfter(t, name);
+  k.trackGroup(name);
+  const fails = (code: string, pattern: RegExp, ...args: string[]) => {
+    const r = pl(...args);
+    assert.equal(r.code, 3, `${code}: ${r.out}`);
+    assert.match(r.err, new RegExp(`^error \\[${code}\\]: `), r.err);
+    assert.match(r.err, pattern, r.err);
+  };
+  fails('FLINK_JAR_MISSING', /cannot be read \(ENOENT\)/, 'flink', 'run', join(devDir, 'nope.jar'), '--entry-class', entry, '--name', name, '--input', input, '--output', out);
+  fails('FLINK_SUBMIT_FAILED', /ClassNotFoundException: dev\.pitlane\.NoSuchJob[\s\S]*→ Check the entry class/, 'flink', 'run', jar, '--entry-class', 'dev.pitlane.NoSuchJob', '--name', name, '--input', input, '--output', out);
+  fails('FLINK_JOB_FAILED', /Cannot find checkpoint or savepoint[\s\S]*→ The savepoint path does not exist/, 'flink', 'run', jar, '--entry-class', entry, '--name', name, '--input', input, '--output', out, '--from-savepoint', join(devDir, 'no-savepoint'));
+  fails('FLINK_JOB_FAILED', /UnknownTopicOrPartition[\s\S]*→ Create the input topic first/, 'flink', 'run', jar, '--entry-class', entry, '--name', name, '--input', `${input}-missing`, '--output', out);
+  const runs = () => pl('flink', 'list', '--json').json<Listed>().jobs.filter((j) => j.flinkJobId.startsWith(jobPrefix(name)));
+  assert.deepEqual(runs().filter((j) => j.state !== 'FAILED' && j.state !== 'CANCELED'), [], 'no failed start is left running');
+
+  assert.equal(pl('flink', 'run', jar, '--entry-class', entry, '--name', name, '--input', input, '--output', out).code, 0);
+  fails('FLINK_NAME_IN_USE', /A job named .* already runs on Flink[\s\S]*→ Stop it first/, 'flink', 'run', jar, '--entry-class', entry, '--name', name, '--input', input, '--output', out);
+  fails('FLINK_SAVEPOINT_FAILED', /Failed to create savepoint directory[\s\S]*→ The JobManager and TaskManagers must be able to write/, 'flink', 'savepoint', name, '--dir', '/proc/pitlane-not-writable');
+  assert.equal(pl('flink', 'status', name, '--json').json<{ state: string }>().state, 'running', 'a failed savepoint leaves the job running');
+  assert.equal(pl('flink', 'cancel', name).code, 0);
+  fails('ENGINE_JOB_NOT_RUNNING', /its last run [0-9a-f]{32} is CANCELED/, 'flink', 'savepoint', name);
+});
+
 test('engine: flink in a spec runs on Flink: canary launch submits the authoritative job to the cluster, and no embedded job host starts', async (t) => {
   const k = kafkaForTest(t);
   const input = await k.topic('flink-spec-in', 2);

@@ -9,7 +9,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.ts';
 import { buildFlinkJobs, FLINK_ENTRY_CLASSES } from '../../dev/flink-jobs-build.ts';
-import { runsOf } from '../../engines/flink/jobs.ts';
+import { isTerminal, runsOf } from '../../engines/flink/jobs.ts';
+import { flinkJobId, jobPrefix } from '../../engines/flink/ids.ts';
 import type { CliContext } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { parseCount, parseDuration } from './run-options.ts';
@@ -72,6 +73,14 @@ export function registerFlink(program: Command, run: Run): void {
         const from = o.fromSavepoint !== undefined ? { savepoint: o.fromSavepoint, allowNonRestoredState: o.allowNonRestoredState === true } : { input: startPosition(o.start) };
         const requestId = o.requestId ?? `cli-${randomUUID()}`;
         const engine = ctx.flink(o.flinkRest);
+        // The port treats a start of a name that runs as a no-op; at the command line that
+        // would hide that the jar given did not run, so say it instead.
+        const live = (await runsOf(engine.rest, jobPrefix(name))).find((j) => !isTerminal(j.state));
+        if (live && live.jid !== flinkJobId(name, requestId)) {
+          throw new ConfigError('FLINK_NAME_IN_USE', `A job named ${name} already runs on Flink (job ${live.jid}, ${live.name}, ${live.state}).`, {
+            hint: `Stop it first (\`pitlane flink stop ${name}\`, then --from-savepoint to carry its state over), or give this one another --name.`,
+          });
+        }
         await engine.start({
           requestId,
           jobId: name,

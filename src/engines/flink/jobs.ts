@@ -97,6 +97,7 @@ export function hintFor(cause: string): string {
   if (/ClassNotFoundException|Could not find class|entry class/i.test(cause)) return 'Check the entry class name against the jar (`jar tf JAR | grep Class`).';
   if (/UnknownTopicOrPartition|does not exist|Topic .* not present/i.test(cause)) return 'Create the input topic first (`pitlane topic create`), or fix its name in the job arguments.';
   if (/savepoint|checkpoint/i.test(cause) && /(FileNotFound|does not exist|Cannot access)/i.test(cause)) return 'The savepoint path does not exist on the cluster\'s file system; name one the JobManager can read.';
+  if (/Failed to create savepoint directory|Permission denied|Read-only file system/i.test(cause)) return 'The JobManager and TaskManagers must be able to write the savepoint directory; name one on a file system they share (or leave it out for the cluster\'s execution.checkpointing.savepoint-dir).';
   return 'See the JobManager and TaskManager logs for the whole stack trace (`pitlane dev logs flink-jobmanager`).';
 }
 
