@@ -5,8 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isAlive } from '../src/process/index.ts';
-import { waitFor } from './support/kafka.ts';
 import { canaryHarness, amountOf } from './canary-harness.ts';
 import { verifyHandoff } from '../src/demo/verify.ts';
 
@@ -20,7 +18,8 @@ test('kill -9 of the shadow supervisor while Shadowing: jobs keep running, resum
   const pid = first.supervisor;
   assert.ok(pid, 'a supervisor runs the analysis');
   process.kill(pid, 'SIGKILL');
-  await waitFor(() => !isAlive(pid));
+  // No waiting for it to be reaped: a killed process is a zombie until its parent (here
+  // PID 1, which may never reap) collects it, and a zombie counts as dead.
 
   const after = await h.status();
   assert.equal(after.supervisor, null);

@@ -5,13 +5,30 @@
 import { readFileSync } from 'node:fs';
 import { sleep } from '../clock.ts';
 
-/** True when a process with this pid exists (signal 0 probes without touching it). */
+/**
+ * True when a process with this pid runs (signal 0 probes without touching it). A
+ * zombie — exited, not yet reaped by its parent — answers signal 0 but runs nothing:
+ * it counts as dead (its state in /proc is Z or X). Where a parent never reaps (a
+ * container whose PID 1 does not), it would otherwise look alive forever.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  return !isZombie(pid);
+}
+
+/** True when /proc says the pid has exited and waits to be reaped (no /proc: false). */
+export function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) S …": the command may hold spaces and parentheses, the state follows the last ")".
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
   }
 }
 

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { ephemeralPortRange, freePort, isAlive, isPortFree, tailFile } from './index.ts';
+import { ephemeralPortRange, freePort, isAlive, isPortFree, isZombie, tailFile } from './index.ts';
+import { spawn } from 'node:child_process';
 
 test('isPortFree sees a listener and its absence', async () => {
   const port = await freePort();
@@ -37,4 +38,20 @@ test('tailFile returns the last lines', (t) => {
   writeFileSync(f, Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n') + '\n');
   assert.deepEqual(tailFile(f, 3), ['line 97', 'line 98', 'line 99']);
   assert.deepEqual(tailFile(join(dir, 'missing.log'), 3), []);
+});
+
+test('isAlive: a zombie (exited, never reaped by its parent) is dead', async () => {
+  // sh starts a short child, prints its pid, then becomes `sleep`, which never reaps it.
+  const parent = spawn('sh', ['-c', 'sleep 0.05 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const pid = Number(await new Promise<string>((r) => parent.stdout!.once('data', (b: Buffer) => r(b.toString().trim()))));
+    const deadline = Date.now() + 4000;
+    while (!isZombie(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(isZombie(pid), true, 'the child is a zombie');
+    assert.doesNotThrow(() => process.kill(pid, 0), 'signal 0 still reaches it');
+    assert.equal(isAlive(pid), false);
+    assert.equal(isAlive(parent.pid!), true, 'its parent runs');
+  } finally {
+    parent.kill('SIGKILL');
+  }
 });
