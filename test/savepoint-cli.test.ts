@@ -99,6 +99,36 @@ test('savepoint check: compatible exits 0, a type change exits 1 naming uid, sta
   assert.match(noJob.stderr, /--job/);
 });
 
+test('savepoint check reads every byte: a flipped byte or a truncated file is refused (exit 1) naming the file, though the plan alone is compatible', async (t) => {
+  const { root, sp } = await fixture(t);
+  await mkdir(join(root, 'jobs'));
+  await writeFile(join(root, 'jobs', 'package.json'), '{"type":"module"}');
+  const v2 = join(root, 'jobs', 'v2.ts');
+  await writeFile(v2, jobModule('v2', PROFILE_SCHEMA));
+  assert.equal((await cli(['savepoint', 'check', sp, '--job', v2])).code, 0, 'intact: compatible');
+  const dir = join(sp, 'op-1-profiles');
+  const [first, second] = (await readdir(dir)).sort();
+  const damage: [string, (b: Buffer) => Buffer][] = [
+    [first!, (b) => {
+      b[Math.floor(b.length / 2)] = b[Math.floor(b.length / 2)]! ^ 0x01;
+      return b;
+    }],
+    [second!, (b) => b.subarray(0, b.length - 7)],
+  ];
+  for (const [file, hurt] of damage) {
+    const path = join(dir, file);
+    const intact = await readFile(path);
+    await writeFile(path, hurt(Buffer.from(intact)));
+    const human = await cli(['savepoint', 'check', sp, '--job', v2]);
+    assert.equal(human.code, 1, human.stderr + human.stdout);
+    assert.match(human.stdout, new RegExp(`^damaged: 1 file\\(s\\) of .* fail their checks[\\s\\S]*✗ op-1-profiles/${file}: [\\s\\S]*fix: restore from another savepoint`));
+    assert.match(human.stdout, /the plan alone would be compatible/);
+    const json = JSON.parse((await cli(['savepoint', 'check', sp, '--job', v2, '--json'])).stdout) as { compatible: boolean; damaged: { path: string }[] };
+    assert.deepEqual([json.compatible, json.damaged.map((d) => d.path)], [false, [`op-1-profiles/${file}`]]);
+    await writeFile(path, intact);
+  }
+});
+
 test('savepoint read dumps keyed state as NDJSON; dispose deletes only savepoints', async (t) => {
   const { root, sp } = await fixture(t);
   const r = await cli(['savepoint', 'read', sp, '--uid', 'profiles', '--state', 'profile']);

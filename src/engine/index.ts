@@ -26,7 +26,7 @@ export { openExactlyOnceOutput, type OutputChannel } from './runtime/output.ts';
 
 // Snapshots and savepoints (design.md §4, docs/savepoints.md).
 export type { JobSnapshot, JobDescription } from './snapshot/model.ts';
-export { writeSavepoint, readSavepoint, readSavepointMetadata, inspectSavepoint, readStateLines, disposeSavepoint, transformSavepoint, type SavepointSummary } from './savepoint/index.ts';
+export { writeSavepoint, readSavepoint, readSavepointMetadata, verifySavepoint, type FileCheck, inspectSavepoint, readStateLines, disposeSavepoint, transformSavepoint, type SavepointSummary } from './savepoint/index.ts';
 export { planRestore, type RestorePlan } from './restore/plan.ts';
 export { loadRestoredState } from './restore/load.ts';
 /** A savepoint of N synthetic keys without running a job: for benchmarks. */

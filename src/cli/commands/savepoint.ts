@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { ConfigError, JobDefinitionError } from '../../errors.ts';
 import { parseWith } from '../../config/validate.ts';
-import { describeJob, isJobDefinition, type JobDescription, disposeSavepoint, inspectSavepoint, readSavepointMetadata, readStateLines, type SavepointSummary, planRestore, type RestorePlan } from '../../engine/index.ts';
+import { describeJob, isJobDefinition, type JobDescription, disposeSavepoint, inspectSavepoint, readStateLines, type SavepointSummary, planRestore, type RestorePlan, verifySavepoint, type FileCheck } from '../../engine/index.ts';
 import { callJob } from '../../engines/embedded/control/client.ts';
 import { defaultJobsDir, readEntry } from '../../engines/embedded/control/job-directory.ts';
 import type { WrittenSavepoint } from '../../engines/embedded/control/protocol.ts';
@@ -106,6 +106,14 @@ function humanSummary(s: SavepointSummary, keyGroups: boolean): string {
   return lines.join('\n');
 }
 
+function humanDamaged(dir: string, files: readonly FileCheck[]): string {
+  return [
+    `damaged: ${files.length} file(s) of ${dir} fail their checks; a restore from it would fail or restore wrong state`,
+    ...files.map((f) => `  ✗ ${f.path}: ${f.problem ?? 'damaged'}`),
+    '      fix: restore from another savepoint or checkpoint (`pitlane savepoint inspect` shows each file); take a new savepoint of the running job',
+  ].join('\n');
+}
+
 function humanPlan(p: RestorePlan): string {
   const lines: string[] = [];
   if (p.compatible) lines.push(`compatible: ${p.savepointJob.name} ${p.savepointJob.version} → ${p.job.name} ${p.job.version}`);
@@ -156,12 +164,16 @@ export function registerSavepoint(program: Command, run: Run): void {
       run(async () => {
         if ((o.job === undefined) === (o.description === undefined)) throw new ConfigError('CLI_CHECK_NEEDS_JOB', 'savepoint check needs exactly one of --job <file> or --description <file>.', { hint: 'Pass the new version of the job: --job examples/fraud/v2.ts' });
         if (o.newPartitions !== 'earliest' && o.newPartitions !== 'latest') throw new ConfigError('CLI_BAD_POSITION', `--new-partitions must be earliest or latest, not "${o.newPartitions}".`);
-        const meta = await readSavepointMetadata(dir);
+        // Every byte is read and checked (size, framing, sha256) before the plan: a damaged
+        // savepoint is found now, not by the restore after the old job has stopped.
+        const verified = await verifySavepoint(dir);
+        const damaged = verified.files.filter((f) => !f.ok);
         const job = o.job !== undefined ? await describeJobFile(o.job, paramsOption(o.param)) : await readDescriptionFile(o.description!);
         const parallelism = parallelismOption(o.parallelism);
-        const plan = planRestore(meta, job, { allowNonRestoredState: o.allowNonRestoredState === true, newPartitionStart: o.newPartitions, ...(parallelism !== undefined ? { parallelism } : {}) });
-        emit({ ...plan, jobDescription: job }, o, () => humanPlan(plan));
-        return plan.compatible ? EXIT.OK : EXIT.FAIL;
+        const plan = planRestore(verified.metadata, job, { allowNonRestoredState: o.allowNonRestoredState === true, newPartitionStart: o.newPartitions, ...(parallelism !== undefined ? { parallelism } : {}) });
+        const compatible = plan.compatible && damaged.length === 0;
+        emit({ ...plan, compatible, damaged, jobDescription: job }, o, () => (damaged.length > 0 ? `${humanDamaged(dir, damaged)}\n${humanPlan(plan).replace(/^compatible: /, 'the plan alone would be compatible: ')}` : humanPlan(plan)));
+        return compatible ? EXIT.OK : EXIT.FAIL;
       }),
     );
 

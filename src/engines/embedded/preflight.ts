@@ -4,12 +4,17 @@
  * is found before anything is stopped.
  */
 import { PitlaneError, RestoreIncompatibleError } from '../../errors.ts';
-import { readSavepointMetadata, describeJob, planRestore } from '../../engine/index.ts';
+import { verifySavepoint, describeJob, planRestore } from '../../engine/index.ts';
 import type { PreflightJob, PreflightReport } from '../adapter.ts';
 import { loadJobModule } from './host/load-job.ts';
 
 export async function preflightRestore(savepoint: string, job: PreflightJob): Promise<PreflightReport> {
-  const meta = await readSavepointMetadata(savepoint);
+  // Every data file is read and checked first: a damaged savepoint is refused here,
+  // while the old job still runs, not by the restore of a cold handoff after it stopped.
+  const verified = await verifySavepoint(savepoint);
+  const damaged = verified.files.filter((f) => !f.ok).map((f) => `savepoint file ${f.path} (operator ${f.uid}) is damaged: ${f.problem ?? 'its check failed'}. Fix: take a new savepoint of the running job.`);
+  if (damaged.length > 0) return { compatible: false, refusals: damaged, notes: [] };
+  const meta = verified.metadata;
   const def = await loadJobModule(job.job);
   let plan;
   try {
