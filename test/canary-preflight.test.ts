@@ -56,20 +56,26 @@ test('preflight refusal: the incompatible candidate is never started and nothing
   assert.equal(gate.code, 3, 'the gate reports an error, not a verdict');
 });
 
-test('a candidate that crashes at start aborts the fork; the authoritative job runs on', { timeout: 180_000 }, async (t) => {
+test('a candidate that does not exist or does not load is refused before any savepoint is taken; the authoritative job runs on', { timeout: 180_000 }, async (t) => {
   const h = await canaryHarness(t, 'crash');
   h.startTraffic(500);
   await h.launch(2);
-  const job = join(h.dir, 'crashing.mts');
-  writeFileSync(job, CRASHING);
-  const start = await h.cli(['canary', 'start', h.spec({ candidate: job }), '--json']);
-  assert.equal(start.code, 1, start.err);
-  const d = JSON.parse(start.out) as { phase: string; abort?: { by: string; reason: string } };
-  assert.equal(d.phase, 'Aborted');
-  assert.equal(d.abort?.by, 'error');
-  assert.match(d.abort?.reason ?? '', /candidate crashed while loading|preflight|startJob/);
-  const s = await h.status();
-  assert.equal(new Map(s.jobs.map((j) => [j.jobId, j.state])).get(h.name), 'running');
+  const crashing = join(h.dir, 'crashing.mts');
+  writeFileSync(crashing, CRASHING);
+  const cases: [string, string, RegExp][] = [
+    [join(h.dir, 'no-such-v2.ts'), 'SPEC_JOB_NOT_FOUND', /candidate\.job in .*\.yaml names .*no-such-v2\.ts, which does not exist/],
+    [crashing, 'ENGINE_JOB_NOT_LOADED', /candidate\.job in .*\.yaml: Could not load job module .*crashing\.mts: .*candidate crashed while loading; nothing was started/],
+    ['../outside/v2.ts', 'SPEC_JOB_OUTSIDE_PROJECT', /candidate\.job in .*\.yaml \(\.\.\/outside\/v2\.ts\) leads outside the project directory/],
+  ];
+  for (const [job, code, message] of cases) {
+    const start = await h.cli(['canary', 'start', h.spec({ candidate: job })]);
+    assert.equal(start.code, 3, `${code}: ${start.out}`);
+    assert.match(start.err, new RegExp(`^error \\[${code}\\]: `), start.err);
+    assert.match(start.err, message, start.err);
+  }
+  assert.match((await h.cli(['canary', 'status', h.name])).err, /DEPLOYMENT_NOT_FOUND/, 'no deployment was recorded');
+  const savepoints = join(h.dir, 'state', 'savepoints');
+  assert.deepEqual(existsSync(savepoints) ? readdirSync(savepoints) : [], [], 'no savepoint was taken');
 });
 
 test('engine: flink with a job module instead of a jar is refused by canary launch and canary start before anything runs', { timeout: 120_000 }, async (t) => {

@@ -29,7 +29,7 @@ export { DEFAULT_DELIVERY } from './types.ts';
 export type { DeltaStopRequest, EngineCapabilities, FastColdHandoff, RestoreStandbyRequest, WarmHandoff } from './capabilities.ts';
 export { capabilitiesOf, hasFastColdHandoff, hasWarmHandoff } from './capabilities.ts';
 
-/** What every engine does: start, savepoint, stop with savepoint, cancel, status, watermark, metrics, preflight. */
+/** What every engine does: start, savepoint, stop with savepoint, cancel, status, watermark, metrics, preflight, check a job. */
 export interface EngineAdapter {
   readonly engine: EngineKind;
 
@@ -65,4 +65,11 @@ export interface EngineAdapter {
 
   /** Plans a restore of `savepoint` into `job` without running anything (design.md §4 preflight). */
   preflight(savepoint: string, job: PreflightJob): Promise<PreflightReport>;
+
+  /**
+   * Loads a job (its module, or its jar and entry class) without running it, so a
+   * spec's files are checked before anything is started or savepointed. A ConfigError
+   * naming the file and what is wrong with it. Read-only.
+   */
+  checkJob(job: PreflightJob): Promise<void>;
 }

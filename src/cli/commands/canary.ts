@@ -10,7 +10,7 @@ import { ConfigError, KafkaError, PromotionError } from '../../errors.ts';
 import { loadDeploymentSpec } from '../../orchestrator/spec/load.ts';
 import { compareConfigOf } from '../../orchestrator/analysis/compare-config.ts';
 import { createOrchestrator, type Orchestrator } from '../../orchestrator/create.ts';
-import { engineForJob } from '../../orchestrator/engines.ts';
+import { checkSpecJobs, engineForJob } from '../../orchestrator/engines.ts';
 import { deploymentDir } from '../../orchestrator/state-dir.ts';
 import { describeDeployment, failureSummary, gateOutcome, stallOf } from '../../orchestrator/view.ts';
 import { parseDuration } from '../../config/duration.ts';
@@ -78,6 +78,7 @@ export function registerCanary(program: Command, run: Run): void {
         const spec = await loadDeploymentSpec(file);
         compareConfigOf(spec, `${file} (analysis)`); // checks are validated before anything is forked
         orch.controller.plan(spec); // and the promotion against what the engines can do
+        await checkSpecJobs(orch.engines, spec, file); // and every job file loads
         const kafka = ctx.kafka().kafka;
         // Managed jobs retry an unreachable topic for a while (they ride through broker
         // restarts), so a missing canary topic is caught here, before anything is forked.
@@ -215,6 +216,7 @@ export function registerCanary(program: Command, run: Run): void {
         withOrchestrator(ctx, o, async (orch) => {
           const spec = await loadDeploymentSpec(file);
           if (o.from !== 'earliest' && o.from !== 'latest') throw new ConfigError('CLI_BAD_FROM', `--from ${o.from} is not earliest or latest.`);
+          await checkSpecJobs(orch.engines, spec, file);
           const a = spec.authoritative;
           const jobId = a.jobId;
           // On the engine the spec names: a Flink job is submitted to the cluster, an embedded one gets its own process.

@@ -26,6 +26,7 @@ import { deltaBeside, savepointOnDisk } from './savepoint-files.ts';
 import { FinalRecords } from './final-records.ts';
 import { preflightRestore } from './preflight.ts';
 import { RequestLog } from '../request-log.ts';
+import { loadJobModule } from './host/load-job.ts';
 import { StateDir, safeName } from '../state-dir.ts';
 import { HostSupervisor } from './supervisor.ts';
 
@@ -267,6 +268,10 @@ export class EmbeddedAdapter implements EngineAdapter {
   async firstOutputAt(jobId: string, waitMs = 10_000): Promise<number | undefined> {
     const r = await this.hosts.call(jobId, 'firstOutput', { waitMs });
     return r.firstOutputAt ?? undefined;
+  }
+
+  async checkJob(job: PreflightJob): Promise<void> {
+    await loadJobModule(job.job);
   }
 
   preflight(savepoint: string, job: PreflightJob): Promise<PreflightReport> {

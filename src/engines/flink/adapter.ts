@@ -27,7 +27,7 @@ import { RequestLog } from '../request-log.ts';
 import { StateDir } from '../state-dir.ts';
 import { programArgs } from './args.ts';
 import { flinkJobId, jobPrefix, triggerId } from './ids.ts';
-import { ensureJar } from './jars.ts';
+import { checkJar, ensureJar } from './jars.ts';
 import { details, hintFor, isTerminal, rootCause, runsOf, stateOf, waitRunning, waitTerminal, type FlinkJobDetails } from './jobs.ts';
 import { jobNumbers, partitionWatermarks, vertexWatermarks } from './metrics.ts';
 import { FlinkHttpError, FlinkRest } from './rest.ts';
@@ -214,6 +214,10 @@ export class FlinkAdapter implements EngineAdapter {
   async metrics(jobId: string): Promise<JobMetrics> {
     const job = await this.live(jobId, 'report its metrics');
     return jobNumbers(this.rest, job);
+  }
+
+  checkJob(job: PreflightJob): Promise<void> {
+    return checkJar(job.job, job.flink?.entryClass);
   }
 
   preflight(savepoint: string, job: PreflightJob): Promise<PreflightReport> {

@@ -132,6 +132,8 @@ class FakeEngine implements EngineAdapter, WarmHandoff, FastColdHandoff {
     });
   }
   async resume() {}
+  async checkJob() {}
+
   async preflight() {
     return { compatible: this.preflightOk, refusals: this.preflightOk ? [] : ['process(profile): state "score" changed type'], notes: [] };
   }
@@ -157,6 +159,7 @@ const clock = (): Clock => {
 function coreOnly(e: FakeEngine): EngineAdapter {
   return {
     engine: 'flink',
+    checkJob: () => e.checkJob(),
     start: (r) => e.start(r),
     savepoint: (j, r) => e.savepoint(j, r),
     stopWithSavepoint: (j, r) => e.stopWithSavepoint(j, r),

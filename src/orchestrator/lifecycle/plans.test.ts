@@ -17,7 +17,7 @@ const FAST_COLD = { prepareStandby: unused, restoreStandby: unused, stopWithDelt
 
 /** An adapter with the core and `extra`: with nothing extra, one that has no capability at all. */
 function fakeAdapter(engine: EngineKind, extra: object = {}): EngineAdapter {
-  return { engine, start: unused, savepoint: unused, stopWithSavepoint: unused, cancel: unused, status: unused, watermark: unused, metrics: unused, preflight: unused, ...extra };
+  return { engine, start: unused, savepoint: unused, stopWithSavepoint: unused, cancel: unused, status: unused, watermark: unused, metrics: unused, preflight: unused, checkJob: unused, ...extra };
 }
 
 const CORE = fakeAdapter('flink');
