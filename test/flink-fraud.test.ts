@@ -395,6 +395,13 @@ test('engine: flink in a spec runs on Flink: canary launch submits the authorita
     file,
     `name: ${name}\ninputs: [${input}]\nauthoritative: { engine: flink, jar: ${await buildFlinkJobsJar('fraud-v1')}, entryClass: ${FLINK_ENTRY_CLASSES.fraudV1.entryClass}, version: v1, output: ${out} }\ncandidate: { jar: ${await buildFlinkJobsJar('fraud-v2')}, entryClass: ${FLINK_ENTRY_CLASSES.fraudV2.entryClass}, canary: ${out}-canary, parallelism: 2 }\nrollback: { keepSavepoint: false }\n`,
   );
+  // A spec whose jar lacks the entry class is refused before anything is submitted.
+  const wrong = join(devDir, `${name}-wrong.yaml`);
+  writeFileSync(wrong, readFileSync(file, 'utf8').replace(`entryClass: ${FLINK_ENTRY_CLASSES.fraudV1.entryClass}`, 'entryClass: dev.pitlane.flink.fraud.NoSuchJob'));
+  const refused = pl('canary', 'launch', wrong, '--store', `dir:${join(devDir, 'store')}`, '--state-dir', stateDir);
+  assert.equal(refused.code, 3, refused.out);
+  assert.match(refused.err, /^error \[FLINK_NO_SUCH_ENTRY_CLASS\]: authoritative\.jar in .*-wrong\.yaml: The jar .* has no class dev\.pitlane\.flink\.fraud\.NoSuchJob/);
+  assert.deepEqual(pl('flink', 'list', '--json').json<Listed>().jobs.filter((j) => j.flinkJobId.startsWith(jobPrefix(name))), [], 'nothing was submitted');
   const launched = pl('canary', 'launch', file, '--store', `dir:${join(devDir, 'store')}`, '--state-dir', stateDir, '--parallelism', '2', '--json');
   assert.equal(launched.code, 0, launched.err);
   assert.deepEqual([launched.json<{ engine: string; state: string }>().engine, launched.json<{ state: string }>().state], ['flink', 'running']);
