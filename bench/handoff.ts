@@ -18,8 +18,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { devDown, devUp } from '../src/dev/launcher.ts';
-import { freePort } from '../src/process/index.ts';
 import { resolveConnection } from '../src/config/connection.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';
 import { createLogger } from '../src/logger.ts';
@@ -30,17 +28,8 @@ import fraudV1 from '../examples/fraud/v1.ts';
 import { KEYS, RATE, RUNS, median, say, type Ctx } from './handoff/context.ts';
 import { coldBreakdown } from './handoff/breakdown.ts';
 import { promotion, restart } from './handoff/runs.ts';
-
-async function withBroker<T>(fn: (brokers: string) => Promise<T>): Promise<T> {
-  if (process.env.KAFKA_BROKERS) return fn(process.env.KAFKA_BROKERS);
-  const devDir = mkdtempSync(join(tmpdir(), 'pl-bench-'));
-  try {
-    const [s] = await devUp({ devDir, port: await freePort(), controllerPort: await freePort() });
-    return await fn(s!.url);
-  } finally {
-    await devDown(devDir, { purge: true });
-  }
-}
+import { stopHandoffProcesses } from './handoff/processes.ts';
+import { onInterrupt, withBroker } from './broker.ts';
 
 await withBroker(async (brokers) => {
   const work = mkdtempSync(join(tmpdir(), 'pl-handoff-'));
@@ -48,6 +37,7 @@ await withBroker(async (brokers) => {
   const connection = resolveConnection({ brokers, env: {} });
   const { kafka } = createKafkaClients(connection, logger);
   const orch = createOrchestrator({ connection, kafka, logger, store: `dir:${join(work, 'store')}`, stateDir: join(work, 'state') });
+  const forget = onInterrupt(() => stopHandoffProcesses(orch, work));
   try {
     say(`state: ${KEYS.toLocaleString()} keys; traffic ${RATE.toLocaleString()} payments/s; ${RUNS} runs each`);
     const seed = join(work, 'seed');
@@ -93,8 +83,9 @@ await withBroker(async (brokers) => {
     const ratio = { warmVsRestart: +(figures.warmPitStopMs / peerFig.restartPitStopMs).toFixed(3), coldVsRestart: +(figures.coldPitStopMs / peerFig.restartPitStopMs).toFixed(3), warmVsTarget: +(figures.warmPitStopMs / 250).toFixed(3), coldVsTarget: +(figures.coldPitStopMs / 2500).toFixed(3) };
     process.stdout.write(`${JSON.stringify({ bench: 'handoff', figures, peer: peerFig, ratio })}\n`);
   } finally {
+    forget();
     await orch.close();
     await kafka.close();
     rmSync(work, { recursive: true, force: true });
   }
-});
+}, { registry: false });
