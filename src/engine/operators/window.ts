@@ -66,11 +66,12 @@ export class WindowOperator extends KeyedOperator {
         const slots = this.slots(true)!;
         const id = windowId(w);
         let slot = slots.get(id);
+        const acc = this.agg.add(value, slot ? slot.acc : this.agg.createAccumulator());
         if (!slot) {
-          slot = { window: w, acc: this.agg.createAccumulator(), source };
+          slot = { window: w, acc, source };
           slots.set(id, slot);
         }
-        slot.acc = this.agg.add(value, slot.acc);
+        slot.acc = acc;
         slot.source = source;
         if (this.lateness > 0) this.eventTimers.add(this.currentKeyString, this.currentKeyGroup, w.end - 1 + this.lateness, id);
         // Already fired: a late record within allowed lateness updates the result now.
@@ -98,10 +99,13 @@ export class WindowOperator extends KeyedOperator {
     let acc: unknown;
     let source = this.currentSource;
     for (const w of absorbed) {
-      const id = windowId(w);
-      const s = slots!.get(id)!;
+      const s = slots!.get(windowId(w))!;
       acc = acc === undefined ? s.acc : this.agg.merge!(acc, s.acc);
       source = s.source;
+    }
+    // Merged before any session is taken apart: a merge that throws leaves them as they were.
+    for (const w of absorbed) {
+      const id = windowId(w);
       slots!.delete(id);
       this.eventTimers.delete(this.currentKeyString, w.end - 1, id);
       this.eventTimers.delete(this.currentKeyString, w.end - 1 + this.lateness, id);
