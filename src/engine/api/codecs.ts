@@ -7,9 +7,24 @@
 import avro from 'avsc';
 import type { StateCodecSpec } from '../snapshot/model.ts';
 import { SavepointFormatError, describeUnknown } from '../../errors.ts';
+import { avroProblem, checkJson } from './value-checks.ts';
+
+/** Why a value does not fit a codec: where in it (`total`, `tags.1`; '' for the value itself), what was expected there, what was found. */
+export interface StateValueProblem {
+  readonly path: string;
+  readonly expected: string;
+  readonly actual: string;
+}
 
 export interface StateCodec<T> {
   readonly spec: StateCodecSpec;
+  /**
+   * Whether `encode` will take this value, without encoding it: undefined when it
+   * will, else what is wrong. Keyed state calls it on every update, so a value that
+   * cannot be snapshotted is refused with the record that caused it instead of
+   * failing the next checkpoint. A codec without it is checked only at snapshots.
+   */
+  check?(value: T): StateValueProblem | undefined;
   encode(value: T): Buffer;
   /** Decodes bytes written with `writer` (this codec's own spec when absent). */
   decode(bytes: Buffer, writer?: StateCodecSpec): T;
@@ -18,6 +33,7 @@ export interface StateCodec<T> {
 export function jsonCodec<T>(): StateCodec<T> {
   return {
     spec: { type: 'json' },
+    check: checkJson,
     encode: (value) => Buffer.from(JSON.stringify(value)),
     decode: (bytes) => JSON.parse(bytes.toString('utf8')) as T,
   };
@@ -53,6 +69,7 @@ export function avroCodec<T>(schema: object): StateCodec<T> {
   };
   return {
     spec: { type: 'avro', schema },
+    check: (value) => (type.isValid(value) ? undefined : avroProblem(type, value)),
     encode: (value) => type.toBuffer(value),
     decode(bytes, writer) {
       const resolver = writer && writer.type === 'avro' ? resolverFor(writer) : null;

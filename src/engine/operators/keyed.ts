@@ -33,6 +33,8 @@ export abstract class KeyedOperator extends Operator {
   private currentResolved: ResolvedKey | undefined;
   /** Set while a tracked savepoint's changes are recorded (see ChangedKeys). */
   changes: ChangedKeys | undefined;
+  /** A state write the record in scope made was refused (state/checks.ts): the record fails, caught or not. */
+  private rejection: Error | undefined;
 
   constructor(node: GraphNode, rt: RuntimeContext, slotCount: number) {
     super(node, rt);
@@ -96,6 +98,26 @@ export abstract class KeyedOperator extends Operator {
     this.store.removeIfEmpty(this.currentKeyGroup, this.currentKeyString);
   }
 
+  scopeKey(): string {
+    return this.currentKeyString;
+  }
+
+  reject(error: Error): Error {
+    this.rejection ??= error;
+    return error;
+  }
+
+  /**
+   * Runs after user code for one record or timer: `thrown` is what it threw, if it
+   * did. A refused state write fails the record even when user code caught it, and
+   * is named rather than whatever the code threw after it.
+   */
+  protected settle(thrown: unknown, source: IncomingRecord): void {
+    const error = this.rejection ?? thrown;
+    this.rejection = undefined;
+    if (error !== undefined) this.failed(error, source);
+  }
+
   protected abstract onTimer(timer: Timer, domain: 'event' | 'processing'): void;
 
   /** Timers fire before the watermark moves on, so downstream sees their output first. */
@@ -109,11 +131,13 @@ export abstract class KeyedOperator extends Operator {
 
   private fire(t: Timer, domain: 'event' | 'processing'): void {
     this.enterTimer(t);
+    let thrown: unknown;
     try {
       this.onTimer(t, domain);
     } catch (e) {
-      this.failed(e, this.currentSource);
+      thrown = e ?? new Error(String(e));
     }
+    this.settle(thrown, this.currentSource);
   }
 
   override keysInState(): number {

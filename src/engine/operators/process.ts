@@ -57,11 +57,14 @@ export class ProcessOperator extends KeyedOperator {
     this.metrics.recordsIn++;
     if (!this.enterKey(value, timestamp, source)) return;
     this.domain = 'event';
+    let thrown: unknown;
     try {
       this.fn.processElement(value, this.ctx);
     } catch (e) {
-      this.failed(e, source);
+      // `throw undefined` still fails the record.
+      thrown = e ?? new Error(String(e));
     }
+    this.settle(thrown, source);
   }
 
   protected onTimer(timer: Timer, domain: 'event' | 'processing'): void {

@@ -1,7 +1,12 @@
-/** `keyBy(...).reduce(uid, fn)`: a rolling reduce that emits the key's new value after every record. */
+/**
+ * `keyBy(...).reduce(uid, fn)`: a rolling reduce that emits the key's new value after
+ * every record. A reduced value its codec would not encode fails the record and is not stored.
+ */
 import type { IncomingRecord } from '../../kafka/port.ts';
 import type { GraphNode } from '../api/graph.ts';
-import type { StateCodec } from '../api/codecs.ts';
+import type { StateCodec, StateValueProblem } from '../api/codecs.ts';
+import type { KeyEntry } from '../state/store.ts';
+import { fits, stateValueError } from '../state/checks.ts';
 import { KeyedOperator } from './keyed.ts';
 import type { RuntimeContext } from './operator.ts';
 
@@ -24,6 +29,8 @@ export class ReduceOperator extends KeyedOperator {
     let next: unknown;
     try {
       next = acc === undefined ? value : this.fn(acc, value);
+      const problem = this.codec.check?.(next);
+      if (problem) throw this.refuse(entry, problem);
     } catch (e) {
       this.releaseIfEmpty();
       this.failed(e, source);
@@ -31,6 +38,13 @@ export class ReduceOperator extends KeyedOperator {
     }
     entry.slots[0] = next;
     this.emit(next, timestamp, source);
+  }
+
+  /** The reduced value does not fit the codec: not stored; a stored one the reduce changed in place into the same shape is dropped. */
+  private refuse(entry: KeyEntry, problem: StateValueProblem): Error {
+    const dropped = entry.slots[0] !== undefined && !fits(this.codec, entry.slots[0]);
+    if (dropped) entry.slots[0] = undefined;
+    return stateValueError({ operator: this.node.name, state: 'reduce', kind: 'reduce', key: this.currentKeyString, problem, dropped });
   }
 
   protected onTimer(): void {}

@@ -2,8 +2,13 @@
  * Sinks. The Kafka sink buffers the records of the batch being processed and writes
  * them in one send when the runner flushes (after every input batch, before the
  * next one is taken and before a snapshot), so a snapshot never has output in flight.
+ * An output value the sink cannot serialize is a dead letter of the record that
+ * caused it; the job goes on.
  */
+import avro from 'avsc';
 import type { IncomingRecord, OutgoingRecord } from '../../kafka/port.ts';
+import { SerdeError } from '../../errors.ts';
+import { avroProblem } from '../api/value-checks.ts';
 import type { Serde } from '../../kafka/serdes.ts';
 import type { GraphNode, SinkSpec } from '../api/graph.ts';
 import { lineageHeaders } from '../../lineage.ts';
@@ -30,6 +35,7 @@ export class KafkaSinkOperator extends Operator {
   private topicName: string;
   private json: OutgoingRecord[] = [];
   private avro: Pending[] = [];
+  private avroType: avro.Type | undefined;
 
   constructor(node: GraphNode, rt: RuntimeContext, private readonly io: SinkIO) {
     super(node, rt);
@@ -63,6 +69,24 @@ export class KafkaSinkOperator extends Operator {
     else this.avro.push({ key, value, timestamp, source });
   }
 
+  /** A value the Avro schema does not take: the error names the field and its type (worked out on failure only). */
+  private explain(e: unknown, value: unknown): unknown {
+    if (this.spec.format === 'json') return e;
+    const avroFormat = this.spec.format.avro;
+    try {
+      this.avroType ??= avro.Type.forSchema(avroFormat.schema as avro.Schema);
+    } catch {
+      return e; // a schema avsc refuses: the serde's own error says so
+    }
+    if (this.avroType.isValid(value)) return e;
+    const { path, expected, actual } = avroProblem(this.avroType, value);
+    return new SerdeError('SINK_VALUE_INVALID', `${this.node.name}: an output record for ${this.topicName} does not fit the Avro schema of ${avroFormat.subject}: ${path ? `field "${path}"` : 'the value'} must be ${expected}, not ${actual}.`, {
+      hint: 'The job emits a value of another type than the sink schema: fix the job (or the input it copies the field from). The record that caused it went to the dead-letter topic and the job went on.',
+      cause: e,
+      data: { operator: this.node.name, topic: this.topicName, subject: avroFormat.subject, path, expected, actual },
+    });
+  }
+
   override async flush(): Promise<void> {
     const out = this.json;
     this.json = [];
@@ -70,7 +94,7 @@ export class KafkaSinkOperator extends Operator {
       try {
         out.push({ key: p.key, value: await this.serde!.serialize(p.value), headers: lineageHeaders(p.source, p.timestamp), timestamp: clampTimestamp(p.timestamp) });
       } catch (e) {
-        this.failed(e, p.source);
+        this.failed(this.explain(e, p.value), p.source);
       }
     }
     if (out.length === 0) return;

@@ -6,11 +6,13 @@
  * end − 1; its state is kept until end − 1 + allowedLateness, and a late record in
  * that span updates the accumulator and re-emits the result at once. A record whose
  * window is past even that goes to the late side output (or is dropped) and counts as late.
+ * An accumulator the codec would not encode fails the record and is not stored.
  */
 import type { IncomingRecord } from '../../kafka/port.ts';
 import type { GraphNode } from '../api/graph.ts';
 import type { AggregateFunction } from '../api/context.ts';
 import type { StateCodec } from '../api/codecs.ts';
+import { fits, stateValueError } from '../state/checks.ts';
 import { assignWindows, mergeSession, windowId, type TimeWindow, type WindowAssigner } from '../windows.ts';
 import type { Timer } from '../timers.ts';
 import { KeyedOperator } from './keyed.ts';
@@ -66,11 +68,14 @@ export class WindowOperator extends KeyedOperator {
         const slots = this.slots(true)!;
         const id = windowId(w);
         let slot = slots.get(id);
+        const acc = this.agg.add(value, slot ? slot.acc : this.agg.createAccumulator());
+        // Checked before it is stored: a window never holds what a snapshot could not encode.
+        this.checkAcc(acc, slots);
         if (!slot) {
-          slot = { window: w, acc: this.agg.createAccumulator(), source };
+          slot = { window: w, acc, source };
           slots.set(id, slot);
         }
-        slot.acc = this.agg.add(value, slot.acc);
+        slot.acc = acc;
         slot.source = source;
         if (this.lateness > 0) this.eventTimers.add(this.currentKeyString, this.currentKeyGroup, w.end - 1 + this.lateness, id);
         // Already fired: a late record within allowed lateness updates the result now.
@@ -78,6 +83,8 @@ export class WindowOperator extends KeyedOperator {
         else this.eventTimers.add(this.currentKeyString, this.currentKeyGroup, w.end - 1, id);
       }
     } catch (e) {
+      // A key this record would have created holds an empty map: drop it with the key.
+      if (this.slots(false)?.size === 0) this.entry()!.slots[0] = undefined;
       this.releaseIfEmpty();
       this.failed(e, source);
       return;
@@ -98,16 +105,38 @@ export class WindowOperator extends KeyedOperator {
     let acc: unknown;
     let source = this.currentSource;
     for (const w of absorbed) {
-      const id = windowId(w);
-      const s = slots!.get(id)!;
+      const s = slots!.get(windowId(w))!;
       acc = acc === undefined ? s.acc : this.agg.merge!(acc, s.acc);
       source = s.source;
+    }
+    // Checked before any session is taken apart: a refused merge leaves them as they were.
+    if (acc !== undefined) this.checkAcc(acc, slots!);
+    for (const w of absorbed) {
+      const id = windowId(w);
       slots!.delete(id);
       this.eventTimers.delete(this.currentKeyString, w.end - 1, id);
       this.eventTimers.delete(this.currentKeyString, w.end - 1 + this.lateness, id);
     }
     if (acc !== undefined) this.slots(true)!.set(windowId(result), { window: result, acc, source });
     return result;
+  }
+
+  /**
+   * Throws (failing the record) when `acc` would not encode. A stored accumulator
+   * the aggregate (or a merge) changed in place so that it no longer encodes either
+   * is dropped with its window.
+   */
+  private checkAcc(acc: unknown, slots: Map<string, WindowSlot>): void {
+    const problem = this.codec.check?.(acc);
+    if (!problem) return;
+    let dropped = false;
+    for (const [id, s] of slots) {
+      if (!fits(this.codec, s.acc)) {
+        slots.delete(id);
+        dropped = true;
+      }
+    }
+    throw stateValueError({ operator: this.node.name, state: 'windows', kind: 'window accumulator', key: this.currentKeyString, problem, dropped });
   }
 
   private emitResult(slot: WindowSlot): void {

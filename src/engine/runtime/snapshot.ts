@@ -5,6 +5,7 @@
  * by key group, so the new parallelism's ranges simply take the blocks they own.
  */
 import { RestoreIncompatibleError } from '../../errors.ts';
+import { unencodableState } from './unencodable.ts';
 import type { JobSnapshot, KeyGroupBlock, OperatorHeader, OperatorKind, OperatorSnapshot, StateCodecSpec, StateEntry, TimerEntry } from '../snapshot/model.ts';
 import type { Timer, TimerQueue } from '../timers.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
@@ -23,8 +24,20 @@ import { partitionKey } from '../../kafka/partition-key.ts';
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
 
-// Appends to `out` (no per-key array: a large snapshot has a million keys).
+/**
+ * Appends the encoded state of one key to `out` (no per-key array: a large snapshot
+ * has a million keys). Writes through the state handles are checked, so a value that
+ * fails here was changed in place after it was written: the error names it.
+ */
 export function encodeEntries(op: KeyedOperator, keyString: string, slots: unknown[], out: StateEntry[]): void {
+  try {
+    encodeKey(op, keyString, slots, out);
+  } catch (e) {
+    throw unencodableState(op, keyString, slots, e);
+  }
+}
+
+function encodeKey(op: KeyedOperator, keyString: string, slots: unknown[], out: StateEntry[]): void {
   const key = utf8(keyString);
   if (op instanceof ProcessOperator) {
     for (let i = 0; i < op.states.length; i++) {

@@ -1,7 +1,9 @@
 /**
  * `ctx.state`: handles bound to the operator's current key. Each declared descriptor
  * owns one slot in the key's entry; a handle reads the slot and creates the entry
- * only on write, and drops the key once all its state is cleared.
+ * only on write, and drops the key once all its state is cleared. Every write is
+ * checked against the state's codec first (checks.ts): a value that would not
+ * encode is refused, not stored, and the record that wrote it fails.
  */
 import { JobDefinitionError } from '../../errors.ts';
 import type {
@@ -17,12 +19,18 @@ import type {
   ValueState,
   ValueStateDescriptor,
 } from '../api/state.ts';
+import type { StateCodec, StateValueProblem } from '../api/codecs.ts';
 import type { KeyEntry } from './store.ts';
+import { repairSlot, stateValueError } from './checks.ts';
 
 export interface KeyScope {
   entry(): KeyEntry | undefined;
   ensureEntry(): KeyEntry;
   releaseIfEmpty(): void;
+  /** The key in scope, canonical (JSON): for messages. */
+  scopeKey(): string;
+  /** Marks the record in scope as failed by `error` (even if user code catches it) and returns it to throw. */
+  reject(error: Error): Error;
 }
 
 export class StateHandles implements StateAccess {
@@ -56,6 +64,22 @@ export class StateHandles implements StateAccess {
     return h;
   }
 
+  /** Refuses a write to slot `i`: drops what of the stored value no longer fits (changed in place), then throws. */
+  private refuse(i: number, d: AnyStateDescriptor, problem: StateValueProblem, part?: string): never {
+    const e = this.scope.entry();
+    let dropped = false;
+    if (e) {
+      const mapKeyCodec = d.kind === 'map' ? (d.mapKeyCodec as StateCodec<unknown>) : undefined;
+      const r = repairSlot(d.kind, d.codec as StateCodec<unknown>, mapKeyCodec, e.slots[i]);
+      if (r.dropped) {
+        dropped = true;
+        if (r.value === undefined) this.clearSlot(i);
+        else e.slots[i] = r.value;
+      }
+    }
+    throw this.scope.reject(stateValueError({ operator: this.operator, state: d.name, kind: d.kind, key: this.scope.scopeKey(), problem, ...(part ? { part } : {}), dropped }));
+  }
+
   private clearSlot(i: number): void {
     const e = this.scope.entry();
     if (e) {
@@ -69,8 +93,10 @@ export class StateHandles implements StateAccess {
     return this.cached(d, () => ({
       value: () => this.scope.entry()?.slots[i] as T | undefined,
       update: (v: T) => {
-        if (v === undefined) this.clearSlot(i);
-        else this.scope.ensureEntry().slots[i] = v;
+        if (v === undefined) return this.clearSlot(i);
+        const p = d.codec.check?.(v);
+        if (p) this.refuse(i, d as AnyStateDescriptor, p);
+        this.scope.ensureEntry().slots[i] = v;
       },
       clear: () => this.clearSlot(i),
     }));
@@ -81,14 +107,22 @@ export class StateHandles implements StateAccess {
     return this.cached(d, () => ({
       get: () => (this.scope.entry()?.slots[i] as T[] | undefined) ?? [],
       add: (v: T) => {
+        const p = d.codec.check?.(v);
+        if (p) this.refuse(i, d as AnyStateDescriptor, p, 'list element');
         const e = this.scope.ensureEntry();
         const list = e.slots[i] as T[] | undefined;
         if (list) list.push(v);
         else e.slots[i] = [v];
       },
       update: (vs: readonly T[]) => {
-        if (vs.length === 0) this.clearSlot(i);
-        else this.scope.ensureEntry().slots[i] = [...vs];
+        if (vs.length === 0) return this.clearSlot(i);
+        if (d.codec.check) {
+          for (let j = 0; j < vs.length; j++) {
+            const p = d.codec.check(vs[j]!);
+            if (p) this.refuse(i, d as AnyStateDescriptor, { ...p, path: p.path ? `${j}.${p.path}` : String(j) }, 'list');
+          }
+        }
+        this.scope.ensureEntry().slots[i] = [...vs];
       },
       clear: () => this.clearSlot(i),
     }));
@@ -101,6 +135,10 @@ export class StateHandles implements StateAccess {
       get: (k: K) => current()?.get(k),
       has: (k: K) => current()?.has(k) ?? false,
       put: (k: K, v: V) => {
+        const pk = d.mapKeyCodec.check?.(k);
+        if (pk) this.refuse(i, d as AnyStateDescriptor, pk, 'map key');
+        const pv = d.codec.check?.(v);
+        if (pv) this.refuse(i, d as AnyStateDescriptor, pv, `map value at ${JSON.stringify(k)}`);
         const e = this.scope.ensureEntry();
         let m = e.slots[i] as Map<K, V> | undefined;
         if (!m) e.slots[i] = m = new Map();
@@ -120,12 +158,14 @@ export class StateHandles implements StateAccess {
 
   reducing<T>(d: ReducingStateDescriptor<T>): ReducingState<T> {
     const i = this.slotOf(d, 'reducing');
-        return this.cached(d, () => ({
+    return this.cached(d, () => ({
       get: () => this.scope.entry()?.slots[i] as T | undefined,
       add: (v: T) => {
-        const e = this.scope.ensureEntry();
-        const acc = e.slots[i] as T | undefined;
-        e.slots[i] = acc === undefined ? v : d.reduce(acc, v);
+        const acc = this.scope.entry()?.slots[i] as T | undefined;
+        const next = acc === undefined ? v : d.reduce(acc, v);
+        const p = d.codec.check?.(next);
+        if (p) this.refuse(i, d as AnyStateDescriptor, p);
+        this.scope.ensureEntry().slots[i] = next;
       },
       clear: () => this.clearSlot(i),
     }));
