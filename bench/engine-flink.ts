@@ -11,8 +11,8 @@
  * The embedded engine commits every CHECKPOINT_MS, Flink checkpoints (and so commits
  * its Kafka transactions) every CHECKPOINT_MS.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { defineJob, recoverCheckpoints, startJob, type RunningJob } from '../src/engine/index.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';
@@ -28,7 +28,7 @@ import { ensureJar } from '../src/engines/flink/jars.ts';
 import { JAVA_TOOLS, runJavaTool, startCounter } from './engine-java.ts';
 import { ownedDevDir } from './engine-cleanup.ts';
 
-export const N_FLINK = Number(process.env.BENCH_FLINK_EVENTS ?? 1_000_000);
+export const N_FLINK = Number(process.env.BENCH_FLINK_EVENTS ?? 100_000);
 export const FLINK_PARTITIONS = 4;
 export const FLINK_PARALLELISM = Number(process.env.BENCH_FLINK_PARALLELISM ?? 2);
 export const EMBEDDED_PARALLELISM = 4;
@@ -79,7 +79,9 @@ async function embeddedRun(kafka: KafkaPort, o: { input: string; output: string;
         .reduce('count', (a, b) => ({ k: a.k, n: a.n + b.n }))
         .toKafka({ uid: 'out', topic: o.output, key: (c) => c.k }),
   });
-  const dir = mkdtempSync(join(tmpdir(), 'pitlane-bench-checkpoints-'));
+  // In a dev dir of this run: purged on SIGINT/SIGTERM with the rest (engine-cleanup.ts).
+  const owned = ownedDevDir();
+  const dir = join(owned, 'checkpoints');
   const counter = await startCounter(o.toolsJar, o.brokers, o.output, N_FLINK);
   let running: RunningJob | undefined;
   try {
@@ -107,7 +109,7 @@ async function embeddedRun(kafka: KafkaPort, o: { input: string; output: string;
   } finally {
     counter.stop();
     if (running && ['starting', 'running'].includes(running.status().state)) await running.stop().catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(owned, { recursive: true, force: true });
   }
 }
 

@@ -7,7 +7,7 @@
  *  (c) Kafka → keyed count → Kafka, EXACTLY-ONCE, on the embedded engine and on Flink (a
  *      local cluster started for the run), beside a consume→produce pipe with Kafka's own
  *      Java client (the I/O limit), on one input topic (engine-flink.ts). BENCH_FLINK_EVENTS
- *      records (default 1,000,000); BENCH_FLINK_EVENTS=0 skips it.
+ *      records (default 100,000; docs/benchmarks.md says why not 1,000,000); 0 skips it.
  * Uses KAFKA_BROKERS when set, else starts the local dev broker (and stops it). Everything
  * the run starts is stopped by pid, also on SIGINT/SIGTERM (engine-cleanup.ts).
  * Last line: {"bench":"engine","figures":{...},"peer":{...},"ratio":{...}}.
