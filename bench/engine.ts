@@ -4,7 +4,12 @@
  *      (1,000,000/s) and beside a bare Map-count loop over the same events (the ceiling).
  *  (b) Kafka → engine → Kafka, beside a plain kafkajs consume→produce pipe over the same
  *      input topic, measured in the same run (target: engine ≥ 80% of the pipe).
- * Uses KAFKA_BROKERS when set, else starts the local dev broker (and stops it).
+ *  (c) Kafka → keyed count → Kafka, EXACTLY-ONCE, on the embedded engine and on Flink (a
+ *      local cluster started for the run), beside a consume→produce pipe with Kafka's own
+ *      Java client (the I/O limit), on one input topic (engine-flink.ts). BENCH_FLINK_EVENTS
+ *      records (default 100,000; docs/benchmarks.md says why not 1,000,000); 0 skips it.
+ * Uses KAFKA_BROKERS when set, else starts the local dev broker (and stops it). Everything
+ * the run starts is stopped by pid, also on SIGINT/SIGTERM (engine-cleanup.ts).
  * Last line: {"bench":"engine","figures":{...},"peer":{...},"ratio":{...}}.
  */
 import { Kafka, logLevel } from 'kafkajs';
@@ -14,6 +19,8 @@ import { resolveConnection } from '../src/config/connection.ts';
 import { silentLogger } from '../src/logger.ts';
 import { withBroker } from './broker.ts';
 import { sleep } from '../src/clock.ts';
+import { CHECKPOINT_MS, EMBEDDED_PARALLELISM, FLINK_PARALLELISM, FLINK_PARTITIONS, N_FLINK, flinkPeerRuns, type FlinkPeerFigures } from './engine-flink.ts';
+import { stopEverythingOnSignal } from './engine-cleanup.ts';
 
 const KEYS = 100_000;
 const N_MEM = Number(process.env.BENCH_EVENTS ?? 3_000_000);
@@ -137,18 +144,71 @@ async function kafkaRuns(brokers: string) {
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const TARGET_MEM = 1_000_000;
 
+stopEverythingOnSignal();
+
 bareLoop(); // warm-up
 const bare = bareLoop();
 await inProcess(); // warm-up (JIT)
 const mem = await inProcess();
 console.log(`(a) in-process keyed count, ${fmt(N_MEM)} events, ${fmt(KEYS)} keys: engine ${fmt(mem)} ev/s | target ${fmt(TARGET_MEM)} ev/s (${(mem / TARGET_MEM).toFixed(2)}×) | bare Map loop ${fmt(bare)} ev/s`);
-const k = await withBroker(kafkaRuns, { registry: false });
-console.log(`(b) Kafka → keyed count → Kafka, ${fmt(N_KAFKA)} records, ${PARTITIONS} partitions: engine ${fmt(k.engine)} rec/s | plain kafkajs pipe ${fmt(k.pipe)} rec/s (${((k.engine / k.pipe) * 100).toFixed(0)}%, target ≥ 80%)`);
+const { k, f } = await withBroker(
+  async (brokers) => {
+    const b = await kafkaRuns(brokers);
+    console.log(`(b) Kafka → keyed count → Kafka, ${fmt(N_KAFKA)} records, ${PARTITIONS} partitions: engine ${fmt(b.engine)} rec/s | plain kafkajs pipe ${fmt(b.pipe)} rec/s (${((b.engine / b.pipe) * 100).toFixed(0)}%, target ≥ 80%)`);
+    if (N_FLINK <= 0) return { k: b, f: undefined };
+    console.log(`(c) Kafka → keyed count → Kafka, exactly-once, ${fmt(N_FLINK)} records, ${FLINK_PARTITIONS} partitions, commit/checkpoint every ${CHECKPOINT_MS} ms:`);
+    return { k: b, f: await flinkPeerRuns(brokers, (line) => console.log(line)) };
+  },
+  { registry: false },
+);
+if (f) printFlinkPeers(f);
+
+function printFlinkPeers(c: FlinkPeerFigures): void {
+  const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`;
+  const [e, fl, j] = [c.embedded.recordsPerSec, c.flink.recordsPerSec, c.javaPipe.recordsPerSec];
+  console.log(`(c) embedded engine (parallelism ${EMBEDDED_PARALLELISM}, one Node thread) ${fmt(e)} rec/s | Flink (parallelism ${FLINK_PARALLELISM}) ${fmt(fl)} rec/s (${fmt(c.flink.recordsPerSecFromRunning)} rec/s once running) | Java pipe ${fmt(j)} rec/s`);
+  console.log(`(c) embedded / Flink ${(e / fl).toFixed(2)}× | embedded / Java pipe ${pct(e, j)} | Flink / Java pipe ${pct(fl, j)}`);
+}
+
+const r = (n: number) => Math.round(n);
+const x3 = (n: number) => +n.toFixed(3);
 console.log(
   JSON.stringify({
     bench: 'engine',
-    figures: { inProcessEventsPerSec: Math.round(mem), kafkaEngineRecordsPerSec: Math.round(k.engine) },
-    peer: { inProcessTarget: TARGET_MEM, bareMapLoopEventsPerSec: Math.round(bare), kafkajsPipeRecordsPerSec: Math.round(k.pipe) },
-    ratio: { inProcessVsTarget: +(mem / TARGET_MEM).toFixed(3), inProcessVsBareLoop: +(mem / bare).toFixed(3), kafkaEngineVsPipe: +(k.engine / k.pipe).toFixed(3) },
+    figures: {
+      inProcessEventsPerSec: r(mem),
+      kafkaEngineRecordsPerSec: r(k.engine),
+      ...(f ? { exactlyOnceEvents: f.events, exactlyOnceEmbeddedRecordsPerSec: r(f.embedded.recordsPerSec), exactlyOnceEmbeddedSecs: f.embedded.secs } : {}),
+    },
+    peer: {
+      inProcessTarget: TARGET_MEM,
+      bareMapLoopEventsPerSec: r(bare),
+      kafkajsPipeRecordsPerSec: r(k.pipe),
+      ...(f
+        ? {
+            exactlyOnceFlinkRecordsPerSec: r(f.flink.recordsPerSec),
+            exactlyOnceFlinkSecs: f.flink.secs,
+            exactlyOnceFlinkDeploySecs: f.flink.deploySecs,
+            exactlyOnceFlinkRecordsPerSecFromRunning: r(f.flink.recordsPerSecFromRunning),
+            flinkParallelism: FLINK_PARALLELISM,
+            javaPipeRecordsPerSec: r(f.javaPipe.recordsPerSec),
+            javaPipeSecs: f.javaPipe.secs,
+            javaPipeWallSecs: f.javaPipe.wallSecs,
+          }
+        : {}),
+    },
+    ratio: {
+      inProcessVsTarget: x3(mem / TARGET_MEM),
+      inProcessVsBareLoop: x3(mem / bare),
+      kafkaEngineVsPipe: x3(k.engine / k.pipe),
+      ...(f
+        ? {
+            exactlyOnceEmbeddedVsFlink: x3(f.embedded.recordsPerSec / f.flink.recordsPerSec),
+            exactlyOnceEmbeddedVsJavaPipe: x3(f.embedded.recordsPerSec / f.javaPipe.recordsPerSec),
+            exactlyOnceFlinkVsJavaPipe: x3(f.flink.recordsPerSec / f.javaPipe.recordsPerSec),
+          }
+        : {}),
+    },
+    ...(f ? { load1: { javaPipe: f.javaPipe.load1, embedded: f.embedded.load1, flink: f.flink.load1 } } : {}),
   }),
 );

@@ -24,6 +24,9 @@ export const FLINK_JOBS_SOURCE = fileURLToPath(new URL('../../flink/', import.me
 export const FLINK_JOB_JARS = {
   'fraud-v1': 'fraud-v1/target/pitlane-flink-fraud-v1.jar',
   'fraud-v2': 'fraud-v2/target/pitlane-flink-fraud-v2.jar',
+  // bench:engine's Flink peer, and its plain kafka-clients tools (run with `java -cp`, not on Flink).
+  'keyed-count': 'keyed-count/target/pitlane-flink-keyed-count.jar',
+  'kafka-pipe': 'kafka-pipe/target/pitlane-flink-kafka-pipe.jar',
 } as const;
 export type FlinkJobJar = keyof typeof FLINK_JOB_JARS;
 
@@ -32,6 +35,7 @@ export const FLINK_ENTRY_CLASSES = {
   fraudV1: { jar: 'fraud-v1', entryClass: 'dev.pitlane.flink.fraud.FraudV1' },
   fraudV2: { jar: 'fraud-v2', entryClass: 'dev.pitlane.flink.fraud.FraudV2' },
   fraudV2Buggy: { jar: 'fraud-v2', entryClass: 'dev.pitlane.flink.fraud.FraudV2Buggy' },
+  keyedCount: { jar: 'keyed-count', entryClass: 'dev.pitlane.flink.bench.KeyedCount' },
 } as const satisfies Record<string, { jar: FlinkJobJar; entryClass: string }>;
 
 export interface BuiltFlinkJobs {
