@@ -5,7 +5,6 @@ import java.util.List;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeader;
 
 /**
  * An alert as the embedded engine writes it (src/engine/operators/sink.ts): key userId,
@@ -20,18 +19,10 @@ public class FlagSerializer implements KafkaRecordSerializationSchema<Flag> {
 
     @Override
     public ProducerRecord<byte[], byte[]> serialize(Flag f, KafkaSinkContext context, Long timestamp) {
-        List<Header> headers = List.of(
-                header(Lineage.EVENT_TIME, Long.toString(f.ts)),
-                header(Lineage.TOPIC, f.srcTopic),
-                header(Lineage.PARTITION, Integer.toString(f.srcPartition)),
-                header(Lineage.OFFSET, Long.toString(f.srcOffset)));
+        List<Header> headers = Lineage.headers(f.ts, f.srcTopic, f.srcPartition, f.srcOffset);
         byte[] key = f.userId == null ? null : f.userId.getBytes(StandardCharsets.UTF_8);
         // As the embedded sink: a negative event time leaves the timestamp to the producer.
         Long ts = f.ts >= 0 ? f.ts : null;
         return new ProducerRecord<>(topic, null, ts, key, f.toJson().getBytes(StandardCharsets.UTF_8), headers);
-    }
-
-    private static Header header(String name, String value) {
-        return new RecordHeader(name, value.getBytes(StandardCharsets.UTF_8));
     }
 }

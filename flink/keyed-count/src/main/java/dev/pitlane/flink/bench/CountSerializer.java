@@ -7,7 +7,6 @@ import java.util.List;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeader;
 
 /**
  * A count as the embedded job writes it (`toKafka({ key: (c) => c.k })`): key k, value
@@ -25,15 +24,7 @@ public class CountSerializer implements KafkaRecordSerializationSchema<Event> {
         StringBuilder b = new StringBuilder(32).append("{\"k\":");
         JsJson.string(b, e.k);
         b.append(",\"n\":").append(e.n).append('}');
-        List<Header> headers = List.of(
-                header(Lineage.EVENT_TIME, Long.toString(e.ts)),
-                header(Lineage.TOPIC, e.srcTopic),
-                header(Lineage.PARTITION, Integer.toString(e.srcPartition)),
-                header(Lineage.OFFSET, Long.toString(e.srcOffset)));
+        List<Header> headers = Lineage.headers(e.ts, e.srcTopic, e.srcPartition, e.srcOffset);
         return new ProducerRecord<>(topic, null, e.ts >= 0 ? e.ts : null, e.k.getBytes(StandardCharsets.UTF_8), b.toString().getBytes(StandardCharsets.UTF_8), headers);
-    }
-
-    private static Header header(String name, String value) {
-        return new RecordHeader(name, value.getBytes(StandardCharsets.UTF_8));
     }
 }
