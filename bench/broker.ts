@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
-import { stopPid } from '../src/process/index.ts';
+import { procStat, stopPid } from '../src/process/index.ts';
 import type { Infra } from '../test/support/infra.ts';
 
 /**
@@ -82,14 +82,8 @@ function runningChildren(): number[] {
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state !== 'Z' && Number(ppid) === process.pid) out.push(Number(entry));
-    } catch {
-      continue;
-    }
+    const stat = procStat(Number(entry));
+    if (stat && stat.state !== 'Z' && stat.ppid === process.pid) out.push(Number(entry));
   }
   return out;
 }

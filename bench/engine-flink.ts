@@ -26,7 +26,8 @@ import { buildFlinkJobs, FLINK_ENTRY_CLASSES } from '../src/dev/flink-jobs-build
 import { FlinkAdapter } from '../src/engines/flink/adapter.ts';
 import { ensureJar } from '../src/engines/flink/jars.ts';
 import { JAVA_TOOLS, runJavaTool, startCounter } from './engine-java.ts';
-import { ownedDevDir } from './engine-cleanup.ts';
+import { onInterrupt } from './broker.ts';
+import { ownedTestDevDir } from '../test/support/infra.ts';
 
 export const N_FLINK = Number(process.env.BENCH_FLINK_EVENTS ?? 100_000);
 export const FLINK_PARTITIONS = 4;
@@ -79,8 +80,9 @@ async function embeddedRun(kafka: KafkaPort, o: { input: string; output: string;
         .reduce('count', (a, b) => ({ k: a.k, n: a.n + b.n }))
         .toKafka({ uid: 'out', topic: o.output, key: (c) => c.k }),
   });
-  // In a dev dir of this run: purged on SIGINT/SIGTERM with the rest (engine-cleanup.ts).
-  const owned = ownedDevDir();
+  // In a dev dir this run owns (reaped by the next run if this one is killed), removed on SIGINT/SIGTERM.
+  const owned = ownedTestDevDir();
+  const forget = onInterrupt(async () => rmSync(owned, { recursive: true, force: true }));
   const dir = join(owned, 'checkpoints');
   const counter = await startCounter(o.toolsJar, o.brokers, o.output, N_FLINK);
   let running: RunningJob | undefined;
@@ -109,13 +111,16 @@ async function embeddedRun(kafka: KafkaPort, o: { input: string; output: string;
   } finally {
     counter.stop();
     if (running && ['starting', 'running'].includes(running.status().state)) await running.stop().catch(() => undefined);
+    forget();
     rmSync(owned, { recursive: true, force: true });
   }
 }
 
 /** The Flink keyed count on a local cluster started for it, submitted through the FlinkAdapter. */
 async function flinkRun(kafka: KafkaPort, o: { input: string; output: string; suffix: string; toolsJar: string; jobJar: string; brokers: string }, log: (line: string) => void): Promise<FlinkPeerFigures['flink']> {
-  const devDir = ownedDevDir();
+  const devDir = ownedTestDevDir();
+  // Registered before the start: a cluster interrupted while it starts is stopped by pid too.
+  const forget = onInterrupt(() => devDown(devDir, { purge: true }));
   try {
     const t0 = Date.now();
     const cluster = await devUpFlink({ devDir, cacheDir: cacheRoot(), readyTimeoutMs: 180_000 });
@@ -150,6 +155,7 @@ async function flinkRun(kafka: KafkaPort, o: { input: string; output: string; su
       await adapter.cancel(jobId, { requestId: `bench-cancel-final-${o.suffix}` }).catch(() => undefined);
     }
   } finally {
+    forget();
     await devDown(devDir, { purge: true });
   }
 }

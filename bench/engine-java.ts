@@ -1,11 +1,12 @@
 /**
  * bench:engine's plain-Java Kafka tools (flink/kafka-pipe, kafka-clients only, no Flink),
  * each run as `java -cp pitlane-flink-kafka-pipe.jar CLASS --name value …`, a child
- * process the bench tracks by pid and stops (also on SIGINT/SIGTERM, engine-cleanup.ts).
+ * process the bench tracks by pid and stops (also on SIGINT/SIGTERM: `onInterrupt`, broker.ts).
  * Each tool prints one JSON object per line on stdout.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { onInterrupt } from './broker.ts';
 
 export const JAVA_TOOLS = {
   /** consume → produce, read_committed in, idempotent out: the I/O limit. */
@@ -15,13 +16,6 @@ export const JAVA_TOOLS = {
   /** counts committed records (read_committed), and says when the count reached N. */
   count: 'dev.pitlane.kafka.bench.Count',
 } as const;
-
-const running = new Set<ChildProcess>();
-
-/** SIGTERM to every tool still running (by its pid). */
-export function stopJavaTools(): void {
-  for (const c of running) if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGTERM');
-}
 
 export interface JavaTool {
   readonly pid: number;
@@ -36,7 +30,14 @@ export interface JavaTool {
 export function startJavaTool(jar: string, cls: string, args: Record<string, string | number>, jvm: readonly string[] = ['-Xmx1g']): JavaTool {
   const argv = [...jvm, '-cp', jar, cls, ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)])];
   const child = spawn('java', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
-  running.add(child);
+  const stop = () => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGTERM');
+  };
+  // Stopped by its pid if the bench is interrupted while it runs.
+  const forget = onInterrupt(async () => {
+    stop();
+    await exited;
+  });
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   let wake: (() => void) | undefined;
@@ -54,13 +55,13 @@ export function startJavaTool(jar: string, cls: string, args: Record<string, str
     child.on('error', (e) => {
       stderr.push(String(e));
       exitCode = -1;
-      running.delete(child);
+      forget();
       wake?.();
       resolve(-1);
     });
     child.on('close', (code, signal) => {
       exitCode = code ?? (signal ? 128 : -1);
-      running.delete(child);
+      forget();
       wake?.();
       resolve(exitCode);
     });
@@ -70,9 +71,7 @@ export function startJavaTool(jar: string, cls: string, args: Record<string, str
     pid: child.pid ?? -1,
     exited,
     send: (line) => void child.stdin!.write(`${line}\n`),
-    stop: () => {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(child.pid, 'SIGTERM');
-    },
+    stop,
     async next(key, timeoutMs) {
       const end = Date.now() + timeoutMs;
       for (;;) {

@@ -9,7 +9,7 @@
  *      Java client (the I/O limit), on one input topic (engine-flink.ts). BENCH_FLINK_EVENTS
  *      records (default 100,000; docs/benchmarks.md says why not 1,000,000); 0 skips it.
  * Uses KAFKA_BROKERS when set, else starts the local dev broker (and stops it). Everything
- * the run starts is stopped by pid, also on SIGINT/SIGTERM (engine-cleanup.ts).
+ * the run starts is stopped by pid, also on SIGINT/SIGTERM (`onInterrupt` in broker.ts).
  * Last line: {"bench":"engine","figures":{...},"peer":{...},"ratio":{...}}.
  */
 import { Kafka, logLevel } from 'kafkajs';
@@ -20,7 +20,6 @@ import { silentLogger } from '../src/logger.ts';
 import { withBroker } from './broker.ts';
 import { sleep } from '../src/clock.ts';
 import { CHECKPOINT_MS, EMBEDDED_PARALLELISM, FLINK_PARALLELISM, FLINK_PARTITIONS, N_FLINK, flinkPeerRuns, type FlinkPeerFigures } from './engine-flink.ts';
-import { stopEverythingOnSignal } from './engine-cleanup.ts';
 
 const KEYS = 100_000;
 const N_MEM = Number(process.env.BENCH_EVENTS ?? 3_000_000);
@@ -143,8 +142,6 @@ async function kafkaRuns(brokers: string) {
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const TARGET_MEM = 1_000_000;
-
-stopEverythingOnSignal();
 
 bareLoop(); // warm-up
 const bare = bareLoop();

@@ -24,13 +24,13 @@ import fraudV1 from '../examples/fraud/v1.ts';
 import { generateTransactions } from '../examples/fraud/generate.ts';
 import type { Transaction } from '../examples/fraud/model.ts';
 import { kafkaForTest, uniqueName, waitFor } from './support/kafka.ts';
+import { ownedTestDevDir } from './support/infra.ts';
 import { json, readTopic, runJob, waitForRecords } from './engine-harness.ts';
 
 const BIN = new URL('../bin/pitlane.mjs', import.meta.url).pathname;
 // The prefix and owner file of test dev dirs: a run killed before `after` has its
 // processes stopped by the next run (test/support/infra.ts reapLeakedTestEnvironments).
-const devDir = mkdtempSync(join(tmpdir(), 'pitlane-test-dev-'));
-writeFileSync(join(devDir, 'owner.pid'), String(process.pid));
+const devDir = ownedTestDevDir();
 let cluster: FlinkStart[] = [];
 let rest = '';
 

@@ -4,7 +4,7 @@
  * channel, the orchestrator's shadow supervisor, tests and benchmarks. It knows
  * nothing of pitlane's jobs or deployments.
  */
-export { isAlive, isZombie, commandLine, isOurProcess, stopPid } from './pid.ts';
+export { isAlive, isZombie, procStat, commandLine, isOurProcess, stopPid } from './pid.ts';
 export { isPortFree, ephemeralPortRange, freePort, kernelFreePort } from './ports.ts';
 export { tailFile } from './tail-file.ts';
 export { probeTool } from './probe-tool.ts';

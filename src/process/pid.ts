@@ -22,13 +22,19 @@ export function isAlive(pid: number): boolean {
 
 /** True when /proc says the pid has exited and waits to be reaped (no /proc: false). */
 export function isZombie(pid: number): boolean {
+  const state = procStat(pid)?.state;
+  return state === 'Z' || state === 'X';
+}
+
+/** A pid's state letter and parent pid from /proc/PID/stat; undefined where there is none. */
+export function procStat(pid: number): { readonly state: string; readonly ppid: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) S …": the command may hold spaces and parentheses, the state follows the last ")".
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
+    // "pid (comm) S ppid …": the command may hold spaces and parentheses, the state follows the last ")".
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return state === undefined ? undefined : { state, ppid: Number(ppid) };
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -49,9 +49,18 @@ export async function reapLeakedTestEnvironments(): Promise<string[]> {
   return reaped;
 }
 
-async function viaLauncher(): Promise<Infra> {
+/**
+ * A fresh dev dir owned by this process: its services are stopped by the next run's
+ * `reapLeakedTestEnvironments` should this one be killed before it stops them.
+ */
+export function ownedTestDevDir(): string {
   const devDir = mkdtempSync(join(tmpdir(), TEST_DEV_PREFIX));
   writeFileSync(join(devDir, 'owner.pid'), String(process.pid));
+  return devDir;
+}
+
+async function viaLauncher(): Promise<Infra> {
+  const devDir = ownedTestDevDir();
   const port = await freePort();
   const controllerPort = await freePort();
   const registryPort = await freePort();
