@@ -4,10 +4,9 @@ import { createKafkaClients, type KafkaClients } from '../kafka/index.ts';
 import { devEndpoints } from '../dev/launcher.ts';
 import { defaultDevDir } from '../dev/paths.ts';
 import { resolveFlinkRestUrl } from '../dev/flink-launcher.ts';
-import { ConfigError } from '../errors.ts';
-import { FlinkAdapter } from '../engines/flink/adapter.ts';
+import type { FlinkAdapter } from '../engines/flink/adapter.ts';
+import { createFlinkAdapter, flinkNotConfigured } from '../orchestrator/create.ts';
 import { defaultStateDir } from '../orchestrator/state-dir.ts';
-import { join } from 'node:path';
 
 export interface GlobalOptions {
   readonly brokers?: string;
@@ -58,13 +57,8 @@ export class CliContext {
    */
   flink(explicitRestUrl?: string): FlinkAdapter {
     const rest = resolveFlinkRestUrl(this.devDir, explicitRestUrl);
-    if (!rest) {
-      throw new ConfigError('FLINK_NOT_CONFIGURED', 'No Flink cluster is named and no local one runs.', {
-        hint: 'Start the local one with `pitlane dev up --flink`, or name yours with --flink-rest URL or FLINK_REST_URL.',
-      });
-    }
-    const { kafka } = this.kafka();
-    return new FlinkAdapter({ restUrl: rest.url, stateDir: join(defaultStateDir(), 'flink'), bootstrapServers: this.connection().brokers.join(','), kafka, logger: this.logger });
+    if (!rest) throw flinkNotConfigured('No Flink cluster is named and no local one runs.', 'Start the local one with `pitlane dev up --flink`, or name yours with --flink-rest URL or FLINK_REST_URL.');
+    return createFlinkAdapter(rest.url, { stateDir: defaultStateDir(), connection: this.connection(), kafka: this.kafka().kafka, logger: this.logger });
   }
 
   /** The orchestrator's choice of Flink cluster: the flag, else (after a spec's flink.rest) FLINK_REST_URL or the local one. */

@@ -105,17 +105,23 @@ function engineSet(embedded: EmbeddedAdapter, o: OrchestratorOptions, stateDir: 
     adapter(kind: EngineKind, spec?: Pick<DeploymentSpec, 'flink'>): EngineAdapter {
       if (kind === 'embedded') return embedded;
       const url = o.flinkRest?.explicit ?? spec?.flink?.rest ?? o.flinkRest?.fallback;
-      if (!url) {
-        throw new ConfigError('FLINK_NOT_CONFIGURED', 'This deployment runs a job on Flink, but no Flink cluster is named and no local one runs.', {
-          hint: 'Name the JobManager\'s REST endpoint in the spec (flink: { rest: URL }), with --flink-rest URL or FLINK_REST_URL; or start the local one with `pitlane dev up --flink`.',
-        });
-      }
+      if (!url) throw flinkNotConfigured('This deployment runs a job on Flink, but no Flink cluster is named and no local one runs.', 'Name the JobManager\'s REST endpoint in the spec (flink: { rest: URL }), with --flink-rest URL or FLINK_REST_URL; or start the local one with `pitlane dev up --flink`.');
       let flink = flinks.get(url);
       if (!flink) {
-        flink = new FlinkAdapter({ restUrl: url, stateDir: join(stateDir, 'flink'), bootstrapServers: o.connection.brokers.join(','), kafka: o.kafka, logger: o.logger, outageToleranceMs: o.connection.outageToleranceMs });
+        flink = createFlinkAdapter(url, { ...o, stateDir });
         flinks.set(url, flink);
       }
       return flink;
     },
   };
+}
+
+/** The Flink adapter for a cluster: its files under `<stateDir>/flink`, the jobs' Kafka as pitlane's own. */
+export function createFlinkAdapter(restUrl: string, o: { readonly stateDir: string; readonly connection: ConnectionConfig; readonly kafka: KafkaPort; readonly logger: Logger }): FlinkAdapter {
+  return new FlinkAdapter({ restUrl, stateDir: join(o.stateDir, 'flink'), bootstrapServers: o.connection.brokers.join(','), kafka: o.kafka, logger: o.logger, outageToleranceMs: o.connection.outageToleranceMs });
+}
+
+/** No Flink cluster to drive a Flink job on: `hint` says where this caller takes one from. */
+export function flinkNotConfigured(message: string, hint: string): ConfigError {
+  return new ConfigError('FLINK_NOT_CONFIGURED', message, { hint });
 }

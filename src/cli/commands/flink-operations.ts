@@ -12,8 +12,12 @@ import { emit, table } from '../output.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
-const REST = ['--flink-rest <url>', 'the Flink REST endpoint (default: $FLINK_REST_URL, else the local dev cluster)'] as const;
-const REQUEST = ['--request-id <id>', 'makes the call idempotent: a repeat with the same id acts once (default: a new id)'] as const;
+/** The options every `pitlane flink` command shares. */
+export const REST = ['--flink-rest <url>', 'the Flink REST endpoint (default: $FLINK_REST_URL, else the local dev cluster)'] as const;
+export const REQUEST = ['--request-id <id>', 'makes the call idempotent: a repeat with the same id acts once (default: a new id)'] as const;
+
+/** The request id of a call: the one given, else a new one (the call then acts once, as any other). */
+export const requestIdOf = (given: string | undefined): string => given ?? `cli-${randomUUID()}`;
 
 export function registerFlinkOperations(flink: Command, run: Run): void {
   flink
@@ -26,7 +30,7 @@ export function registerFlinkOperations(flink: Command, run: Run): void {
     .option('--json', 'print the result as JSON')
     .action((name: string, o: { dir?: string; requestId?: string; flinkRest?: string; json?: boolean }) =>
       run(async (ctx) => {
-        const r = await ctx.flink(o.flinkRest).savepoint(name, { requestId: o.requestId ?? `cli-${randomUUID()}`, ...(o.dir ? { targetDir: o.dir } : {}) });
+        const r = await ctx.flink(o.flinkRest).savepoint(name, { requestId: requestIdOf(o.requestId), ...(o.dir ? { targetDir: o.dir } : {}) });
         emit({ job: name, ...r }, o, () => r.location);
       }),
     );
@@ -42,7 +46,7 @@ export function registerFlinkOperations(flink: Command, run: Run): void {
     .option('--json', 'print the result as JSON')
     .action((name: string, o: { savepointDir?: string; drain?: boolean; requestId?: string; flinkRest?: string; json?: boolean }) =>
       run(async (ctx) => {
-        const r = await ctx.flink(o.flinkRest).stopWithSavepoint(name, { requestId: o.requestId ?? `cli-${randomUUID()}`, drain: o.drain === true, ...(o.savepointDir ? { targetDir: o.savepointDir } : {}) });
+        const r = await ctx.flink(o.flinkRest).stopWithSavepoint(name, { requestId: requestIdOf(o.requestId), drain: o.drain === true, ...(o.savepointDir ? { targetDir: o.savepointDir } : {}) });
         emit({ job: name, stopped: true, drained: o.drain === true, ...r }, o, () => `stopped ${name}; savepoint ${r.location}`);
       }),
     );
@@ -56,7 +60,7 @@ export function registerFlinkOperations(flink: Command, run: Run): void {
     .action((name: string, o: { flinkRest?: string; json?: boolean }) =>
       run(async (ctx) => {
         const engine = ctx.flink(o.flinkRest);
-        await engine.cancel(name, { requestId: `cli-${randomUUID()}` });
+        await engine.cancel(name, { requestId: requestIdOf(undefined) });
         const state = (await engine.status(name)).state;
         emit({ job: name, state }, o, () => `${name}: ${state}`);
       }),

@@ -4,7 +4,6 @@
  * rescaled), take a savepoint, stop with one, cancel, status, list — each mutating
  * call idempotent by its --request-id. `flink jars` builds the example jobs.
  */
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../errors.ts';
@@ -14,7 +13,7 @@ import { flinkJobId, jobPrefix } from '../../engines/flink/ids.ts';
 import type { CliContext } from '../context.ts';
 import { emit, table } from '../output.ts';
 import { parseCount, parseDuration } from './run-options.ts';
-import { registerFlinkOperations } from './flink-operations.ts';
+import { REQUEST, REST, registerFlinkOperations, requestIdOf } from './flink-operations.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
@@ -62,8 +61,8 @@ export function registerFlink(program: Command, run: Run): void {
     .option('--start <position>', 'without a savepoint, where the inputs start: earliest, latest or timestamp:MS', 'earliest')
     .option('--arg <value>', 'program argument (repeatable; placeholders {inputs} {sinkTopic} {identity} {bootstrapServers} {startingOffsets} {commitIntervalMs}); default: pitlane\'s job contract', collect, [] as string[])
     .option('--commit-interval <duration>', 'checkpoint interval: exactly-once output becomes visible at each (e.g. 1s, 500ms)', '1s')
-    .option('--request-id <id>', 'makes the call idempotent: a repeat with the same id acts once (default: a new id)')
-    .option('--flink-rest <url>', 'the Flink REST endpoint (default: $FLINK_REST_URL, else the local dev cluster)')
+    .option(...REQUEST)
+    .option(...REST)
     .option('--json', 'print the result as JSON')
     .action((jar: string, o: RunFlags) =>
       run(async (ctx) => {
@@ -71,7 +70,7 @@ export function registerFlink(program: Command, run: Run): void {
         const name = o.name ?? o.entryClass.split('.').at(-1)!;
         const parallelism = o.parallelism === undefined ? undefined : parseCount('--parallelism', o.parallelism);
         const from = o.fromSavepoint !== undefined ? { savepoint: o.fromSavepoint, allowNonRestoredState: o.allowNonRestoredState === true } : { input: startPosition(o.start) };
-        const requestId = o.requestId ?? `cli-${randomUUID()}`;
+        const requestId = requestIdOf(o.requestId);
         const engine = ctx.flink(o.flinkRest);
         // The port treats a start of a name that runs as a no-op; at the command line that
         // would hide that the jar given did not run, so say it instead.
@@ -102,7 +101,7 @@ export function registerFlink(program: Command, run: Run): void {
   flink
     .command('list')
     .description('the jobs on the cluster, newest first')
-    .option('--flink-rest <url>', 'the Flink REST endpoint (default: $FLINK_REST_URL, else the local dev cluster)')
+    .option(...REST)
     .option('--json', 'print the result as JSON')
     .action((o: { flinkRest?: string; json?: boolean }) =>
       run(async (ctx) => {

@@ -188,12 +188,11 @@ export class FlinkAdapter implements EngineAdapter {
     if (!job) return { jobId, state: 'unknown', positions: [], sinkTopic: rec?.sinkTopic ?? '' };
     const state = stateOf(job);
     const failure = state === 'failed' || job.state === 'RESTARTING' ? await rootCause(this.rest, job.jid) : undefined;
-    return { jobId, state, ...(failure ? { failure } : {}), positions: await this.positions(jobId), sinkTopic: rec?.sinkTopic ?? '' };
+    return { jobId, state, ...(failure ? { failure } : {}), positions: await this.positions(jobId, rec), sinkTopic: rec?.sinkTopic ?? '' };
   }
 
   /** The job's consumer group's committed offsets on its inputs: where a restart from them resumes. */
-  async positions(jobId: string): Promise<TopicPartitionOffset[]> {
-    const rec = this.record(jobId);
+  async positions(jobId: string, rec = this.record(jobId)): Promise<TopicPartitionOffset[]> {
     if (!rec) return [];
     const out: TopicPartitionOffset[] = [];
     for (const topic of rec.inputs) out.push(...(await this.o.kafka.groupOffsets(rec.identity, topic)).filter((p) => p.offset >= 0));

@@ -15,33 +15,34 @@ interface JarList {
   readonly files: readonly { readonly id: string; readonly name: string }[];
 }
 
+/** The bytes of a jar: a file that can be read and is a zip. */
 async function readJar(path: string): Promise<Buffer> {
+  let bytes: Buffer;
   try {
-    return await readFile(path);
+    bytes = await readFile(path);
   } catch (e) {
     throw new EngineError('FLINK_JAR_MISSING', `The Flink job jar ${path} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)}).`, {
       hint: 'Check the path (the spec\'s jar, or --jar); build the jar first (for the examples, `pitlane flink jars` builds them).',
       cause: e,
     });
   }
+  if (bytes.subarray(0, 2).toString('latin1') !== 'PK') {
+    throw new EngineError('FLINK_NOT_A_JAR', `${path} is not a jar (no zip header).`, { hint: 'Name the job\'s shaded jar (for Maven: target/<artifact>.jar).' });
+  }
+  return bytes;
 }
 
 /**
- * A jar that can be read, is a zip, and holds the entry class's file (a zip keeps its
+ * A jar (readJar) that holds the entry class's file (a zip keeps its
  * file names uncompressed, so the class's path is in its bytes). Nothing is uploaded.
  */
 export async function checkJar(path: string, entryClass: string | undefined): Promise<void> {
   const bytes = await readJar(path);
-  if (bytes.subarray(0, 2).toString('latin1') !== 'PK') throw notAJar(path);
   if (entryClass === undefined) throw new ConfigError('FLINK_NO_ENTRY_CLASS', `The Flink job ${path} names no entry class.`, { hint: 'Give it entryClass (spec) or --entry-class (CLI).' });
   const file = `${entryClass.replaceAll('.', '/')}.class`;
   if (!bytes.includes(Buffer.from(file, 'latin1'))) {
     throw new ConfigError('FLINK_NO_SUCH_ENTRY_CLASS', `The jar ${path} has no class ${entryClass} (no ${file} in it).`, { hint: 'Check the entry class name against the jar (`jar tf JAR | grep .class`), and that the jar is the shaded one.' });
   }
-}
-
-function notAJar(path: string): EngineError {
-  return new EngineError('FLINK_NOT_A_JAR', `${path} is not a jar (no zip header).`, { hint: 'Name the job\'s shaded jar (for Maven: target/<artifact>.jar).' });
 }
 
 /** The name a jar is uploaded under: its content hash and its own name. */
@@ -53,7 +54,6 @@ export function uploadName(path: string, bytes: Buffer): string {
 /** The cluster's id of the jar at `path`, uploading it if the cluster does not have this content yet. */
 export async function ensureJar(rest: FlinkRest, path: string): Promise<{ readonly jarId: string; readonly uploaded: boolean }> {
   const bytes = await readJar(path);
-  if (bytes.subarray(0, 2).toString('latin1') !== 'PK') throw notAJar(path);
   const name = uploadName(path, bytes);
   const found = (await rest.get<JarList>('/jars')).files.find((f) => f.name === name);
   if (found) return { jarId: found.id, uploaded: false };
