@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dev/registry/target/**', '.pitlane/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dev/registry/target/**', '.pitlane/**', 'coverage/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -25,6 +25,14 @@ export default tseslint.config(
         { name: 'kafkajs', message: 'Only src/kafka/ imports kafkajs; use the KafkaPort.' },
         { name: '@kafkajs/confluent-schema-registry', message: 'Only src/kafka/ imports the registry client.' },
       ] }],
+    },
+  },
+  {
+    // The dashboard's page scripts run in the browser (served by src/dashboard/server.ts).
+    files: ['src/dashboard/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { window: 'readonly', document: 'readonly', location: 'readonly', Node: 'readonly', EventSource: 'readonly', URLSearchParams: 'readonly', sessionStorage: 'readonly', localStorage: 'readonly', confirm: 'readonly', queueMicrotask: 'readonly', CSS: 'readonly' },
     },
   },
 );

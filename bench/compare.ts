@@ -10,6 +10,9 @@
  * read does) and a worker decodes and checks. The plain read uses one thread. CPU
  * seconds and the machine's load average are printed beside the rates.
  *
+ * The I/O limit is a librdkafka read of both topics (kcat -C, counting), measured before
+ * and after each comparison like the kafkajs read; compare / kcat is printed as well.
+ *
  * The comparison reads with pitlane's own fetch reader (src/kafka/fetch-reader.ts), not
  * kafkajs' consumer; a plain read through that reader, decoding nothing, is printed too,
  * as a stricter peer than the issue's plain kafkajs read.
@@ -19,6 +22,7 @@
  *   BENCH_COMPARE_RECORDS (default 1000000), BENCH_COMPARE_KEYS (default 10000000 for the memory run),
  *   BENCH_COMPARE_ROUNDS (default 3: comparisons, each between two plain reads)
  */
+import '../src/kafka/kafkajs-grouping.ts'; // before kafkajs loads: the port's produce groups linearly
 import { Kafka, logLevel } from 'kafkajs';
 import { resolveConnection } from '../src/config/connection.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';
@@ -27,11 +31,13 @@ import { partitionKey } from '../src/kafka/partition-key.ts';
 import { silentLogger } from '../src/logger.ts';
 import { createComparison, resolveCompareConfig } from '../src/compare/index.ts';
 import { WindowSet } from '../src/compare/windows.ts';
+import { ValueDigester } from '../src/compare/keys/digest.ts';
 import { LINEAGE_HEADERS } from '../src/lineage.ts';
 import type { CompareRecord, Side, Window } from '../comparators/types.ts';
 import { viewOf } from '../comparators/shared/fields.ts';
 import { keyHash53 } from '../comparators/shared/hash.ts';
 import { cpus, loadavg } from 'node:os';
+import { spawn } from 'node:child_process';
 import { withBroker } from './broker.ts';
 
 const N = Number(process.env.BENCH_COMPARE_RECORDS ?? 1_000_000);
@@ -67,6 +73,30 @@ async function ensureTopic(kafka: KafkaPort, topic: string): Promise<void> {
     await kafka.produce(topic, records);
   }
   console.log(`  wrote ${N} records to ${topic} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * The I/O limit: librdkafka reading both topics (Debian's kcat, one `kcat -C` per topic,
+ * at once, read_committed, to the end), counting the records it prints (one byte each).
+ */
+async function kcatRead(brokers: string, topics: string[]): Promise<{ rate: number }> {
+  const t0 = performance.now();
+  const counts = await Promise.all(
+    topics.map(
+      (t) =>
+        new Promise<number>((resolve, reject) => {
+          const p = spawn('kcat', ['-C', '-b', brokers, '-t', t, '-o', 'beginning', '-e', '-q', '-f', 'x', '-X', 'isolation.level=read_committed'], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let n = 0;
+          p.stdout.on('data', (d: Buffer) => (n += d.length));
+          p.once('error', reject);
+          p.once('exit', (code) => (code === 0 ? resolve(n) : reject(new Error(`kcat -C ${t} exited ${code}`))));
+        }),
+    ),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total !== topics.length * N) throw new Error(`kcat read ${total} records, expected ${topics.length * N}`);
+  return { rate: total / secs };
 }
 
 /** The limit: kafkajs consuming both topics from the beginning to their end, counting messages. */
@@ -159,10 +189,11 @@ const decoded = (key: string, value: unknown, eventTime: number, timestamp: numb
 const rec = (i: number, key: string): CompareRecord => decoded(key, valueOf(i), eventTimeOf(i), eventTimeOf(i) + 100);
 const ctx = (window: Window, late: Record<Side, number>) => ({ window, a: { watermark: 0, lateRecords: late.a, schemaFields: undefined }, b: { watermark: 0, lateRecords: late.b, schemaFields: undefined }, compatibility: undefined });
 
-/** All six checks over pre-decoded records, no Kafka: the comparator's own ceiling. */
-function inMemory(): number {
+/** All six checks (and the key-range checksums) over pre-decoded records, no Kafka: the comparator's own ceiling. */
+function inMemory(keys = true): number {
   const records = Array.from({ length: N }, (_, i) => rec(i, `user-${i % KEYS}`));
-  const ws = new WindowSet(10_000, 0, resolveCompareConfig(CONFIG).checks);
+  // With the key-range checksums of the diverging-keys search, as the comparison keeps them (keys = false: without, the peer).
+  const ws = new WindowSet(10_000, 0, resolveCompareConfig(CONFIG).checks, keys ? new ValueDigester() : undefined);
   const t0 = performance.now();
   let judged = 0;
   for (let i = 0; i < N; i++) {
@@ -180,7 +211,7 @@ function memoryAt(keys: number): number {
   globalThis.gc?.();
   const before = process.memoryUsage().heapUsed;
   let peak = before;
-  const ws = new WindowSet(Number.MAX_SAFE_INTEGER / 4, 0, resolveCompareConfig(CONFIG).checks);
+  const ws = new WindowSet(Number.MAX_SAFE_INTEGER / 4, 0, resolveCompareConfig(CONFIG).checks, new ValueDigester());
   for (let i = 0; i < keys; i++) {
     const r = decoded(`k-${i}`, { amount: i % 1000, region: 'eu' }, 1, 2);
     ws.add('a', r, false);
@@ -204,15 +235,21 @@ await withBroker(async (brokers) => {
     // against the mean of the plain reads just before and after it, so a change of the
     // machine's load during the run weighs on both; the figure is the median of ROUNDS.
     const fmt = (r: number) => Math.round(r).toLocaleString('en');
+    const kcats = [await kcatRead(brokers, [a, b])];
+    console.log(`kcat read of both topics (librdkafka, the I/O limit): ${fmt(kcats[0]!.rate)} records/s`);
     const plains = [await plainRead(brokers, [a, b], kafka)];
-    const runs: { e2e: E2E; ratio: number; load: number }[] = [];
+    const runs: { e2e: E2E; ratio: number; kcatRatio: number; load: number }[] = [];
     console.log(`plain kafkajs read (limit): ${fmt(plains[0]!.rate)} records/s, ${plains[0]!.cpuSeconds.toFixed(1)} s CPU`);
     for (let i = 0; i < ROUNDS; i++) {
       const e2e = await endToEnd(kafka, a, b, undefined);
+      const nextKcat = await kcatRead(brokers, [a, b]);
+      kcats.push(nextKcat);
       const next = await plainRead(brokers, [a, b], kafka);
       plains.push(next);
       const ratio = e2e.rate / ((plains[i]!.rate + next.rate) / 2);
-      runs.push({ e2e, ratio, load: loadavg()[0]! });
+      const kcatRatio = e2e.rate / ((kcats[i]!.rate + nextKcat.rate) / 2);
+      runs.push({ e2e, ratio, kcatRatio, load: loadavg()[0]! });
+      console.log(`kcat read (I/O limit):      ${fmt(nextKcat.rate)} records/s → compare / kcat ${kcatRatio.toFixed(3)}`);
       console.log(`end to end compare:         ${fmt(e2e.rate)} records/s, ${e2e.cpuSeconds.toFixed(1)} s CPU (read thread + check worker), verdict ${e2e.verdict}, peak heap ${e2e.peakHeapMiB.toFixed(0)} MiB (read thread), peak RSS ${e2e.peakRssMiB.toFixed(0)} MiB`);
       console.log(`plain kafkajs read (limit): ${fmt(next.rate)} records/s, ${next.cpuSeconds.toFixed(1)} s CPU  → ratio ${ratio.toFixed(3)}, load average ${loadavg()[0]!.toFixed(1)}`);
     }
@@ -222,6 +259,9 @@ await withBroker(async (brokers) => {
     console.log(`end to end, one thread:     ${fmt(single.rate)} records/s, ${single.cpuSeconds.toFixed(1)} s CPU, verdict ${single.verdict}, peak heap ${single.peakHeapMiB.toFixed(0)} MiB  → ratio ${singleRatio.toFixed(3)} (plain after: ${fmt(after.rate)})`);
     const fetchPeer = await plainFetchRead(kafka, [a, b]);
     console.log(`plain fetch read (pitlane's reader, nothing decoded): ${fmt(fetchPeer.rate)} records/s, ${fetchPeer.cpuSeconds.toFixed(1)} s CPU`);
+    const kcatRatios = runs.map((r) => r.kcatRatio).sort((x, y) => x - y);
+    const kcatMedian = kcatRatios[kcatRatios.length >> 1]!;
+    console.log(`compare / kcat read (median of ${ROUNDS}) ${kcatMedian.toFixed(3)} (target ≥ 0.70): ${runs.map((r) => r.kcatRatio.toFixed(3)).join(', ')}; kcat reads ${kcats.map((k) => fmt(k.rate)).join(', ')} records/s`);
     const byRatio = [...runs].sort((x, y) => x.ratio - y.ratio);
     const median = byRatio[byRatio.length >> 1]!;
     const e2e = median.e2e;
@@ -229,7 +269,17 @@ await withBroker(async (brokers) => {
     const load1 = loadavg()[0]!;
     const cpuPlain = plains.reduce((sum, x) => sum + x.cpuSeconds, 0) / plains.length;
     console.log(`ratio (median of ${ROUNDS}) ${median.ratio.toFixed(3)} (target ≥ 0.70): ${runs.map((r) => r.ratio.toFixed(3)).join(', ')}; one thread ${singleRatio.toFixed(3)}; CPU seconds plain ${cpuPlain.toFixed(1)} vs compare ${e2e.cpuSeconds.toFixed(1)}; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} on ${cpus().length} cores`);
-    const mem = inMemory();
+    // Interleaved, with and without the key-range checksums: what they cost, on the same load.
+    const memRuns: number[] = [];
+    const memPeer: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      memPeer.push(inMemory(false));
+      memRuns.push(inMemory(true));
+    }
+    const middle = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+    const mem = middle(memRuns);
+    const memWithoutKeys = middle(memPeer);
+    console.log(`in memory without the key-range checksums (peer): ${Math.round(memWithoutKeys).toLocaleString('en')} records/s; with: ${memRuns.map((r) => Math.round(r).toLocaleString('en')).join(' / ')}`);
     console.log(`in memory (pre-decoded):    ${Math.round(mem).toLocaleString('en')} records/s`);
     const m1 = memoryAt(Math.min(1_000_000, MAX_KEYS));
     const m10 = memoryAt(MAX_KEYS);
@@ -246,14 +296,17 @@ await withBroker(async (brokers) => {
           e2eOneThreadRecordsPerSec: Math.round(single.rate),
           e2eOneThreadCpuSeconds: Number(single.cpuSeconds.toFixed(1)),
           inMemoryRecordsPerSec: Math.round(mem),
+          inMemoryWithoutKeyChecksumsRecordsPerSec: Math.round(memWithoutKeys),
           e2ePeakHeapMiB: Math.round(e2e.peakHeapMiB),
           e2ePeakRssMiB: Math.round(e2e.peakRssMiB),
           heapMiBAt1MKeys: Math.round(m1),
           heapMiBAt10MKeys: Math.round(m10),
           loadAverage: [Number(load0.toFixed(1)), Number(load1.toFixed(1))],
         },
-        peer: { plainKafkajsReadRecordsPerSec: Math.round(plain), runs: [...plains, after].map((x) => Math.round(x.rate)), plainCpuSeconds: Number(cpuPlain.toFixed(1)), plainFetchReadRecordsPerSec: Math.round(fetchPeer.rate), plainFetchReadCpuSeconds: Number(fetchPeer.cpuSeconds.toFixed(1)) },
+        peer: { kcatReadRecordsPerSec: kcats.map((k) => Math.round(k.rate)), plainKafkajsReadRecordsPerSec: Math.round(plain), runs: [...plains, after].map((x) => Math.round(x.rate)), plainCpuSeconds: Number(cpuPlain.toFixed(1)), plainFetchReadRecordsPerSec: Math.round(fetchPeer.rate), plainFetchReadCpuSeconds: Number(fetchPeer.cpuSeconds.toFixed(1)) },
         ratio: {
+          e2eVsKcatRead: Number(kcatMedian.toFixed(3)),
+          e2eVsKcatReadRuns: runs.map((r) => Number(r.kcatRatio.toFixed(3))),
           e2eVsPlainRead: Number(median.ratio.toFixed(3)),
           e2eRuns: runs.map((r) => Number(r.ratio.toFixed(3))),
           e2eOneThreadVsPlainRead: Number(singleRatio.toFixed(3)),

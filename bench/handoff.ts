@@ -12,6 +12,10 @@
 // the rate asked for; each cold run also prints where its pit stop went, from the
 // job hosts' own logs. The cold handoff restores a tracked base savepoint into the standby
 // while v1 runs and hands over only the keys changed since (a delta) at the stop.
+// BENCH_FLINK=1 adds the Flink part (handoff/flink.ts): pitlane's cold handoff of the
+// Flink fraud jobs beside Flink's own stop-with-savepoint + resubmit by hand over REST,
+// same jobs, state and traffic (FLINK_REST_URL, else a local cluster for the run);
+// BENCH_FLINK=only runs just that part.
 // Env: BENCH_KEYS (1,000,000), BENCH_RATE (20,000, the issue's rate; the bench prints
 // the rate both jobs actually sustained beside it), BENCH_RUNS (5); KAFKA_BROKERS
 // to use a running broker, else the local dev broker is started (and stopped).
@@ -21,15 +25,16 @@ import { join } from 'node:path';
 import { resolveConnection } from '../src/config/connection.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';
 import { createLogger } from '../src/logger.ts';
-import { describeJob, syntheticSnapshot, writeSavepoint } from '../src/engine/index.ts';
-import { profileV1Schema } from '../examples/fraud/model.ts';
 import { createOrchestrator } from '../src/orchestrator/create.ts';
-import fraudV1 from '../examples/fraud/v1.ts';
 import { KEYS, RATE, RUNS, median, say, type Ctx } from './handoff/context.ts';
 import { coldBreakdown } from './handoff/breakdown.ts';
 import { promotion, restart } from './handoff/runs.ts';
 import { stopHandoffProcesses } from './handoff/processes.ts';
+import { writeFraudSeed } from './handoff/seed.ts';
 import { onInterrupt, withBroker } from './broker.ts';
+import { flinkHandoffs } from './handoff/flink.ts';
+
+const FLINK = process.env.BENCH_FLINK === 'only' ? 'only' : process.env.BENCH_FLINK === '1';
 
 await withBroker(async (brokers) => {
   const work = mkdtempSync(join(tmpdir(), 'pl-handoff-'));
@@ -41,10 +46,7 @@ await withBroker(async (brokers) => {
   try {
     say(`state: ${KEYS.toLocaleString()} keys; traffic ${RATE.toLocaleString()} payments/s; ${RUNS} runs each`);
     const seed = join(work, 'seed');
-    // The key fingerprint of fraud's keyBy: restores are planned, and a different key would be refused.
-    const keyFingerprint = describeJob(fraudV1, {}).operators.find((o) => o.uid === 'profile')?.keyFingerprint;
-    const snap = syntheticSnapshot({ keys: KEYS, uid: 'profile', jobName: 'fraud', jobVersion: '1', ...(keyFingerprint ? { keyFingerprint } : {}), state: { name: 'profile', kind: 'value', codec: { type: 'avro', schema: profileV1Schema } }, value: (i) => ({ count: i % 100, total: (i % 997) * 1.5 }) });
-    await writeSavepoint(seed, snap);
+    await writeFraudSeed(seed, KEYS);
     const c: Ctx = { kafka, connection, orch, seed, rates: [] };
     const breakdowns: Record<string, number>[] = [];
     const warm: number[] = [];
@@ -52,7 +54,7 @@ await withBroker(async (brokers) => {
     const cold: number[] = [];
     const cutover: number[] = [];
     const peer: number[] = [];
-    for (let run = 0; run < RUNS; run++) {
+    for (let run = 0; run < (FLINK === 'only' ? 0 : RUNS); run++) {
       const w = await promotion(c, 'warm', run);
       warm.push(w.promotion!.pitStop!.outputGapMs!);
       warmNoWriter.push(w.promotion!.pitStop!.noWriterMs ?? Number.NaN);
@@ -69,6 +71,17 @@ await withBroker(async (brokers) => {
       peer.push(r.gapMs);
       say(`run ${run + 1}: warm ${warm.at(-1)} ms, cold ${cold.at(-1)} ms, cutover ${cutover.at(-1)} ms, plain restart ${peer.at(-1)} ms`);
     }
+    // The Flink part, after the embedded runs (their machine load gone).
+    const flink = FLINK ? await flinkHandoffs({ kafka, connection, logger }) : undefined;
+    if (flink) {
+      say(`\nFlink (parallelism ${flink.parallelism}), median of ${RUNS}:`);
+      say(`  pitlane cold handoff pit stop         ${flink.pitlaneColdPitStopMs} ms (no writer ${flink.pitlaneColdNoWriterMs} ms)`);
+      say(`  stop-with-savepoint + resubmit by hand ${flink.byHandPitStopMs} ms (no writer ${flink.byHandNoWriterMs} ms)`);
+    }
+    if (FLINK === 'only') {
+      process.stdout.write(`${JSON.stringify({ bench: 'handoff', flink: { keys: KEYS, rate: RATE, runs: RUNS, ...flink } })}\n`);
+      return;
+    }
     const sustained = { producedPerS: median(c.rates.map((r) => r.produced)), authoritativePerS: median(c.rates.map((r) => r.authoritative)), candidatePerS: median(c.rates.map((r) => r.candidate)) };
     const delta = breakdowns.filter((b) => b.deltaApplied === 1);
     const coldParts = Object.fromEntries(Object.keys(delta[0] ?? breakdowns[0] ?? {}).map((k) => [k, median((delta.length > 0 ? delta : breakdowns).map((b) => b[k]!))]));
@@ -81,7 +94,7 @@ await withBroker(async (brokers) => {
     say(`  cold pit stop, median per part (ms; ${delta.length} of ${breakdowns.length} runs handed over a delta): ${JSON.stringify(coldParts)}`);
     say(`  input rate while shadowing (asked ${RATE}/s): produced ${sustained.producedPerS}/s, v1 read ${sustained.authoritativePerS}/s, v2 read ${sustained.candidatePerS}/s`);
     const ratio = { warmVsRestart: +(figures.warmPitStopMs / peerFig.restartPitStopMs).toFixed(3), coldVsRestart: +(figures.coldPitStopMs / peerFig.restartPitStopMs).toFixed(3), warmVsTarget: +(figures.warmPitStopMs / 250).toFixed(3), coldVsTarget: +(figures.coldPitStopMs / 2500).toFixed(3) };
-    process.stdout.write(`${JSON.stringify({ bench: 'handoff', figures, peer: peerFig, ratio })}\n`);
+    process.stdout.write(`${JSON.stringify({ bench: 'handoff', figures, peer: peerFig, ratio, ...(flink ? { flink } : {}) })}\n`);
   } finally {
     forget();
     await orch.close();

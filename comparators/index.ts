@@ -26,7 +26,7 @@ export function createCheck(type: string, name: string, params: unknown): Check 
   const factory = Object.hasOwn(CHECK_TYPES, type) ? CHECK_TYPES[type] : undefined;
   if (!factory) {
     throw new ConfigError('CHECK_UNKNOWN_TYPE', `Check ${name} has unknown type "${type}".`, {
-      hint: `Use one of: ${Object.keys(CHECK_TYPES).join(', ')}.`,
+      hint: `Use one of: ${Object.keys(CHECK_TYPES).join(', ')}; or custom, a check of your own (module: ./checks/x.ts).`,
       data: { type, known: Object.keys(CHECK_TYPES) },
     });
   }

@@ -8,7 +8,7 @@
 //   npm test -- --unit       pure unit tests only (no broker)
 //   npm test -- FILTER...    only test files whose path contains a FILTER
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { register } from 'tsx/esm/api';
 
@@ -65,6 +65,7 @@ async function main() {
   }
   const needsKafka = files.some((f) => f.startsWith('test/'));
   let infra;
+  let flink;
   const env = { ...process.env };
   if (needsKafka) {
     const { startInfra } = await import('../test/support/infra.ts');
@@ -74,18 +75,37 @@ async function main() {
     env.KAFKA_BROKERS = infra.brokers;
     if (infra.registry) env.SCHEMA_REGISTRY_URL = infra.registry;
     const stop = async () => {
+      await flink?.stop();
       await infra?.stop();
       process.exit(130);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   }
+  // The Flink test files that can share a cluster get one for the run (test/support/flink.ts).
+  const sharesFlink = files.filter((f) => f.startsWith('test/') && /flinkForTests|process\.env\.FLINK_REST_URL/.test(readFileSync(join(root, f), 'utf8')));
+  if (sharesFlink.length > 0 && !process.env.FLINK_REST_URL) {
+    const { startRunFlink } = await import('../test/support/flink.ts');
+    console.log('» starting a Flink session cluster for ' + sharesFlink.join(', '));
+    try {
+      flink = await startRunFlink();
+    } catch (e) {
+      await infra?.stop();
+      throw e;
+    }
+    for (const n of flink.notes) console.log(`  ${n}`);
+    env.FLINK_REST_URL = flink.rest;
+  }
   try {
     console.log(`» ${files.length} test files`);
     const reporter = process.env.CI ? 'tap' : 'spec';
-    const limitMs = Number(process.env.PITLANE_TEST_LIMIT_MINUTES ?? 25) * 60000;
+    const limitMs = Number(process.env.PITLANE_TEST_LIMIT_MINUTES ?? 40) * 60000;
     return await run(process.execPath, ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', '--test-timeout=600000', ...files], env, limitMs);
   } finally {
+    if (flink) {
+      console.log('» stopping the Flink session cluster');
+      await flink.stop();
+    }
     if (infra) {
       console.log('» stopping test infrastructure');
       await infra.stop();

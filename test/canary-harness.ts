@@ -4,7 +4,7 @@
  * directory and job processes unique to the test — all removed after it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,33 @@ export interface CliResult {
   readonly signal: NodeJS.Signals | null;
   readonly out: string;
   readonly err: string;
+}
+
+/**
+ * The deployment spec the canary tests share: fraud's analysis (2 s windows, schema,
+ * count and key coverage, the count change v2's higher threshold is expected to make),
+ * with the jobs' own keys (`job: …`, or a Flink job's `engine: flink, jar: …`) as given.
+ */
+export function specYaml(o: { name: string; input: string; output: string; canary: string; authoritative: string; candidate: string; parallelism: number; promotion: string; checks?: readonly string[]; extra?: string; grace?: string }): string {
+  return [
+    `name: ${o.name}`,
+    `inputs: [${o.input}]`,
+    `authoritative: { ${o.authoritative}, version: v1, output: ${o.output} }`,
+    `candidate: { ${o.candidate}, version: v2, canary: ${o.canary}, parallelism: ${o.parallelism} }`,
+    'analysis:',
+    '  window: 2s',
+    `  grace: ${o.grace ?? '1s'}`,
+    '  minimum: { duration: 6s, windows: 2, records: 50 }',
+    '  checks:',
+    '    - { type: schema }',
+    '    - { type: count }',
+    '    - { type: key-coverage, minJaccard: 0.9 }',
+    ...(o.checks ?? []).map((c) => `    - ${c}`),
+    '  expected:',
+    '    - { check: count, change: { min: -0.95, max: -0.5 }, reason: "threshold 100 -> 500" }',
+    `promotion: ${o.promotion}`,
+    o.extra ?? '',
+  ].join('\n');
 }
 
 export async function canaryHarness(t: TestContext, prefix: string) {
@@ -63,7 +90,7 @@ export async function canaryHarness(t: TestContext, prefix: string) {
       p.stderr.on('data', (c: Buffer) => (err += c.toString('utf8')));
       p.on('close', (code, signal) => done({ code, signal, out, err }));
     });
-  const status = async (): Promise<{ deployment: Deployment; jobs: { jobId: string; state: string; metrics?: { inputLag: number } }[]; supervisor: number | null }> => {
+  const status = async (): Promise<{ deployment: Deployment; jobs: { jobId: string; state: string; restarts?: number; failure?: string; lastFailure?: { at: number; reason: string }; metrics?: { inputLag: number; recordsOut: number } }[]; supervisor: number | null }> => {
     const r = await cli(['canary', 'status', name, '--json']);
     if (r.code !== 0) throw new Error(`status failed: ${r.err}`);
     return JSON.parse(r.out) as never;
@@ -73,6 +100,12 @@ export async function canaryHarness(t: TestContext, prefix: string) {
     await traffic?.stop().catch(() => undefined);
     await producer.kafka.close().catch(() => undefined);
     await cli(['canary', 'abort', name, '--reason', 'test cleanup']);
+    // Keepers first: one left running would restart the hosts stopped below.
+    const hosts = join(dir, 'state', 'hosts');
+    for (const f of existsSync(hosts) ? readdirSync(hosts).filter((n) => n.endsWith('.keeper.json')) : []) {
+      const pid = (JSON.parse(readFileSync(join(hosts, f), 'utf8')) as { pid: number }).pid;
+      if (isOurProcess(pid, 'keeper-main')) await stopPid(pid, 5000);
+    }
     const jobs = join(dir, 'state', 'jobs');
     // Read before stop-job removes the entries: a host the CLI could not stop is stopped by its pid.
     const entries = listEntries(jobs);
@@ -101,25 +134,18 @@ export async function canaryHarness(t: TestContext, prefix: string) {
       const file = join(dir, `${name}.yaml`);
       writeFileSync(
         file,
-        [
-          `name: ${name}`,
-          `inputs: [${input}]`,
-          `authoritative: { job: ${o.authoritative ?? 'examples/fraud/v1.ts'}, version: v1, output: ${output} }`,
-          `candidate: { job: ${o.candidate ?? 'examples/fraud/v2.ts'}, version: v2, canary: ${canary}, parallelism: ${o.parallelism ?? 8} }`,
-          'analysis:',
-          '  window: 2s',
-          '  grace: 1s',
-          '  minimum: { duration: 6s, windows: 2, records: 50 }',
-          '  checks:',
-          '    - { type: schema }',
-          '    - { type: count }',
-          '    - { type: key-coverage, minJaccard: 0.9 }',
-          ...(o.checks ?? []).map((c) => `    - ${c}`),
-          '  expected:',
-          '    - { check: count, change: { min: -0.95, max: -0.5 }, reason: "threshold 100 -> 500" }',
-          `promotion: ${o.promotion ?? '{ strategy: savepoint-handoff, mode: warm }'}`,
-          o.extra ?? '',
-        ].join('\n'),
+        specYaml({
+          name,
+          input,
+          output,
+          canary,
+          authoritative: `job: ${o.authoritative ?? 'examples/fraud/v1.ts'}`,
+          candidate: `job: ${o.candidate ?? 'examples/fraud/v2.ts'}`,
+          parallelism: o.parallelism ?? 8,
+          promotion: o.promotion ?? '{ strategy: savepoint-handoff, mode: warm }',
+          ...(o.checks ? { checks: o.checks } : {}),
+          ...(o.extra !== undefined ? { extra: o.extra } : {}),
+        }),
       );
       return file;
     },
@@ -130,8 +156,8 @@ export async function canaryHarness(t: TestContext, prefix: string) {
     async stopTraffic(): Promise<void> {
       await traffic?.stop();
     },
-    async launch(parallelism = 4): Promise<void> {
-      const r = await cli(['canary', 'launch', this.spec(), '--parallelism', String(parallelism)]);
+    async launch(parallelism = 4, spec?: Parameters<typeof this.spec>[0]): Promise<void> {
+      const r = await cli(['canary', 'launch', this.spec(spec), '--parallelism', String(parallelism)]);
       if (r.code !== 0) throw new Error(`launch failed: ${r.err}`);
     },
     /** Waits until the job has consumed everything produced so far. */

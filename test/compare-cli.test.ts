@@ -1,25 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kafkaForTest } from './support/kafka.ts';
+import { pitlaneCli as cli } from './support/cli.ts';
 import { INJECTIONS, TEST_CONFIG, authoritativeRows, writeRows } from './compare-support.ts';
-
-const BIN = new URL('../bin/pitlane.mjs', import.meta.url).pathname;
-
-/** Runs the real CLI (async, so the test process keeps serving its own Kafka clients). */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: process.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 test('pitlane compare: exit 0 pass, 1 fail, 2 inconclusive, 3 error; reports written', async (t) => {
   const k = kafkaForTest(t);

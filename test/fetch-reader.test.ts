@@ -90,7 +90,7 @@ test('fetch reader: the same records as kafkajs through committed and aborted tr
     await (outcome === 'commit' ? tx.commit() : tx.abort());
   }
   await txp.close();
-  // gzip-compressed batches, written by kafkajs directly (the port has no compression option).
+  // gzip-compressed batches, written by kafkajs directly (test/codecs.test.ts covers the other codecs and producers).
   const kafkajs = new Kafka({ brokers, logLevel: logLevel.NOTHING });
   const producer = kafkajs.producer();
   await producer.connect();

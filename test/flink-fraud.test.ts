@@ -229,12 +229,12 @@ test('fraud v1 on Flink writes what the embedded fraud v1 writes: key, value, ev
   await waitFor(async () => (await get<{ state: string }>(`/jobs/${jobId}`)).state === 'CANCELED', { timeoutMs: 30_000, message: 'the job is cancelled' });
 });
 
-/** The Flink adapter's request log and job records, private to this file's runs. */
+/** The Flink adapter's request log and job records, and the savepoint history, private to this file's runs. */
 const stateDir = join(devDir, 'state');
 
 /** `pitlane flink …` (or any command) against this file's cluster; --json answers parsed. */
 function pl(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, '--dev-dir', devDir, ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, FLINK_REST_URL: '', PITLANE_STATE_DIR: stateDir } });
+  const r = spawnSync(process.execPath, [BIN, '--dev-dir', devDir, ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, FLINK_REST_URL: '', PITLANE_STATE_DIR: stateDir, PITLANE_STORE: `dir:${join(devDir, 'store')}` } });
   return { code: r.status, out: r.stdout, err: r.stderr, json: <T = Record<string, unknown>>() => JSON.parse(r.stdout) as T };
 }
 
@@ -294,6 +294,16 @@ test('through the CLI: run v1, savepoint while it runs, stop with a savepoint, t
   assert.equal(stopped.sourceOffsets.reduce((n, o) => n + o.offset, 0), first.length, 'the stop committed where the savepoint resumes');
   assert.equal(pl('flink', 'stop', v1, '--request-id', `${v1}/stop`, '--json').json<{ location: string }>().location, stopped.location);
   assert.equal(pl('flink', 'status', v1, '--json').json<{ state: string }>().state, 'finished');
+
+  // Both are in the savepoint history as Flink savepoints of v1, with their cluster; the cluster disposes of the first.
+  type History = { savepoints: { location: string; trigger: string; engine: string; cluster?: string }[] };
+  const spLocation = sp.json<{ location: string }>().location;
+  const history = pl('savepoint', 'list', '--job', v1, '--json').json<History>().savepoints;
+  assert.deepEqual(history.map((x) => [x.location, x.trigger, x.engine, typeof x.cluster]), [[stopped.location, 'stop', 'flink', 'string'], [spLocation, 'manual', 'flink', 'string']]);
+  const disposed = pl('savepoint', 'dispose', spLocation);
+  assert.equal(disposed.code, 0, disposed.err);
+  assert.equal(existsSync(spLocation.replace(/^file:/, '')), false, 'Flink deleted the savepoint');
+  assert.deepEqual(pl('savepoint', 'list', '--job', v1, '--json').json<History>().savepoints.map((x) => x.location), [stopped.location]);
 
   // v2 from it at parallelism 8: its rule (over 500) on the second half, each user's count carried over.
   await k.kafka.produce(input, json(second, (x: Transaction) => x.userId));

@@ -84,3 +84,56 @@ test('broker restart: an interrupted transaction is written exactly once, and a 
   await following;
   assert.deepEqual(keys(followed), want, 'the following reader saw every record once');
 });
+
+test('broker restart: the direct idempotent producer writes a send made while the broker is away once, and a direct reader resumes', { timeout: 180_000 }, async (t) => {
+  const devDir = mkdtempSync(join(tmpdir(), 'pitlane-outage-'));
+  const port = await freePort();
+  const controllerPort = await freePort();
+  const pids = new Set<number>();
+  t.after(async () => {
+    await devDown(devDir).catch(() => undefined);
+    for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(devDir, { recursive: true, force: true });
+  });
+  const up = async () => {
+    const [k] = await devUp({ devDir, port, controllerPort, readyTimeoutMs: 90_000 });
+    pids.add(k!.pid);
+    return k!;
+  };
+  const broker = await up();
+  const { kafka } = createKafkaClients({ ...resolveConnection({ brokers: broker.url, env: {} }), outageToleranceMs: 60_000 }, silentLogger());
+  t.after(() => kafka.close());
+  const topic = uniqueName('outage-direct');
+  await kafka.createTopics([{ topic, partitions: 2 }]);
+  const batch = (from: number) => Array.from({ length: 10 }, (_, i) => ({ key: `k${from + i}`, value: JSON.stringify({ n: from + i }) }));
+
+  const followed: IncomingRecord[] = [];
+  const reader = kafka.read({ topics: [topic], from: 'earliest', to: 'follow', direct: true });
+  const following = (async () => {
+    for await (const b of reader) followed.push(...b.records);
+  })();
+  const producer = await kafka.createProducer({ idempotent: true });
+  await producer.send(topic, batch(0));
+  await waitFor(() => followed.length === 10, { message: 'the reader follows before the outage' });
+
+  const down = await devDown(devDir);
+  assert.equal(down.find((s) => s.service === 'kafka')?.result, 'stopped');
+  const sending = producer.send(topic, batch(10), { compression: 'lz4' });
+  await new Promise((r) => setTimeout(r, 2000)); // the send waits: the broker is away
+  const again = await up();
+  assert.notEqual(again.pid, broker.pid);
+  const positions = await sending;
+  assert.equal(positions.length, 10);
+  await producer.send(topic, batch(20));
+  await producer.close();
+
+  const all: IncomingRecord[] = [];
+  for await (const b of kafka.read({ topics: [topic], from: 'earliest', to: 'end', direct: true })) all.push(...b.records);
+  const keys = (rs: readonly IncomingRecord[]) => rs.map((r) => r.key?.toString()).sort();
+  const want = batch(0).concat(batch(10), batch(20)).map((r) => r.key).sort();
+  assert.deepEqual(keys(all), want, 'every record exactly once');
+  await waitFor(() => followed.length >= 30, { timeoutMs: 60_000, message: 'the direct reader resumed after the restart' });
+  await reader.close();
+  await following;
+  assert.deepEqual(keys(followed), want, 'the direct reader saw every record once');
+});

@@ -10,6 +10,7 @@ import type { DeploymentStore } from '../src/orchestrator/store/port.ts';
 import { newDeployment, type Deployment, type TransitionEntry } from '../src/orchestrator/lifecycle/model.ts';
 import { parseDeploymentSpec } from '../src/orchestrator/spec/load.ts';
 import { StoreError } from '../src/errors.ts';
+import { savepointRecord } from '../src/orchestrator/savepoints/record.ts';
 
 function spec(name: string) {
   return parseDeploymentSpec(
@@ -47,6 +48,34 @@ async function contract(a: DeploymentStore, b: DeploymentStore, name: string) {
   const hist = await b.history(name);
   assert.deepEqual(hist.map((h) => [h.revision, h.to]), [[1, 'Pending'], [2, 'Forking'], [3, 'Shadowing']], 'full history, in order');
   assert.ok((await b.list()).some((d) => d.name === name && d.revision === 3));
+  await savepointContract(a, b, name);
+}
+
+/** The savepoint history: one entry per id, last writer wins, removal seen by the other instance; deployments untouched. */
+async function savepointContract(a: DeploymentStore, b: DeploymentStore, name: string) {
+  const one = savepointRecord({ location: `/sp/${name}/1`, completedAt: 10 }, { engine: 'embedded', job: name, trigger: 'manual' });
+  const two = savepointRecord({ location: `/sp/${name}/2`, completedAt: 20 }, { engine: 'flink', cluster: 'http://127.0.0.1:8081', job: name, trigger: 'fork', deployment: { name, generation: 1 } });
+  await a.putSavepoint(one);
+  await b.putSavepoint(two);
+  const byId = async (s: DeploymentStore) => Object.fromEntries((await s.savepoints()).map((r) => [r.id, r]));
+  assert.deepEqual(await byId(a), { [one.id]: one, [two.id]: two });
+  // Recording the same savepoint again is the same entry.
+  await a.putSavepoint({ ...two, trigger: 'handoff' });
+  assert.deepEqual(Object.keys(await byId(b)).sort(), [one.id, two.id].sort());
+  assert.equal((await byId(b))[two.id]?.trigger, 'handoff');
+  await b.removeSavepoint(one.id);
+  await b.removeSavepoint(one.id);
+  assert.deepEqual(Object.keys(await byId(a)), [two.id]);
+  // A step's savepoints are stored with the step's append, and a refused append stores none.
+  const d3 = (await a.load(name))!;
+  const three = savepointRecord({ location: `/sp/${name}/3`, completedAt: 30 }, { engine: 'embedded', job: name, trigger: 'handoff', deployment: { name, generation: 1 } });
+  const refused = savepointRecord({ location: `/sp/${name}/refused`, completedAt: 31 }, { engine: 'embedded', job: name, trigger: 'handoff' });
+  await assert.rejects(b.append(entry(d3), [refused]), isStale);
+  await a.append(entry(next(d3, 'Promoting')), [three]);
+  assert.deepEqual(Object.keys(await byId(b)).sort(), [two.id, three.id].sort());
+  // The history is not a deployment and changes none.
+  assert.equal((await a.load(name))?.revision, 4);
+  assert.ok((await a.list()).every((d) => typeof d.phase === 'string'));
 }
 
 test('kafka store: two instances see each other, a stale writer is refused, history is kept', async (t) => {
@@ -93,7 +122,20 @@ test('local store: the same contract on a real directory', async (t) => {
   t.after(() => rm(dir, { recursive: true, force: true }));
   await contract(new LocalDeploymentStore(dir), new LocalDeploymentStore(dir), 'fraud');
   const view = JSON.parse(await readFile(join(dir, 'fraud.json'), 'utf8')) as Deployment;
-  assert.equal(view.revision, 3, 'the per-deployment file shows the latest record');
+  assert.equal(view.revision, 4, 'the per-deployment file shows the latest record');
+});
+
+test('local store: a directory not made yet lists nothing; one that cannot be listed is an error, not an empty store', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pitlane-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const missing = new LocalDeploymentStore(join(dir, 'not-yet'));
+  assert.deepEqual(await missing.list(), []);
+  assert.deepEqual(await missing.savepoints(), []);
+  await writeFile(join(dir, 'a-file'), 'not a directory');
+  const file = new LocalDeploymentStore(join(dir, 'a-file'));
+  for (const call of [() => file.list(), () => file.savepoints(), () => file.notifications('fraud')]) {
+    await assert.rejects(call(), (e: unknown) => e instanceof StoreError && e.code === 'STORE_UNREADABLE' && /ENOTDIR/.test(e.message));
+  }
 });
 
 test('local store: a torn last line is ignored and cut off; a view left behind is repaired', async (t) => {

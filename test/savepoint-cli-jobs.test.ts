@@ -12,9 +12,11 @@ import type { TestContext } from 'node:test';
 import { startControlServer } from '../src/engines/embedded/control/server.ts';
 import type { ServedHandlers } from '../src/engines/embedded/control/protocol.ts';
 import { repo, runCli } from './savepoint-runtime-support.ts';
+import { defaultSavepointBase } from '../src/cli/commands/savepoint-path.ts';
 
+/** The savepoint history in a directory store beside the pretend job's: no broker. */
 function cli(jobsDir: string, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runCli(args, { ...process.env, PITLANE_JOBS_DIR: jobsDir });
+  return runCli(args, { ...process.env, PITLANE_JOBS_DIR: jobsDir, PITLANE_STORE: `dir:${join(jobsDir, 'store')}`, PITLANE_STATE_DIR: join(jobsDir, 'state') });
 }
 
 const OFFSETS = [{ topic: 'in', partition: 0, offset: 42 }];
@@ -50,10 +52,10 @@ async function pretendJob(t: TestContext, kind: 'run' | 'hosted', savepointDir?:
   return { jobsDir, name, requests };
 }
 
-test('savepoint trigger without --dir names a directory: the job\'s --savepoint-dir, else ./savepoints; never "undefined"', async (t) => {
+test('savepoint trigger without --dir names a directory: the job\'s --savepoint-dir, else pitlane\'s state directory (never the checkout); never "undefined"', async (t) => {
   const cases = [
     { kind: 'run' as const, savepointDir: '/data/savepoints', base: '/data/savepoints' },
-    { kind: 'hosted' as const, savepointDir: undefined, base: join(repo, 'savepoints') },
+    { kind: 'hosted' as const, savepointDir: undefined, base: defaultSavepointBase(process.env) },
   ];
   for (const c of cases) {
     const job = await pretendJob(t, c.kind, c.savepointDir);
@@ -65,6 +67,12 @@ test('savepoint trigger without --dir names a directory: the job\'s --savepoint-
     const human = await cli(job.jobsDir, ['savepoint', 'trigger', job.name, '--dir', 'sp-here']);
     assert.equal(human.code, 0, human.stderr);
     assert.equal(human.stdout.trim(), join(repo, 'sp-here'), `${c.kind}: prints the path it was given`);
+    // Both are in the savepoint history, newest first, as manual savepoints of the job.
+    const list = await cli(job.jobsDir, ['savepoint', 'list', '--job', job.name, '--json']);
+    assert.equal(list.code, 0, list.stderr);
+    const { savepoints } = JSON.parse(list.stdout) as { savepoints: { job: string; location: string; trigger: string; engine: string }[] };
+    assert.deepEqual(new Set(savepoints.map((x) => x.location)), new Set([sent, join(repo, 'sp-here')]), c.kind);
+    assert.ok(savepoints.every((x) => x.job === job.name && x.trigger === 'manual' && x.engine === 'embedded'), c.kind);
   }
 });
 
@@ -73,6 +81,8 @@ test('stop --json has one shape for both kinds of job; a savepoint that was aske
     const job = await pretendJob(t, kind);
     const r = await cli(job.jobsDir, ['stop', job.name, '--savepoint-dir', 'sp-final', '--drain', '--json']);
     assert.equal(r.code, 0, r.stderr);
+    const listed = JSON.parse((await cli(job.jobsDir, ['savepoint', 'list', '--json'])).stdout) as { savepoints: { location: string; trigger: string }[] };
+    assert.deepEqual(listed.savepoints.map((x) => [x.location, x.trigger]), [[join(repo, 'sp-final'), 'stop']], `${kind}: the final savepoint is in the history`);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.deepEqual({ ...out, metrics: undefined }, { job: job.name, stopped: true, drained: true, savepoint: join(repo, 'sp-final'), sourceOffsets: OFFSETS, metrics: undefined }, kind);
     assert.deepEqual(job.requests.at(-1)?.body, { savepointDir: join(repo, 'sp-final'), dir: join(repo, 'sp-final'), drain: true });

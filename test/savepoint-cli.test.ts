@@ -1,6 +1,6 @@
 // The savepoint commands end to end: the real CLI (bin/pitlane.mjs) on real files,
 // with a real job module for `check --job`.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,16 @@ import type { TestContext } from 'node:test';
 import { syntheticSnapshot, writeSavepoint } from '../src/engine/index.ts';
 import { PROFILE_SCHEMA } from '../src/engine/savepoint/synthetic.ts';
 import { repo, runCli } from './savepoint-runtime-support.ts';
+import { existsSync } from 'node:fs';
+import { LocalDeploymentStore } from '../src/orchestrator/store/local-store.ts';
+import { savepointRecord } from '../src/orchestrator/savepoints/record.ts';
+import { newDeployment } from '../src/orchestrator/lifecycle/model.ts';
+import { parseDeploymentSpec } from '../src/orchestrator/spec/load.ts';
 
-const cli = (args: string[]) => runCli(args);
+// `dispose` asks the savepoint history whether a deployment needs the savepoint: a directory store of this file's own.
+const state = join(tmpdir(), `pitlane-sp-cli-${process.pid}`);
+after(() => rm(state, { recursive: true, force: true }));
+const cli = (args: string[]) => runCli(args, { ...process.env, PITLANE_STORE: `dir:${join(state, 'store')}`, PITLANE_STATE_DIR: join(state, 'state') });
 
 /** A job module like a user would write, restoring into the synthetic savepoint's operators. */
 function jobModule(version: string, schema: object): string {
@@ -95,7 +103,7 @@ test('savepoint check: compatible exits 0, a type change exits 1 naming uid, sta
   assert.equal(missing.code, 3);
   assert.match(missing.stderr, /SAVEPOINT_NOT_FOUND/);
   const noJob = await cli(['savepoint', 'check', sp]);
-  assert.equal(noJob.code, 3);
+  assert.equal(noJob.code, 64, 'a usage error: neither --job nor --description');
   assert.match(noJob.stderr, /--job/);
 });
 
@@ -148,4 +156,49 @@ test('savepoint read dumps keyed state as NDJSON; dispose deletes only savepoint
   const gone = await cli(['savepoint', 'dispose', sp, '--json']);
   assert.equal(gone.code, 0, gone.stderr);
   assert.deepEqual((await readdir(root)).sort(), ['plain']);
+});
+
+test('savepoint list and dispose --past-retention over a directory store: exactly the newest N go on living, and a rollback savepoint always', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'pitlane-sphist-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const env = { ...process.env, PITLANE_STORE: `dir:${join(root, 'store')}`, PITLANE_STATE_DIR: join(root, 'state') };
+  const run = (args: string[]) => runCli(args, env);
+  const store = new LocalDeploymentStore(join(root, 'store'));
+  const day = 86_400_000;
+  const now = Date.now();
+  // Five savepoints of one job, a day apart; the oldest is a promoted deployment's rollback savepoint.
+  const sps: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const dir = join(root, `sp${i}`);
+    await writeSavepoint(dir, syntheticSnapshot({ keys: 10 }));
+    await store.putSavepoint(savepointRecord({ location: dir, completedAt: now - (5 - i) * day }, { engine: 'embedded', job: 'fraud', trigger: i === 0 ? 'handoff' : 'periodic', ...(i === 0 ? { deployment: { name: 'fraud', generation: 1 } } : {}) }));
+    sps.push(dir);
+  }
+  const d = newDeployment(parseDeploymentSpec('name: fraud\ninputs: [in]\nauthoritative: { job: v1.ts, version: v1, output: out }\ncandidate: { job: v2.ts, canary: can, parallelism: 2 }\n', 'f.yaml'), 0);
+  const promotion = { strategy: 'savepoint-handoff' as const, auto: false, startedAt: 0, steps: [], rollbackSavepoint: { location: sps[0]!, sourceOffsets: [], completedAt: now - 5 * day } };
+  await store.append({ name: 'fraud', revision: 1, at: 0, from: null, to: 'Promoted', event: { type: 'create' }, record: { ...d, phase: 'Promoted', promotion } });
+
+  const listed = await run(['savepoint', 'list']);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /NEEDED BY/);
+  assert.match(listed.stdout.split('\n').find((l) => l.includes(sps[0]!)) ?? '', /fraud \(rollback\)/);
+
+  const dry = await run(['savepoint', 'dispose', '--past-retention', '--keep-last', '2', '--dry-run']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /would dispose of 2, kept 3 \(1 needed by a deployment\)/);
+  assert.ok(sps.every((s) => existsSync(s)), 'a dry run deletes nothing');
+
+  const r = await run(['savepoint', 'dispose', '--past-retention', '--keep-last', '2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { disposed: { location: string }[]; kept: { location: string; reason: string }[] };
+  assert.deepEqual(out.disposed.map((x) => x.location).sort(), [sps[1], sps[2]]);
+  assert.deepEqual(sps.map((s) => existsSync(s)), [true, false, false, true, true]);
+  assert.match(out.kept.find((k) => k.location === sps[0])?.reason ?? '', /not among the last 2 of fraud, but deployment fraud needs it for a rollback/);
+
+  const refused = await run(['savepoint', 'dispose', sps[0]!]);
+  assert.equal(refused.code, 3);
+  assert.match(refused.stderr, /SAVEPOINT_PINNED.*deployment fraud needs it for a rollback/);
+  assert.ok(existsSync(sps[0]!));
+  const json = JSON.parse((await run(['savepoint', 'list', '--json'])).stdout) as { savepoints: { location: string }[] };
+  assert.deepEqual(json.savepoints.map((x) => x.location), [sps[4], sps[3], sps[0]]);
 });

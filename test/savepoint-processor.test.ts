@@ -58,8 +58,8 @@ test('event-count v1 → transform → v2: refused before, compatible after, eve
   const refused = planRestore(await readSavepointMetadata(v1), jobV2);
   assert.equal(refused.compatible, false);
   assert.equal(refused.problems[0]!.code, 'STATE_TYPE_CHANGED');
-  assert.match(refused.problems[0]!.message, /State "count" of operator "counter": its type changed from int to EventCount/);
-  assert.match(refused.problems[0]!.fix, /transformState/);
+  assert.match(refused.problems[0]!.message, /State "count" of operator "counter" \(process\(counter\)\): its type changed from int to EventCount/);
+  assert.match(refused.problems[0]!.fix, /transformSavepoint/);
 
   const v2 = join(root, 'v2');
   await transformSavepoint(v1, v2, {

@@ -1,13 +1,16 @@
 // Stateful upgrades of RUNNING jobs through the real CLI on the real broker and real
 // files: `pitlane run` → `pitlane savepoint trigger` (the job keeps running) →
 // `pitlane stop` → `pitlane run v2 --from-savepoint`, and `pitlane stop --drain`.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { kafkaForTest, uniqueName, waitFor } from './support/kafka.ts';
 import { json, values, waitForRecords, readTopic } from './engine-harness.ts';
-import { cli, startRun, workspace, type Workspace, topicOf } from './savepoint-runtime-support.ts';
+import { cli, repo, startRun, workspace, type Workspace, topicOf } from './savepoint-runtime-support.ts';
+import { countV2Schema } from '../examples/event-count/v2.ts';
 import { callJob } from '../src/engines/embedded/control/client.ts';
 import type { RunnerStatus } from '../src/engine/index.ts';
 import { transformSavepoint } from '../src/engine/savepoint/index.ts';
@@ -122,24 +125,71 @@ test('window-sum: stop --drain fires the pending windows and writes them before 
   assert.equal(summary.operators.find((o) => o.uid === 'sum-per-minute')!.keys, 0, 'drained: no window left in state');
 });
 
-test('event-count v1 → savepoint → state processor transform → v2 continues from the migrated state', async (t) => {
+/**
+ * examples/event-count v1 run through the CLI on three events (click, view, click), a
+ * savepoint of it, stopped: what the event-count upgrade tests start from.
+ */
+async function eventCountV1Savepoint(t: TestContext, tag: string) {
   const k = kafkaForTest(t);
   const ws = await workspace(t);
-  const [inTopic, out1, out2, dlq] = [await topicOf(k, 'rt-ec-in'), await topicOf(k, 'rt-ec-out1'), await topicOf(k, 'rt-ec-out2'), await topicOf(k, 'rt-ec-dlq')];
-  const name = uniqueName('ec');
+  const [inTopic, out1, out2, dlq] = [await topicOf(k, `rt-${tag}-in`), await topicOf(k, `rt-${tag}-out1`), await topicOf(k, `rt-${tag}-out2`), await topicOf(k, `rt-${tag}-dlq`)];
+  const name = uniqueName(tag);
   const e = (type: string, ms: number) => ({ type, ts: T + ms });
   await startRun(t, ws, name, ['examples/event-count/v1.ts', '--param', `input=${inTopic}`, '--param', `output=${out1}`, '--dlq-topic', dlq]);
   await k.kafka.produce(inTopic, json([e('click', 0), e('view', 10), e('click', 20)]));
   await waitFor(async () => (await sourceIn(ws, name)) === 3);
   const sp = await trigger(ws, name, join(ws.root, 'sp-v1'));
   await stop(ws, name);
+  return { k, ws, inTopic, out2, dlq, name, e, sp };
+}
 
-  // v2's reduce value gains maxTs; v1 never tracked it, so the migration sets a marker value.
+test('event-count v1 → savepoint → the preflight (CLI) sees the reduce state change: migrated by v2\'s default, refused without it; v2 restores from it', async (t) => {
+  const { k, ws, inTopic, out2, dlq, name, e, sp } = await eventCountV1Savepoint(t, 'ecd');
+
+  // The savepoint keeps v1's declared schema of the reduce state.
+  const inspect = await cli(ws, ['savepoint', 'check', sp, '--job', 'examples/event-count/v2.ts', '--param', `input=${inTopic}`, '--json']);
+  assert.equal(inspect.code, 0, inspect.stdout + inspect.stderr);
+  const plan = JSON.parse(inspect.stdout) as { migrations: { uid: string; state: string; from: { type: string; schema?: { fields: { name: string }[] } }; to: { type: string } }[]; unchecked: unknown[] };
+  assert.deepEqual(plan.migrations.map((m) => [m.uid, m.state, m.from.type, m.from.schema?.fields.map((f) => f.name)]), [['counts', 'reduce', 'json', ['type', 'count']]]);
+  assert.deepEqual(plan.unchecked, []);
+  const human = await cli(ws, ['savepoint', 'check', sp, '--job', 'examples/event-count/v2.ts', '--param', `input=${inTopic}`]);
+  assert.equal(human.code, 0, human.stdout + human.stderr);
+  assert.match(human.stdout, /^compatible: event-count 1 → event-count 2/);
+  assert.match(human.stdout, /schema evolves: counts\/reduce \(JSON values read by the new schema: new fields get their defaults/);
+
+  // The same v2 with no default for maxTs: refused, exit 1, with the fix.
+  // In a folder of its own that says its modules are ES modules, as a user's job project would.
+  await mkdir(join(ws.root, 'jobs-variant'));
+  await writeFile(join(ws.root, 'jobs-variant', 'package.json'), '{"type":"module"}');
+  const noDefault = join(ws.root, 'jobs-variant', 'v2-no-default.ts');
+  const v2 = await readFile(join(repo, 'examples/event-count/v2.ts'), 'utf8');
+  const variant = v2.replace("{ name: 'maxTs', type: 'long', default: 0 }", "{ name: 'maxTs', type: 'long' }").replace(/'\.\/v1\.ts'/, `'${pathToFileURL(join(repo, 'examples/event-count/v1.ts')).href}'`).replace(/'\.\.\/\.\.\/src\/engine\/index\.ts'/, `'${pathToFileURL(join(repo, 'src/engine/index.ts')).href}'`);
+  assert.ok(variant.includes("{ name: 'maxTs', type: 'long' }") && !variant.includes('./v1.ts'), 'the variant differs from v2 only in the default (and imports)');
+  await writeFile(noDefault, variant);
+  const refused = await cli(ws, ['savepoint', 'check', sp, '--job', noDefault, '--param', `input=${inTopic}`]);
+  assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+  assert.match(refused.stdout, /✗ \[NEW_FIELD_WITHOUT_DEFAULT\] State "reduce" of operator "counts" \(reduce\(counts\)\): new field "maxTs" has no default/);
+  assert.match(refused.stdout, /fix: .*state processor \(transformSavepoint\).*--allow-non-restored-state/);
+
+  // v2 restores v1's counts with maxTs 0 (the default); the next event of a type sets it.
+  await startRun(t, ws, name, ['examples/event-count/v2.ts', '--param', `input=${inTopic}`, '--param', `output=${out2}`, '--dlq-topic', dlq, '--from-savepoint', sp]);
+  await k.kafka.produce(inTopic, json([e('click', 30), e('buy', 40)]));
+  const out = values<{ type: string; count: number; maxTs: number }>(await waitForRecords(k.kafka, out2, 2));
+  assert.deepEqual(out.map((c) => `${c.type}:${c.count}:${c.maxTs - T}`), ['click:3:30', 'buy:1:40']);
+  await stop(ws, name);
+});
+
+test('event-count v1 → savepoint → state processor transform → v2 continues from the migrated state', async (t) => {
+  const { k, ws, inTopic, out2, dlq, name, e, sp } = await eventCountV1Savepoint(t, 'ec');
+
+  // Instead of v2's default, the migration sets a marker value, written under v2's schema.
   const MIGRATED = T + 1_000_000;
   const migrated = join(ws.root, 'sp-v2');
-  await transformSavepoint(sp, migrated, { uid: 'counts', state: 'reduce', jobVersion: '2', transform: ({ value }) => ({ ...(value as object), maxTs: MIGRATED }) });
+  const descriptor = { name: 'reduce', kind: 'reducing', codec: { type: 'json', schema: countV2Schema } } as const;
+  await transformSavepoint(sp, migrated, { uid: 'counts', state: 'reduce', jobVersion: '2', descriptor, transform: ({ value }) => ({ ...(value as object), maxTs: MIGRATED }) });
   const check = await cli(ws, ['savepoint', 'check', migrated, '--job', 'examples/event-count/v2.ts', '--param', `input=${inTopic}`]);
   assert.equal(check.code, 0, check.stdout + check.stderr);
+  assert.doesNotMatch(check.stdout, /schema evolves|unchecked/, 'written under v2\'s schema: nothing left to migrate');
 
   await startRun(t, ws, name, ['examples/event-count/v2.ts', '--param', `input=${inTopic}`, '--param', `output=${out2}`, '--dlq-topic', dlq, '--from-savepoint', migrated]);
   await k.kafka.produce(inTopic, json([e('click', 30), e('buy', 40)]));

@@ -27,7 +27,8 @@ export async function workspace(t: TestContext): Promise<Workspace> {
   const root = await mkdtemp(join(tmpdir(), 'pitlane-sprt-'));
   t.after(() => rm(root, { recursive: true, force: true }));
   const jobsDir = join(root, 'jobs');
-  return { root, jobsDir, env: { ...process.env, PITLANE_JOBS_DIR: jobsDir, PITLANE_LOG_LEVEL: 'warn' } };
+  // The savepoint history of the savepoints these tests trigger goes to a directory store of their own.
+  return { root, jobsDir, env: { ...process.env, PITLANE_JOBS_DIR: jobsDir, PITLANE_LOG_LEVEL: 'warn', PITLANE_STORE: `dir:${join(root, 'store')}`, PITLANE_STATE_DIR: join(root, 'state') } };
 }
 
 export function cli(ws: Workspace, args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {

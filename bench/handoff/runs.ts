@@ -7,6 +7,7 @@ import { parseDeploymentSpec } from '../../src/orchestrator/spec/load.ts';
 import { startTraffic } from '../../src/demo/traffic.ts';
 import type { Deployment } from '../../src/orchestrator/lifecycle/model.ts';
 import type { KafkaPort } from '../../src/kafka/port.ts';
+import type { StartJobRequest } from '../../src/engines/adapter.ts';
 import { sleep } from '../../src/clock.ts';
 import { KEYS, RATE, type Ctx, type Rates } from './context.ts';
 
@@ -21,7 +22,7 @@ async function sustainedRates(c: Ctx, name: string, produced: () => number): Pro
   return { produced: per(a.produced, b.produced), authoritative: per(a.in[0]!, b.in[0]!), candidate: per(a.in[1]!, b.in[1]!) };
 }
 
-async function topics(kafka: KafkaPort, tag: string): Promise<{ input: string; output: string; canary: string }> {
+export async function topics(kafka: KafkaPort, tag: string): Promise<{ input: string; output: string; canary: string }> {
   const t = { input: `bench-${tag}-in`, output: `bench-${tag}-out`, canary: `bench-${tag}-can` };
   // Right after an earlier run's topics were deleted, the broker sometimes answers a
   // create with a stale metadata error: try again (an existing topic is fine).
@@ -41,9 +42,9 @@ async function topics(kafka: KafkaPort, tag: string): Promise<{ input: string; o
   return t;
 }
 
-/** v1 running from the synthetic state, with traffic; returns a stopper. */
-async function runV1(c: Ctx, jobId: string, t: { input: string; output: string }) {
-  await c.orch.engine.start({ requestId: `${jobId}/start`, jobId, job: 'examples/fraud/v1.ts', parallelism: 4, inputs: [t.input], from: { savepoint: c.seed }, sinkTopic: t.output, identity: jobId });
+/** v1 running from the synthetic state (`extra`: more of its start request), with traffic; returns a stopper. */
+export async function runV1(c: Ctx, jobId: string, t: { input: string; output: string }, extra: Partial<StartJobRequest> = {}) {
+  await c.orch.engine.start({ requestId: `${jobId}/start`, jobId, job: 'examples/fraud/v1.ts', parallelism: 4, inputs: [t.input], from: { savepoint: c.seed }, sinkTopic: t.output, identity: jobId, ...extra });
   // Its own client: a kafkajs producer whose metadata includes a since-deleted
   // topic (an earlier run's) fails every later send.
   const client = createKafkaClients(c.connection, createLogger({ level: 'warn' }));
@@ -60,7 +61,7 @@ async function runV1(c: Ctx, jobId: string, t: { input: string; output: string }
   };
 }
 
-async function waitPhase(c: Ctx, name: string, phases: string[], timeoutMs = 180_000): Promise<Deployment> {
+export async function waitPhase(c: Pick<Ctx, 'orch'>, name: string, phases: string[], timeoutMs = 180_000): Promise<Deployment> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const d = await c.orch.store.load(name);

@@ -21,6 +21,16 @@ export interface WindowSum {
 
 export const late = outputTag<Reading>('late');
 
+/** The window accumulator's shape (JSON state with a declared schema, kept in savepoints and checked on upgrade). */
+export const sumAccSchema = {
+  type: 'record',
+  name: 'SumAcc',
+  fields: [
+    { name: 'sum', type: 'double' },
+    { name: 'count', type: 'long' },
+  ],
+};
+
 export default defineJob({
   name: 'window-sum',
   version: '1',
@@ -42,7 +52,7 @@ export default defineJob({
         add: (r, acc) => ({ sum: acc.sum + r.value, count: acc.count + 1 }),
         getResult: (acc) => acc,
         merge: (a, b) => ({ sum: a.sum + b.sum, count: a.count + b.count }),
-      });
+      }, { schema: sumAccSchema });
     sums
       .map((w): WindowSum => ({ key: w.key, windowStart: w.start, windowEnd: w.end, sum: w.value.sum, count: w.value.count }))
       .toKafka({ uid: 'sums-out', topic: env.param('output', 'sums'), key: (s) => s.key });

@@ -1,6 +1,6 @@
 /** window-sum v2: the same windows, and the output also carries the mean. */
 import { defineJob, tumbling } from '../../src/engine/index.ts';
-import { late, type Reading, type WindowSum } from './v1.ts';
+import { late, sumAccSchema, type Reading, type WindowSum } from './v1.ts';
 
 export default defineJob({
   name: 'window-sum',
@@ -23,7 +23,7 @@ export default defineJob({
         add: (r, acc) => ({ sum: acc.sum + r.value, count: acc.count + 1 }),
         getResult: (acc) => acc,
         merge: (a, b) => ({ sum: a.sum + b.sum, count: a.count + b.count }),
-      });
+      }, { schema: sumAccSchema });
     sums
       .map((w): WindowSum & { mean: number } => ({ key: w.key, windowStart: w.start, windowEnd: w.end, sum: w.value.sum, count: w.value.count, mean: w.value.sum / w.value.count }))
       .toKafka({ uid: 'sums-out', topic: env.param('output', 'sums'), key: (s) => s.key });

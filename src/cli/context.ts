@@ -1,9 +1,13 @@
 import { resolveConnection, type ConnectionConfig } from '../config/connection.ts';
-import { createLogger, type Logger } from '../logger.ts';
+import { createLogger, parseLogLevel, LOG_LEVELS, type Logger } from '../logger.ts';
+import { isPitlaneError } from '../errors.ts';
+import { UsageError } from './usage.ts';
 import { createKafkaClients, type KafkaClients } from '../kafka/index.ts';
 import { devEndpoints } from '../dev/launcher.ts';
 import { defaultDevDir } from '../dev/paths.ts';
 import { resolveFlinkRestUrl } from '../dev/flink-launcher.ts';
+import { flinkSavepointTool } from '../dev/flink-savepoint-tool.ts';
+import type { SavepointTool } from '../engines/flink/savepoint-tool.ts';
 import type { FlinkAdapter } from '../engines/flink/adapter.ts';
 import { createFlinkAdapter, flinkNotConfigured } from '../orchestrator/create.ts';
 import { defaultStateDir } from '../orchestrator/state-dir.ts';
@@ -13,6 +17,21 @@ export interface GlobalOptions {
   readonly registryUrl?: string;
   readonly logLevel?: string;
   readonly devDir?: string;
+}
+
+/**
+ * The CLI's log level: --log-level, else PITLANE_LOG_LEVEL (for `npx`, whose npm may
+ * take --log-level as its own), else warn. A value that is not a level is a usage error.
+ */
+export function logLevelOf(flag: string | undefined, env: string | undefined): ReturnType<typeof parseLogLevel> {
+  try {
+    if (flag !== undefined) return parseLogLevel(flag, '--log-level');
+    if (env) return parseLogLevel(env, 'PITLANE_LOG_LEVEL');
+  } catch (e) {
+    if (isPitlaneError(e)) throw new UsageError('CLI_BAD_LOG_LEVEL', e.message, { hint: `Use one of ${LOG_LEVELS.join(', ')}.` });
+    throw e;
+  }
+  return 'warn';
 }
 
 /**
@@ -27,7 +46,7 @@ export class CliContext {
   private conn: ConnectionConfig | undefined;
 
   constructor(private readonly options: GlobalOptions) {
-    this.logger = createLogger({ level: (options.logLevel as 'info' | undefined) ?? (process.env.PITLANE_LOG_LEVEL as 'info' | undefined) ?? 'warn' });
+    this.logger = createLogger({ level: logLevelOf(options.logLevel, process.env.PITLANE_LOG_LEVEL) });
     this.devDir = options.devDir ?? defaultDevDir();
   }
 
@@ -58,7 +77,15 @@ export class CliContext {
   flink(explicitRestUrl?: string): FlinkAdapter {
     const rest = resolveFlinkRestUrl(this.devDir, explicitRestUrl);
     if (!rest) throw flinkNotConfigured('No Flink cluster is named and no local one runs.', 'Start the local one with `pitlane dev up --flink`, or name yours with --flink-rest URL or FLINK_REST_URL.');
-    return createFlinkAdapter(rest.url, { stateDir: defaultStateDir(), connection: this.connection(), kafka: this.kafka().kafka, logger: this.logger });
+    return createFlinkAdapter(rest.url, { stateDir: defaultStateDir(), connection: this.connection(), kafka: this.kafka().kafka, logger: this.logger, savepointTool: this.savepointTool() });
+  }
+
+  /**
+   * The Flink preflight's savepoint tool: its jar (built with the Flink jobs) and the
+   * Flink jars of the local cluster's version, from the cache; built or resolved on first use.
+   */
+  savepointTool(): SavepointTool {
+    return () => flinkSavepointTool();
   }
 
   /** The orchestrator's choice of Flink cluster: the flag, else (after a spec's flink.rest) FLINK_REST_URL or the local one. */

@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { CliContext, type GlobalOptions } from './context.ts';
 import { EXIT } from './exit-codes.ts';
-import { reportError } from './output.ts';
+import { endQuietlyWhenStdoutCloses, reportError } from './output.ts';
+import { readFileSync } from 'node:fs';
 import { registerDev } from './commands/dev.ts';
 import { registerTopic } from './commands/topic.ts';
 import { registerRun } from './commands/run.ts';
@@ -11,6 +12,9 @@ import { registerJobs } from './commands/jobs.ts';
 import { registerStop } from './commands/stop.ts';
 import { registerCanary } from './commands/canary.ts';
 import { registerFlink } from './commands/flink.ts';
+import { registerDashboard } from './commands/dashboard.ts';
+import { registerInit } from './commands/init.ts';
+import { registerCutover } from './commands/cutover.ts';
 
 /** Builds the pitlane command tree. Each command file registers its own subcommands. */
 export function buildProgram(): Command {
@@ -19,25 +23,28 @@ export function buildProgram(): Command {
     .option('--brokers <list>', 'Kafka bootstrap servers, host:port[,host:port] (default: $KAFKA_BROKERS, else the local dev broker)')
     .option('--registry-url <url>', 'schema registry URL (default: $SCHEMA_REGISTRY_URL, else the local dev registry)')
     .option('--dev-dir <dir>', 'home of the local dev environment (default: $PITLANE_DEV_DIR or ~/.local/state/pitlane/dev)')
-    .option('--log-level <level>', 'log level on stderr: silent, error, warn, info, debug', 'warn')
+    .option('--log-level <level>', 'log level on stderr: silent, error, warn (default), info, debug; or set PITLANE_LOG_LEVEL')
+    .version((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride();
 
   const run = async (fn: (ctx: CliContext) => Promise<number | void>): Promise<void> => {
     const globals = program.opts<GlobalOptions>();
     const json = process.argv.includes('--json');
-    const ctx = new CliContext(globals);
+    let ctx: CliContext | undefined;
     let code: number = EXIT.OK;
     try {
+      ctx = new CliContext(globals);
       code = (await fn(ctx)) ?? EXIT.OK;
     } catch (e) {
       code = reportError(e, json);
     } finally {
-      await ctx.close().catch(() => undefined);
+      await ctx?.close().catch(() => undefined);
     }
     process.exitCode = code;
   };
 
+  registerInit(program, run);
   registerDev(program, run);
   registerTopic(program, run);
   registerRun(program, run);
@@ -47,11 +54,14 @@ export function buildProgram(): Command {
   registerStop(program, run);
   registerCanary(program, run);
   registerFlink(program, run);
+  registerDashboard(program, run);
+  registerCutover(program, run);
   return program;
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
   const program = buildProgram();
+  endQuietlyWhenStdoutCloses();
   try {
     await program.parseAsync([...argv]);
   } catch (e) {
@@ -63,5 +73,3 @@ export async function main(argv: readonly string[]): Promise<void> {
     throw e;
   }
 }
-
-await main(process.argv);

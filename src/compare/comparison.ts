@@ -7,11 +7,13 @@ import { applyExpected } from '../analysis/expected.ts';
 import { applyNoiseFloor } from '../analysis/noise-floor.ts';
 import type { CompareConfig } from './config.ts';
 import type { SideLabel } from './core.ts';
+import type { Measurement, Window } from '../../comparators/types.ts';
 import { localProcessor, type Processor, type ProcessorSetup } from './processor.ts';
 import { workerProcessor, workerEligible } from './worker-processor.ts';
 import { ComparisonSide, type ReaderSpec } from './side.ts';
 import { REPORT_SCHEMA, type ComparisonReport, type SideReport } from './report/model.ts';
 import { lagSummary } from './report/lag.ts';
+import { DivergenceResolver } from './keys/resolver.ts';
 
 export interface ComparisonSpec {
   /** The authoritative output. */
@@ -55,6 +57,8 @@ export interface Comparison {
   run(signal?: AbortSignal): Promise<ComparisonReport>;
   /** A snapshot of the report so far (with a worker: as of the batches it has finished). */
   report(): ComparisonReport;
+  /** Waits (at most `timeoutMs`) until the diverging keys of every failed window judged so far are named. */
+  settle(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -84,6 +88,7 @@ export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Co
   const n = spec.noise ? mk('noise', spec.noise, c.a) : undefined;
   const sides = n ? [a, b, n] : [a, b];
   let processor: Processor | undefined;
+  let resolver: DivergenceResolver | undefined;
   let opened: Promise<void> | undefined;
   let finished = false;
 
@@ -107,6 +112,28 @@ export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Co
     const big = sides.every((s) => !s.live) && sides.reduce((sum, s) => sum + s.available, 0) >= WORKER_MIN_RECORDS;
     processor = (deps.worker ?? big) && workerEligible(setup) ? await startWorker(setup) : localProcessor(setup);
     for (const s of sides) s.open(processor.readOptions?.(s.label));
+    if (c.divergence?.enabled) {
+      const avro = deps.registry ? (bytes: Buffer) => deps.registry!.decode(bytes) : undefined;
+      resolver = new DivergenceResolver(deps.kafka, { a: { options: setup.a, avro }, b: { options: setup.b, avro } }, c.divergence, deps.logger);
+    }
+  }
+
+  /** Judged measurements: noise floor, then expected differences (as the report shows them). */
+  function judgedOf(view: ReturnType<Processor['results']>) {
+    return applyExpected(n ? applyNoiseFloor(view.measurements, view.noiseMeasurements) : view.measurements, c.expected);
+  }
+
+  /** Hands the windows judged since the last call to the resolver, which names the keys of those that failed. */
+  let seenMeasurements = -1;
+  function resolveDivergences(judged?: ReturnType<typeof judgedOf>): void {
+    if (!resolver || !processor) return;
+    const fresh = processor.takeDivergences();
+    const view = processor.results();
+    // Judging again only pays when a divergent window came, or new measurements may fail one that waits.
+    const moved = view.measurements.length !== seenMeasurements && resolver.waitingCount > 0;
+    if (fresh.length === 0 && !moved) return;
+    seenMeasurements = view.measurements.length;
+    resolver.update(fresh, failedWindows(judged ?? judgedOf(view)));
   }
 
   /** A worker thread that cannot start (no thread support, a loader problem) leaves the work to this one. */
@@ -146,6 +173,7 @@ export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Co
       return true;
     }
     await p.ingest(winner.s.label, winner.r.value, clock());
+    resolveDivergences();
     return true;
   }
 
@@ -157,7 +185,13 @@ export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Co
 
   function report(): ComparisonReport {
     const view = processor?.results() ?? { measurements: [], noiseMeasurements: [], windows: [] };
-    const judged = applyExpected(n ? applyNoiseFloor(view.measurements, view.noiseMeasurements) : view.measurements, c.expected);
+    const judged = judgedOf(view);
+    resolveDivergences(judged);
+    const failed = failedWindows(judged);
+    const withKeys = (w: Window) => {
+      const keys = failed.has(w.start) ? resolver?.of(w.start) : undefined;
+      return keys ? { start: w.start, end: w.end, divergingKeys: keys } : w;
+    };
     const assessment = assess(judged, c.policy);
     const empty = (s: ComparisonSide): SideReport => ({ topic: s.spec.topic, records: 0, undecodable: 0, late: 0, droppedLate: 0, maxEventTime: null, watermark: null, emitTime: null, format: s.settings.format, firstUndecodable: null });
     return {
@@ -169,10 +203,10 @@ export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Co
       sides: processor
         ? { a: sideReport('a'), b: sideReport('b'), ...(n ? { noise: sideReport('noise') } : {}) }
         : { a: empty(a), b: empty(b), ...(n ? { noise: empty(n) } : {}) },
-      settings: { window: c.window, grace: c.grace, allowedLateness: c.allowedLateness },
+      settings: { window: c.window, grace: c.grace, allowedLateness: c.allowedLateness, ...(c.divergence?.ignoreFields.length ? { ignoreFields: c.divergence.ignoreFields } : {}) },
       expected: c.expected,
       assessment,
-      windows: [...view.windows].sort((x, y) => x.start - y.start),
+      windows: [...view.windows].sort((x, y) => x.start - y.start).map(withKeys),
       watermarkLag: lagSummary(judged),
       measurements: judged,
     };
@@ -180,12 +214,29 @@ export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Co
 
   async function close(): Promise<void> {
     await Promise.all(sides.map((s) => s.close().catch(() => undefined)));
+    await resolver?.close();
     await processor?.close();
+  }
+
+  /** Event-time windows (by start) with a Failed measurement. */
+  function failedWindows(judged: readonly Measurement[]): Set<number> {
+    const out = new Set<number>();
+    for (const m of judged) if (m.status === 'Failed') out.add(m.window.start);
+    return out;
+  }
+
+  async function settle(timeoutMs: number): Promise<void> {
+    resolveDivergences();
+    if (!resolver) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([resolver.settle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 
   return {
     step,
     report,
+    settle,
     close,
     async run(signal) {
       try {
@@ -193,6 +244,8 @@ export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Co
           /* keep stepping */
         }
         await processor?.flush();
+        resolveDivergences();
+        await resolver?.settle();
         return report();
       } catch (e) {
         if (e instanceof ComparisonError) deps.logger.error({ code: e.code }, e.message);

@@ -15,6 +15,8 @@ const bad: { name: string; input: unknown; code: string; match: RegExp }[] = [
   { name: 'bad duration', input: { window: '10 parsecs' }, code: 'CONFIG_INVALID', match: /window/ },
   { name: 'unknown top-level key', input: { windw: '1m' }, code: 'CONFIG_INVALID', match: /windw/ },
   { name: 'bad check parameter', input: { checks: [{ type: 'count', relative: 'lots' }] }, code: 'CONFIG_INVALID', match: /relative/ },
+  { name: 'bad divergence sample', input: { divergence: { sample: -1 } }, code: 'CONFIG_INVALID', match: /divergence\.sample/ },
+  { name: 'unknown divergence key', input: { divergence: { samples: 5 } }, code: 'CONFIG_INVALID', match: /samples/ },
   { name: 'duplicate check names', input: { checks: [{ type: 'count' }, { type: 'count' }] }, code: 'CONFIG_INVALID', match: /two checks are named "count"/ },
 ];
 
@@ -48,4 +50,10 @@ test('durations', () => {
     }
   };
   assert.deepEqual(['250ms', '10s', '5m', '1h', 1500, '2', 'x', -1].map(window), [250, 10_000, 300_000, 3_600_000, 1500, 2, undefined, undefined]);
+});
+
+test('config: divergence defaults, and declared schema changes are ignored fields', () => {
+  assert.deepEqual(resolveCompareConfig({}).divergence, { enabled: true, sample: 10, maxKeys: 100_000, ignoreFields: [] });
+  const c = resolveCompareConfig({ divergence: { sample: 3, ignoreFields: ['computedAt'] }, expected: [{ check: 'schema', addedFields: ['riskScore'], retypedFields: ['score'] }] });
+  assert.deepEqual(c.divergence, { enabled: true, sample: 3, maxKeys: 100_000, ignoreFields: ['computedAt', 'riskScore', 'score'] });
 });

@@ -6,6 +6,9 @@ import type { Check } from '../../comparators/types.ts';
 import type { CheckPolicy, AssessmentPolicy } from '../analysis/assess.ts';
 import type { ExpectedDifference } from '../analysis/expected.ts';
 import { parseDuration } from '../config/duration.ts';
+import { CUSTOM_TYPE } from './checks/custom.ts';
+import { createCustomCheck, loadCheckModules, type CheckModules } from './checks/load.ts';
+import { divergenceSchema, divergenceSettings, type DivergenceSettings } from './keys/settings.ts';
 
 /**
  * The checks configuration (`--checks FILE`), and later the `analysis:` section of
@@ -92,6 +95,8 @@ export const compareConfigSchema = z.strictObject({
   limits: limitsSchema.default({}),
   checks: z.array(checkEntry).optional(),
   expected: z.array(expectedSchema).default([]),
+  /** Diverging keys named in failed windows (keys/settings.ts). */
+  divergence: divergenceSchema.prefault({}),
 });
 
 export type CompareConfigInput = z.input<typeof compareConfigSchema>;
@@ -108,14 +113,19 @@ export interface CompareConfig {
   readonly checks: readonly Check[];
   readonly policy: AssessmentPolicy;
   readonly expected: readonly ExpectedDifference[];
+  readonly divergence: DivergenceSettings;
   /** The configuration as given, so another thread can resolve the same checks (they are code, not data). */
   readonly input?: unknown;
 }
 
 export const DEFAULT_CHECKS = ['count', 'schema', 'null-rate', 'key-coverage', 'aggregate', 'lateness'] as const;
 
-/** Validates raw config (from YAML/JSON) and builds the checks; unknown check types are ConfigErrors. */
-export function resolveCompareConfig(input: unknown, source = 'checks config'): CompareConfig {
+/**
+ * Validates raw config (from YAML/JSON) and builds the checks; unknown check types are
+ * ConfigErrors. A config with custom checks needs their modules loaded first: use
+ * `loadCompareConfig`.
+ */
+export function resolveCompareConfig(input: unknown, source = 'checks config', modules?: CheckModules): CompareConfig {
   const c = parseWith(compareConfigSchema, input ?? {}, source);
   if (c.window <= 0) throw parseWithError(source, 'window must be greater than 0');
   const entries = c.checks ?? DEFAULT_CHECKS.map((type) => ({ type }));
@@ -124,12 +134,13 @@ export function resolveCompareConfig(input: unknown, source = 'checks config'): 
   const policies: CheckPolicy[] = [];
   for (const e of entries) {
     const { type, name: given, limits, statistical, ...params } = e as z.output<typeof checkEntry>;
-    const name = given ?? type;
-    if (names.has(name)) throw parseWithError(source, `two checks are named "${name}"; give one a distinct name`);
-    names.add(name);
-    checks.push(createCheck(type, name, params));
+    // A custom check is named by its module's defineCheck unless the entry names it.
+    const check = type === CUSTOM_TYPE ? createCustomCheck(given, params, modules, source) : createCheck(type, given ?? type, params);
+    if (names.has(check.name)) throw parseWithError(source, `two checks are named "${check.name}"; give one a distinct name`);
+    names.add(check.name);
+    checks.push(check);
     policies.push({
-      name,
+      name: check.name,
       type,
       limits: {
         maxFailures: limits?.maxFailures ?? c.limits.maxFailures ?? 0,
@@ -151,8 +162,19 @@ export function resolveCompareConfig(input: unknown, source = 'checks config'): 
     checks,
     policy: { checks: policies, minWindows: c.minimum.windows, minRecords: c.minimum.records },
     expected: c.expected,
+    divergence: divergenceSettings(c.divergence, c.expected),
     input,
   };
+}
+
+/**
+ * The config with its custom checks' modules loaded (resolved from `cwd`) and
+ * validated: what every entry point uses, before anything runs. Its `input` names the
+ * modules by absolute path, so the comparison worker loads the same files.
+ */
+export async function loadCompareConfig(input: unknown, source = 'checks config', cwd = process.cwd()): Promise<CompareConfig> {
+  const loaded = await loadCheckModules(input ?? {}, source, cwd);
+  return resolveCompareConfig(loaded.input, source, loaded.modules);
 }
 
 function parseWithError(source: string, message: string): ConfigError {

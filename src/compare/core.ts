@@ -3,6 +3,8 @@ import type { CompareRecord, Measurement, Side, Window, WindowContext } from '..
 import type { CompareConfig } from './config.ts';
 import { SideState, type AvroDecoder, type SideOptions } from './side-state.ts';
 import { WindowSet } from './windows.ts';
+import { spanOfBatch, type BatchSpan } from './keys/buckets.ts';
+import { ValueDigester } from './keys/digest.ts';
 
 export type SideLabel = 'a' | 'b' | 'noise';
 
@@ -32,7 +34,8 @@ export class ComparisonCore {
     options: { a: SideOptions; b: SideOptions; noise?: SideOptions | undefined },
   ) {
     this.sides = { a: new SideState(options.a), b: new SideState(options.b), noise: options.noise ? new SideState(options.noise) : undefined };
-    this.main = new WindowSet(config.window, config.grace, config.checks);
+    const d = config.divergence;
+    this.main = new WindowSet(config.window, config.grace, config.checks, d?.enabled ? new ValueDigester(d.ignoreFields) : undefined);
     this.noiseSet = options.noise ? new WindowSet(config.window, config.grace, config.checks) : undefined;
   }
 
@@ -44,11 +47,11 @@ export class ComparisonCore {
 
   /** Decodes one batch of a side, adds its records to the windows and moves the side's watermark. */
   async ingest(label: SideLabel, batch: RecordBatch, now: number, avro?: AvroDecoder): Promise<void> {
-    this.add(label, batch, await this.side(label).decode(batch, avro), now);
+    this.add(label, batch, await this.side(label).decode(batch, avro), now, spanOfBatch(batch));
   }
 
-  /** Adds one partition's decoded records to the windows and moves the side's watermark. */
-  add(label: SideLabel, batch: Pick<RecordBatch, 'partition' | 'timestampType'>, records: readonly CompareRecord[], now: number): void {
+  /** Adds one partition's decoded records to the windows and moves the side's watermark; `at`: the offsets the batch covers. */
+  add(label: SideLabel, batch: Pick<RecordBatch, 'partition' | 'timestampType'>, records: readonly CompareRecord[], now: number, at?: BatchSpan): void {
     const s = this.side(label);
     const late = s.observeBatch(batch, records, now);
     const main = this.main;
@@ -57,9 +60,9 @@ export class ComparisonCore {
       const r = records[i]!;
       const l = late[i]!;
       if (label === 'a') {
-        main.add('a', r, l);
+        main.add('a', r, l, at);
         noise?.add('a', r, l);
-      } else if (label === 'b') main.add('b', r, l);
+      } else if (label === 'b') main.add('b', r, l, at);
       else noise?.add('b', r, l);
     }
     s.advance(now);

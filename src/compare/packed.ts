@@ -41,7 +41,7 @@ export function decodePacked(p: PackedBatch, headerNames: readonly string[], set
 }
 
 /** The offsets and timestamps, spans and bytes of a packed batch of either kind. */
-function layout(p: PackedBatch, headerNames: readonly string[]): UnpackedRecords {
+export function layout(p: PackedBatch, headerNames: readonly string[]): UnpackedRecords {
   if (p.kind === 'records') {
     return unpackRecords(Buffer.from(p.buffer, 0, p.size), p.from ?? 0, p.to ?? Infinity, headerNames.map((h) => Buffer.from(h)), p.count);
   }

@@ -5,6 +5,7 @@ import { avroFields } from '../../comparators/shared/fields.ts';
 import type { CompareConfig } from './config.ts';
 import { ComparisonCore, type SchemaInfo, type SideLabel } from './core.ts';
 import type { SideOptions, SideStats } from './side-state.ts';
+import type { WindowDivergence } from './keys/buckets.ts';
 
 export interface SideSetup extends SideOptions {
   /** Partitions the side's watermark waits for. */
@@ -48,6 +49,8 @@ export interface Processor {
   stats(label: SideLabel): SideStats;
   droppedLate(label: SideLabel): number;
   results(): Results;
+  /** Judged windows whose key-range checksums differ (keys/buckets.ts) since the last call, in judging order; handed over once. */
+  takeDivergences(): WindowDivergence[];
   close(): Promise<void>;
 }
 
@@ -88,6 +91,7 @@ export function localProcessor(setup: ProcessorSetup): Processor {
     stats: (label) => core.side(label).stats,
     droppedLate: (label) => core.droppedLate(label),
     results: () => ({ measurements: core.measurements, noiseMeasurements: core.noiseMeasurements, windows: [...core.windows.values()] }),
+    takeDivergences: () => core.main.divergences.splice(0),
     close: async () => undefined,
   };
 }

@@ -1,4 +1,6 @@
 import type { Check, CompareRecord, Measurement, Side, SideContext, Window, WindowAccumulator, WindowContext } from '../../comparators/types.ts';
+import { WindowKeys, type BatchSpan, type WindowDivergence } from './keys/buckets.ts';
+import type { ValueDigester } from './keys/digest.ts';
 
 /** Gaps longer than this are not filled with empty windows (a stream that jumps in time). */
 const MAX_GAP_WINDOWS = 10_000;
@@ -7,6 +9,8 @@ interface OpenWindow {
   readonly window: Window;
   readonly accs: WindowAccumulator[];
   readonly late: Record<Side, number>;
+  /** Key-range checksums (diverging keys), made on the window's first record. */
+  keys: WindowKeys | undefined;
 }
 
 export type ContextOf = (window: Window, late: Record<Side, number>) => WindowContext;
@@ -25,19 +29,27 @@ export class WindowSet {
   /** The window of the last record added, while it is open. */
   private last: OpenWindow | undefined;
   droppedLate: Record<Side, number> = { a: 0, b: 0 };
+  /** Closed windows whose key-range checksums differ, in closing order (the owner takes them). */
+  readonly divergences: WindowDivergence[] = [];
 
   constructor(
     private readonly size: number,
     private readonly grace: number,
     private readonly checks: readonly Check[],
+    /** Keeps key-range checksums per window when given (keys/buckets.ts). */
+    private readonly digester?: ValueDigester | undefined,
   ) {}
 
   startOf(eventTime: number): number {
     return Math.floor(eventTime / this.size) * this.size;
   }
 
-  /** `late` says the record arrived behind its side's watermark (counted per window for lateness). */
-  add(side: Side, record: CompareRecord, late: boolean): void {
+  /**
+   * `late` says the record arrived behind its side's watermark (counted per window
+   * for lateness); `at`, where its batch lies (one object per batch), so a window's
+   * records can be read again.
+   */
+  add(side: Side, record: CompareRecord, late: boolean, at?: BatchSpan): void {
     const et = record.eventTime;
     let w = this.last;
     // Consecutive records mostly fall in the same window.
@@ -53,6 +65,7 @@ export class WindowSet {
     if (late) w.late[side]++;
     const accs = w.accs;
     for (let i = 0; i < accs.length; i++) accs[i]!.add(side, record);
+    if (this.digester) (w.keys ??= new WindowKeys(w.window, this.digester)).add(side, record, at);
   }
 
   /** Finishes every window whose end + grace ≤ time; returns their measurements in window order. */
@@ -73,6 +86,8 @@ export class WindowSet {
       if (this.last === w) this.last = undefined;
       const ctx = context(w.window, w.late);
       for (const acc of w.accs) out.push(...acc.finish(ctx));
+      const d = w.keys?.divergence();
+      if (d) this.divergences.push(d);
       this.closedBefore = w.window.end;
     }
     return out;
@@ -84,7 +99,7 @@ export class WindowSet {
 
   private openWindow(start: number): OpenWindow {
     const window = { start, end: start + this.size };
-    const w: OpenWindow = { window, accs: this.checks.map((c) => c.open(window)), late: { a: 0, b: 0 } };
+    const w: OpenWindow = { window, accs: this.checks.map((c) => c.open(window)), late: { a: 0, b: 0 }, keys: undefined };
     this.open.set(start, w);
     return w;
   }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { workerProcessor, workerEligible } from './worker-processor.ts';
 import { localProcessor, type Processor, type ProcessorSetup, type SideSetup } from './processor.ts';
-import { resolveCompareConfig } from './config.ts';
+import { loadCompareConfig, resolveCompareConfig } from './config.ts';
 import { LINEAGE_HEADERS } from '../lineage.ts';
 import { isPitlaneError } from '../errors.ts';
 import type { IncomingRecord, RecordBatch } from '../kafka/port.ts';
@@ -61,4 +61,17 @@ test('worker processor: only for JSON sides whose config can be resolved again',
   assert.equal(workerEligible(setup()), true);
   assert.equal(workerEligible(setup({ b: { ...setup().b, settings: { ...config.b, format: 'avro' } } })), false);
   assert.equal(workerEligible(setup({ config: { ...config, input: undefined } })), false);
+});
+
+test('worker processor: a custom check runs in the worker, loaded there from its module, with the same measurements as in one thread', async () => {
+  const example = new URL('../../examples/checks/revenue-per-merchant.ts', import.meta.url).pathname;
+  const custom = await loadCompareConfig({ window: 1000, allowedLateness: 0, minimum: { windows: 1, records: 1 }, checks: [{ type: 'count' }, { type: 'custom', module: example, options: { merchant: 's', amount: 'n' } }] });
+  const w = await workerProcessor(setup({ config: custom }));
+  try {
+    const inWorker = (await feed(w)) as { measurements: { check: string; status: string }[] };
+    assert.deepEqual(inWorker, await feed(localProcessor(setup({ config: custom }))));
+    assert.deepEqual([...new Set(inWorker.measurements.map((m) => `${m.check}:${m.status}`))].sort(), ['count:Successful', 'revenue-per-merchant:Failed', 'revenue-per-merchant:Successful'], 'n + 0.5 is beyond 5% in the first windows only');
+  } finally {
+    await w.close();
+  }
 });

@@ -7,6 +7,7 @@ import { BufferPool, packBatch } from './packed.ts';
 import type { Processor, ProcessorSetup } from './processor.ts';
 import type { SideStats } from './side-state.ts';
 import type { Progress, ToWorker, WorkerFailure } from './worker.ts';
+import type { WindowDivergence } from './keys/buckets.ts';
 
 type Unsequenced<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
@@ -42,6 +43,7 @@ export async function workerProcessor(setup: ProcessorSetup): Promise<Processor>
   const measurements: Measurement[] = [];
   const noiseMeasurements: Measurement[] = [];
   const windows: Window[] = [];
+  let divergences: WindowDivergence[] = [];
   const waiters: { seq: number; resolve: () => void }[] = [];
   const pool = new BufferPool(MAX_IN_FLIGHT + 4);
 
@@ -60,6 +62,7 @@ export async function workerProcessor(setup: ProcessorSetup): Promise<Processor>
       measurements.push(...m.measurements);
       noiseMeasurements.push(...m.noiseMeasurements);
       windows.push(...m.windows);
+      divergences.push(...m.divergences);
     }
     acked = m.seq;
     wake();
@@ -109,6 +112,11 @@ export async function workerProcessor(setup: ProcessorSetup): Promise<Processor>
     stats: (label) => state().stats[label] as SideStats,
     droppedLate: (label) => state().droppedLate[label] ?? 0,
     results: () => ({ measurements, noiseMeasurements, windows }),
+    takeDivergences() {
+      const taken = divergences;
+      divergences = [];
+      return taken;
+    },
     async close() {
       closed = true;
       await worker.terminate();

@@ -6,11 +6,12 @@
 import { parentPort } from 'node:worker_threads';
 import type { Measurement, Window } from '../../comparators/types.ts';
 import { serializeError, type SerializedError } from '../errors.ts';
-import { resolveCompareConfig } from './config.ts';
+import { loadCompareConfig } from './config.ts';
 import { ComparisonCore, type SideLabel } from './core.ts';
 import type { PackedBatch } from './packed.ts';
 import type { SideSetup } from './processor.ts';
 import type { SideStats } from './side-state.ts';
+import { spanOfPacked, type WindowDivergence } from './keys/buckets.ts';
 
 export type ToWorker =
   | { type: 'init'; seq: number; input: unknown; sides: { a: SideSetup; b: SideSetup; noise?: SideSetup | undefined } }
@@ -31,6 +32,8 @@ export interface Progress {
   readonly measurements: Measurement[];
   readonly noiseMeasurements: Measurement[];
   readonly windows: Window[];
+  /** Windows judged since the previous message whose key-range checksums differ. */
+  readonly divergences: WindowDivergence[];
 }
 
 export interface WorkerFailure {
@@ -61,6 +64,8 @@ function progress(seq: number, buffer?: ArrayBuffer): Progress {
     measurements: c.measurements.slice(sentMeasurements),
     noiseMeasurements: c.noiseMeasurements.slice(sentNoise),
     windows,
+    // Handed over once: the worker keeps none of them.
+    divergences: c.main.divergences.splice(0),
   };
   sentMeasurements = c.measurements.length;
   sentNoise = c.noiseMeasurements.length;
@@ -69,7 +74,8 @@ function progress(seq: number, buffer?: ArrayBuffer): Progress {
 
 async function handle(m: ToWorker): Promise<void> {
   if (m.type === 'init') {
-    const config = resolveCompareConfig(m.input);
+    // Custom checks are code: the worker loads their modules itself (absolute paths in the input).
+    const config = await loadCompareConfig(m.input);
     core = new ComparisonCore(config, m.sides);
     labels = m.sides.noise ? ['a', 'b', 'noise'] : ['a', 'b'];
     for (const l of labels) {
@@ -81,7 +87,7 @@ async function handle(m: ToWorker): Promise<void> {
   }
   const c = core!;
   if (m.type === 'batch') {
-    c.add(m.label, m.packed, c.side(m.label).decodePacked(m.packed), m.now);
+    c.add(m.label, m.packed, c.side(m.label).decodePacked(m.packed), m.now, spanOfPacked(m.packed));
   } else if (m.type === 'end') c.side(m.label).done = true;
   // JSON sides only (worker-processor decides): no registry, so no schema information.
   if (c.canJudge()) c.judge({});

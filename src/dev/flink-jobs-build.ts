@@ -27,6 +27,10 @@ export const FLINK_JOB_JARS = {
   // bench:engine's Flink peer, and its plain kafka-clients tools (run with `java -cp`, not on Flink).
   'keyed-count': 'keyed-count/target/pitlane-flink-keyed-count.jar',
   'kafka-pipe': 'kafka-pipe/target/pitlane-flink-kafka-pipe.jar',
+  // A fraud version whose state type changed incompatibly (the preflight's tests), and the
+  // preflight's own tool (run with `java -cp`, src/dev/flink-savepoint-tool.ts).
+  'fraud-incompatible': 'fraud-incompatible/target/pitlane-flink-fraud-incompatible.jar',
+  'savepoint-tool': 'savepoint-tool/target/pitlane-flink-savepoint-tool.jar',
 } as const;
 export type FlinkJobJar = keyof typeof FLINK_JOB_JARS;
 
@@ -36,6 +40,8 @@ export const FLINK_ENTRY_CLASSES = {
   fraudV2: { jar: 'fraud-v2', entryClass: 'dev.pitlane.flink.fraud.FraudV2' },
   fraudV2Buggy: { jar: 'fraud-v2', entryClass: 'dev.pitlane.flink.fraud.FraudV2Buggy' },
   keyedCount: { jar: 'keyed-count', entryClass: 'dev.pitlane.flink.bench.KeyedCount' },
+  fraudIncompatible: { jar: 'fraud-incompatible', entryClass: 'dev.pitlane.flink.fraud.FraudIncompatible' },
+  fraudV2LongState: { jar: 'fraud-v2', entryClass: 'dev.pitlane.flink.fraud.FraudV2LongState' },
 } as const satisfies Record<string, { jar: FlinkJobJar; entryClass: string }>;
 
 export interface BuiltFlinkJobs {
@@ -105,11 +111,23 @@ function pruneOldBuilds(root: string, current: string, keep = 3): void {
 
 const jarsIn = (dir: string) => Object.fromEntries(Object.keys(FLINK_JOB_JARS).map((k) => [k, join(dir, `pitlane-flink-${k}.jar`)])) as Record<FlinkJobJar, string>;
 
+/** Builds under way in this process, by their cache directory: a second caller waits for the first (they would share a work directory). */
+const building = new Map<string, Promise<BuiltFlinkJobs>>();
+
 /** The job jars for the current flink/ sources: from the cache, or built now. */
 export async function buildFlinkJobs(options: { cacheDir?: string; sourceDir?: string } = {}): Promise<BuiltFlinkJobs> {
-  const t0 = Date.now();
   const source = options.sourceDir ?? FLINK_JOBS_SOURCE;
   const root = join(options.cacheDir ?? cacheRoot(), 'flink-jobs');
+  const done = join(root, flinkSourcesHash(source));
+  const inFlight = building.get(done);
+  if (inFlight) return inFlight;
+  const build = buildOnce(source, root).finally(() => building.delete(done));
+  building.set(done, build);
+  return build;
+}
+
+async function buildOnce(source: string, root: string): Promise<BuiltFlinkJobs> {
+  const t0 = Date.now();
   const hash = flinkSourcesHash(source);
   const done = join(root, hash);
   const jars = jarsIn(done);

@@ -8,7 +8,8 @@ import { DevEnvError } from '../errors.ts';
 import { freePort, isAlive, isPortFree, stopPid, tailFile } from '../process/index.ts';
 import { sleep } from '../clock.ts';
 import { readRecord, removeRecord, stateOf, writeRecord, type ServiceName, type ServiceRecord, type ServiceStart } from './service-state.ts';
-import { DEFAULT_FLINK_SETTINGS, FLINK_VERSION, flinkLayout, flinkMarker, type FlinkClusterSettings, type FlinkLayout, type FlinkRole } from './flink-cluster.ts';
+import { DEFAULT_FLINK_SETTINGS, FLINK_JARS, FLINK_VERSION, flinkLayout, flinkMarker, type FlinkClusterSettings, type FlinkLayout, type FlinkRole } from './flink-cluster.ts';
+import { readMarker } from './maven.ts';
 import { ensureFlinkJars, prepareFlink, resourceParams, spawnFlinkRole } from './flink-process.ts';
 import { fetchOverview, normaliseRestUrl, type FlinkOverview } from './flink-rest-probe.ts';
 
@@ -20,6 +21,8 @@ export interface FlinkUpOptions {
   /** REST port; a free one when unset. */
   readonly restPort?: number;
   readonly readyTimeoutMs?: number;
+  /** Told each long step as it begins. */
+  readonly progress?: (step: string) => void;
 }
 
 /** What `dev up` reports per service: the launcher's ServiceStart. */
@@ -93,6 +96,7 @@ export async function devUpFlink(opts: FlinkUpOptions): Promise<FlinkStart[]> {
     return [jm, tm].map((r) => ({ service: r.service, alreadyRunning: true, pid: r.pid, url: r.url, logFile: r.logFile, resolveMs: 0, downloaded: false, readyMs: 0 }));
   }
   await clearPartial(opts.devDir);
+  if (readMarker(opts.cacheDir, FLINK_JARS.name) === undefined) opts.progress?.(`flink: resolving Flink ${FLINK_VERSION}'s jars from Maven Central into ${opts.cacheDir} (first time only; minutes)…`);
   const jars = await ensureFlinkJars(opts.cacheDir);
   const restPort = opts.restPort ?? (await freePort());
   if (!(await isPortFree(restPort))) {
@@ -103,6 +107,7 @@ export async function devUpFlink(opts: FlinkUpOptions): Promise<FlinkStart[]> {
   const settings: FlinkClusterSettings = { ...DEFAULT_FLINK_SETTINGS, restPort, rpcPort: await freePort() };
   const layout = flinkLayout(opts.devDir);
   prepareFlink(layout, settings);
+  opts.progress?.(`flink: starting the JobManager and a TaskManager (REST on 127.0.0.1:${restPort}), waiting until the cluster answers…`);
   const t0 = Date.now();
   const [jmParams, tmParams] = await Promise.all([resourceParams(layout, 'jobmanager', jars), resourceParams(layout, 'taskmanager', jars)]);
   const pids = { jobmanager: 0, taskmanager: 0 };

@@ -1,13 +1,15 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { DevEnvError, describeUnknown } from '../errors.ts';
 import { resolveConnection } from '../config/connection.ts';
 import { KafkaJsPort } from '../kafka/kafkajs-port.ts';
 import { silentLogger, type Logger } from '../logger.ts';
-import { brokerLayout, ensureKafkaJars, prepareBroker, spawnBroker, KAFKA_VERSION } from './kafka-broker.ts';
+import { brokerLayout, ensureKafkaJars, prepareBroker, spawnBroker, KAFKA_JARS, KAFKA_VERSION } from './kafka-broker.ts';
+import { readMarker } from './maven.ts';
 import { isAlive, isPortFree, stopPid, tailFile } from '../process/index.ts';
 import { readRecord, removeRecord, stateOf, writeRecord, type ServiceName, type ServiceRecord, type ServiceStart, type ServiceState } from './service-state.ts';
 import { cacheRoot } from './paths.ts';
-import { registryService } from './registry-service.ts';
+import { registryService, REGISTRY_NAME } from './registry-service.ts';
 import { sleep } from '../clock.ts';
 import { devUpFlink, FLINK_SERVICES } from './flink-launcher.ts';
 import { flinkLayout } from './flink-cluster.ts';
@@ -26,6 +28,8 @@ export interface DevUpOptions {
   readonly readyTimeoutMs?: number;
   readonly cacheDir?: string;
   readonly logger?: Logger;
+  /** Told each long step as it begins (resolving jars, building, starting, waiting), for a person to follow. */
+  readonly progress?: (step: string) => void;
 }
 
 export type { ServiceStart } from './service-state.ts';
@@ -84,12 +88,15 @@ async function upKafka(opts: DevUpOptions): Promise<ServiceStart> {
   }
   const port = opts.port ?? 9092;
   const controllerPort = opts.controllerPort ?? port + 1;
-  const jars = await ensureKafkaJars(opts.cacheDir ?? cacheRoot());
+  const cache = opts.cacheDir ?? cacheRoot();
+  if (readMarker(cache, KAFKA_JARS.name) === undefined) opts.progress?.(`kafka: resolving Kafka ${KAFKA_VERSION}'s jars from Maven Central into ${cache} (first time only)…`);
+  const jars = await ensureKafkaJars(cache);
   await requireFreePort(port, 'Kafka');
   await requireFreePort(controllerPort, 'KRaft controller');
   const layout = brokerLayout(opts.devDir);
   prepareBroker(layout, jars, port, controllerPort);
   const t0 = Date.now();
+  opts.progress?.(`kafka: starting the broker on 127.0.0.1:${port}, waiting until it answers…`);
   const pid = spawnBroker(layout, jars);
   const record: ServiceRecord = {
     service: 'kafka',
@@ -120,7 +127,10 @@ async function upRegistry(opts: DevUpOptions, kafkaUrl: string): Promise<Service
   const port = opts.registryPort ?? 8081;
   await requireFreePort(port, 'schema registry');
   const svc = registryService();
-  const built = await svc.ensureBuilt(opts.cacheDir ?? cacheRoot());
+  const cache = opts.cacheDir ?? cacheRoot();
+  if (!existsSync(join(cache, REGISTRY_NAME, '.built'))) opts.progress?.(`registry: building ${REGISTRY_NAME} with Maven from Maven Central into ${cache} (first time only; 15 to 45 s)…`);
+  const built = await svc.ensureBuilt(cache);
+  opts.progress?.(`registry: starting on 127.0.0.1:${port}, waiting until it answers…`);
   const t0 = Date.now();
   const record = svc.start({ devDir: opts.devDir, port, kafkaUrl, artifact: built.artifact });
   writeRecord(opts.devDir, record);
@@ -139,7 +149,7 @@ export async function devUp(opts: DevUpOptions): Promise<ServiceStart[]> {
   const kafka = await upKafka(opts);
   const started = opts.registry ? [kafka, await upRegistry(opts, kafka.url)] : [kafka];
   if (!opts.flink) return started;
-  const flink = await devUpFlink({ devDir: opts.devDir, cacheDir: opts.cacheDir ?? cacheRoot(), ...(opts.flinkRestPort ? { restPort: opts.flinkRestPort } : {}), ...(opts.readyTimeoutMs ? { readyTimeoutMs: Math.max(opts.readyTimeoutMs, 120000) } : {}) });
+  const flink = await devUpFlink({ devDir: opts.devDir, cacheDir: opts.cacheDir ?? cacheRoot(), ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.flinkRestPort ? { restPort: opts.flinkRestPort } : {}), ...(opts.readyTimeoutMs ? { readyTimeoutMs: Math.max(opts.readyTimeoutMs, 120000) } : {}) });
   return [...started, ...flink];
 }
 

@@ -9,9 +9,10 @@
  */
 export { defineJob, describeJob, buildJob, isJobDefinition, type JobDefinition, type JobSpec, type JobEnv, type DeadLetterPolicy } from './api/job.ts';
 export type { DataStream, KeyedStream, WindowedStream, OperatorStream, KafkaSourceOptions, KafkaSinkOptions, ItemsSourceOptions, ProcessOptions } from './api/streams.ts';
+export type { Compression } from '../kafka/port.ts';
 export { outputTag, type OutputTag, type ProcessFunction, type ProcessContext, type OnTimerContext, type AggregateFunction, type WindowResult, type Key, type TimerService } from './api/context.ts';
 export { valueState, listState, mapState, reducingState, type ValueState, type ListState, type MapState, type ReducingState } from './api/state.ts';
-export { jsonCodec, avroCodec, type StateCodec } from './api/codecs.ts';
+export { jsonCodec, avroCodec, type StateCodec, type JsonCodecOptions, type CodecOptions } from './api/codecs.ts';
 export { tumbling, sliding, session, type TimeWindow } from './windows.ts';
 export { startJob, type RunningJob, type RunOptions, type EngineDeps } from './runtime/runner.ts';
 export type { RunnerStatus, RunnerState, OperatorStatus } from './runtime/status.ts';
@@ -28,6 +29,7 @@ export { openExactlyOnceOutput, type OutputChannel } from './runtime/output.ts';
 export type { JobSnapshot, JobDescription } from './snapshot/model.ts';
 export { writeSavepoint, readSavepoint, readSavepointMetadata, verifySavepoint, type FileCheck, inspectSavepoint, readStateLines, disposeSavepoint, transformSavepoint, type SavepointSummary } from './savepoint/index.ts';
 export { planRestore, type RestorePlan } from './restore/plan.ts';
+export { checkSavedValues } from './restore/saved-values.ts';
 export { loadRestoredState } from './restore/load.ts';
 /** A savepoint of N synthetic keys without running a job: for benchmarks. */
 export { syntheticSnapshot, profileState } from './savepoint/synthetic.ts';

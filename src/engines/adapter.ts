@@ -29,9 +29,11 @@ export { DEFAULT_DELIVERY } from './types.ts';
 export type { DeltaStopRequest, EngineCapabilities, FastColdHandoff, RestoreStandbyRequest, WarmHandoff } from './capabilities.ts';
 export { capabilitiesOf, hasFastColdHandoff, hasWarmHandoff } from './capabilities.ts';
 
-/** What every engine does: start, savepoint, stop with savepoint, cancel, status, watermark, metrics, preflight, check a job. */
+/** What every engine does: start, savepoint, stop with savepoint, dispose of a savepoint, cancel, status, watermark, metrics, preflight, check a job. */
 export interface EngineAdapter {
   readonly engine: EngineKind;
+  /** Where an engine that runs its jobs elsewhere runs them (Flink: the REST endpoint); recorded with its savepoints. */
+  readonly cluster?: string;
 
   /**
    * Starts a job (from a savepoint or from a position of its input). Resolves once
@@ -51,6 +53,13 @@ export interface EngineAdapter {
    * No output is written after it.
    */
   stopWithSavepoint(jobId: string, request: SavepointRequest): Promise<SavepointResult>;
+
+  /**
+   * Deletes a savepoint this engine wrote (its directory, or through the cluster that
+   * wrote it); a savepoint that is already gone is a no-op, so a repeat is harmless.
+   * Whether anything still needs it is the caller's question (the orchestrator's pins).
+   */
+  disposeSavepoint(location: string): Promise<void>;
 
   /** Stops a job without a savepoint; a job that is not running is a no-op. */
   cancel(jobId: string, request: { readonly requestId: string }): Promise<void>;

@@ -61,6 +61,30 @@ export interface StartJobRequest {
   readonly holdAtStart?: boolean;
   /** Output guarantee; DEFAULT_DELIVERY when absent. */
   readonly delivery?: Delivery;
+  /** Checkpoints and restarts after a crash; none when absent (as a job started before they existed). */
+  readonly recovery?: JobRecovery;
+}
+
+/**
+ * How a job survives a crash of its process, modelled on Flink's restart
+ * strategies: `fixed-delay` waits `delayMs` between restarts and gives up after
+ * `attempts`; `exponential-delay` starts at `initialDelayMs`, multiplies each
+ * delay up to `maxDelayMs`, gives up after `attempts` restarts in a row, and
+ * starts counting again once the job has run `resetAfterMs` without failing.
+ */
+export type RestartStrategy =
+  | { readonly type: 'none' }
+  | { readonly type: 'fixed-delay'; readonly attempts: number; readonly delayMs: number }
+  | { readonly type: 'exponential-delay'; readonly attempts: number; readonly initialDelayMs: number; readonly maxDelayMs: number; readonly multiplier: number; readonly resetAfterMs: number };
+
+/**
+ * Periodic checkpoints (exactly-once output commits at each one, so `intervalMs`
+ * is also how often output becomes visible) and the restart strategy a crashed
+ * job is restarted from its latest checkpoint with. No checkpoints: no restarts.
+ */
+export interface JobRecovery {
+  readonly checkpoints?: { readonly intervalMs: number; readonly retained: number } | undefined;
+  readonly restart: RestartStrategy;
 }
 
 /** A job to pre-start as a standby: everything of a start except where its state comes from. */
@@ -77,6 +101,11 @@ export interface FlinkJobRef {
   readonly entryClass: string;
   /** Program arguments; pitlane's own contract (`--bootstrap-servers … --input … --output …`) when absent. */
   readonly args?: readonly string[];
+  /**
+   * Flink configuration for the job's runs, sent as the run request's `flinkConfiguration`
+   * (Flink 1.17+): what the job does not set itself, e.g. its restart strategy.
+   */
+  readonly flinkConfiguration?: Readonly<Record<string, string>>;
 }
 
 export interface SavepointRequest {
@@ -133,10 +162,16 @@ export interface SavepointResult {
   readonly outputOffsets?: readonly TopicPartitionOffset[];
   /** The highest per-partition event-time watermark in the savepoint (ms), if any. */
   readonly watermark?: number;
+  /**
+   * A stop only, from an engine that does not report it in `metrics` once stopped
+   * (Flink): epoch ms when the job's last output became visible.
+   */
+  readonly lastOutputAt?: number;
 }
 
 /** `standby`: started ahead of time by `prepareStandby`, waiting for the state to start from. */
-export type JobState = 'starting' | 'standby' | 'running' | 'holding' | 'stopping' | 'finished' | 'cancelled' | 'failed' | 'unknown';
+/** `restarting`: its process died and the engine restarts it (the restart strategy's delay, then a restore from its latest checkpoint). */
+export type JobState = 'starting' | 'standby' | 'running' | 'holding' | 'restarting' | 'stopping' | 'finished' | 'cancelled' | 'failed' | 'unknown';
 
 export interface JobStatus {
   readonly jobId: string;
@@ -146,6 +181,10 @@ export interface JobStatus {
   /** Next input offset per source partition (what it has consumed so far). */
   readonly positions: readonly TopicPartitionOffset[];
   readonly sinkTopic: string;
+  /** How often the engine has restarted the job after a crash (since it was started). */
+  readonly restarts?: number;
+  /** The last crash: when, and why (its exit and the end of its log). */
+  readonly lastFailure?: { readonly at: number; readonly reason: string };
 }
 
 export interface JobWatermark {

@@ -1,12 +1,13 @@
 import type { Logger } from '../logger.ts';
-import { KafkaError, describeUnknown } from '../errors.ts';
+import { KafkaError, describeUnknown, isPitlaneError } from '../errors.ts';
 import { BrokerConnection, KafkaCode, RETRIABLE_CODES, type FetchPartition, type FetchedPartition } from './fetch-wire.ts';
 import { BatchQueue } from './batch-queue.ts';
 import { takeBuffer, type PackedBatch } from './packed.ts';
 import type { RecordReader, ReadOptions } from './port.ts';
 import { partitionKey } from './partition-key.ts';
 import { planRead, type PartitionPlan, type PlanDeps } from './read-plan.ts';
-import { UnsupportedBatchError, selectBatches } from './record-batches.ts';
+import { UnsupportedBatchError, inflateBatches, selectBatches } from './record-batches.ts';
+import { decodeRecords } from './batch-records.ts';
 import { sleep } from '../clock.ts';
 
 export interface FetchReaderDeps extends PlanDeps {
@@ -28,12 +29,14 @@ const MAX_BYTES = 10 * 2 ** 20;
 const PARTITION_MAX_BYTES = 2 ** 20;
 
 /**
- * A read that hands each partition's fetched record batches over as bytes
- * (`RecordBatch.packed`, kind `records`): Fetch requests straight to each
- * partition's leader (fetch-wire.ts), batch headers walked in this thread
- * (record-batches.ts), records left for the thread that decodes them. Used for
- * reads with `pack` over a plaintext, unauthenticated connection; positions come
- * from the caller and nothing is committed, as with the kafkajs reader.
+ * A read straight from each partition's leader (fetch-wire.ts): Fetch requests,
+ * batch headers walked in this thread (record-batches.ts). With `pack` each
+ * partition's fetched record batches are handed over as bytes (`RecordBatch.packed`,
+ * kind `records`), records left for the thread that decodes them (the comparator);
+ * without (`direct`: the engine's sources), records are decoded in place into the
+ * port's records (batch-records.ts), with no per-record work beyond one object.
+ * Used over a plaintext, unauthenticated connection; positions come from the
+ * caller and nothing is committed, as with the kafkajs reader.
  */
 export function openFetchReader(options: ReadOptions, deps: FetchReaderDeps): RecordReader {
   const queue = new BatchQueue(Math.max(1, options.bufferedBatches ?? 4));
@@ -44,6 +47,12 @@ export function openFetchReader(options: ReadOptions, deps: FetchReaderDeps): Re
   let leaders: Map<string, string> | undefined;
 
   const finish = (err?: unknown) => queue.finish(err);
+
+  /** Once the read finished (ended, failed or closed), no connection may stay open: a socket keeps the process alive. */
+  function closeConnections(): void {
+    for (const c of connections.values()) c.close();
+    connections.clear();
+  }
 
   function connection(address: string): BrokerConnection {
     let c = connections.get(address);
@@ -57,7 +66,13 @@ export function openFetchReader(options: ReadOptions, deps: FetchReaderDeps): Re
 
   /** One round: a fetch to each leader of a partition still to read. */
   async function round(): Promise<void> {
-    leaders ??= await deps.leaders(options.topics);
+    leaders ??= await deps.leaders(options.topics).catch((e: unknown) => {
+      // The broker away (a restart, the round after a lost connection): asked again next
+      // round, within the outage tolerance, as a lost connection is; a missing topic is not.
+      throw isPitlaneError(e) && e.retriable ? new RetryError(describeUnknown(e), { cause: e }) : e;
+    });
+    // A round that waited for the leaders while the read finished (closed, or failed) must not connect again.
+    if (queue.finished) return;
     const byLeader = new Map<string, Map<string, FetchPartition[]>>();
     for (const p of plans.values()) {
       if (p.done) continue;
@@ -80,13 +95,13 @@ export function openFetchReader(options: ReadOptions, deps: FetchReaderDeps): Re
         }
       }),
     );
-    let retry: string | undefined;
-    for (const response of responses) for (const fp of response) retry ??= take(fp);
+    // Each partition's batches are inflated (on libuv's threads) while the others' are.
+    const retry = (await Promise.all(responses.flat().map(take))).find((r) => r !== undefined);
     if (retry !== undefined) throw new RetryError(retry);
   }
 
-  /** Queues what one partition's response holds; a reason to retry, or undefined. */
-  function take(fp: FetchedPartition): string | undefined {
+  /** Queues what one partition's response holds, inflated; a reason to retry, or undefined. */
+  async function take(fp: FetchedPartition): Promise<string | undefined> {
     const plan = plans.get(partitionKey(fp.topic, fp.partition));
     if (!plan || plan.done) return undefined;
     if (fp.errorCode === KafkaCode.OFFSET_OUT_OF_RANGE) {
@@ -102,16 +117,24 @@ export function openFetchReader(options: ReadOptions, deps: FetchReaderDeps): Re
     }
     const end = plan.end ?? Infinity;
     const sel = selectBatches(fp.records, plan.next, end, fp.aborted, readCommitted);
-    if (sel.bytes > 0) {
-      const buffer = takeBuffer(options.pack?.pool, sel.bytes);
-      const out = new Uint8Array(buffer, 0, sel.bytes);
+    if (sel.bytes > 0 && !options.pack) {
+      // Records for a consumer in this thread (the engine's sources): decoded in place.
+      const pieces = await inflateBatches(fp.records, sel.ranges, `${fp.topic}/${fp.partition}`);
+      const records = pieces.length === 1 ? decodeRecords(pieces[0]!, fp.topic, fp.partition, plan.next, end) : decodeRecords(Buffer.concat(pieces), fp.topic, fp.partition, plan.next, end);
+      const timestampType = sel.logAppendTime ? 'LogAppendTime' : 'CreateTime';
+      if (records.length > 0) queue.push({ topic: fp.topic, partition: fp.partition, records, highWatermark: fp.highWatermark, timestampType });
+    } else if (sel.bytes > 0) {
+      const pieces = await inflateBatches(fp.records, sel.ranges, `${fp.topic}/${fp.partition}`);
+      const size = pieces.reduce((n, p) => n + p.length, 0);
+      const buffer = takeBuffer(options.pack?.pool, size);
+      const out = new Uint8Array(buffer, 0, size);
       let pos = 0;
-      for (let i = 0; i < sel.ranges.length; i += 2) {
-        out.set(fp.records.subarray(sel.ranges[i]!, sel.ranges[i + 1]!), pos);
-        pos += sel.ranges[i + 1]! - sel.ranges[i]!;
+      for (const p of pieces) {
+        out.set(p, pos);
+        pos += p.length;
       }
       const timestampType = sel.logAppendTime ? 'LogAppendTime' : 'CreateTime';
-      const packed: PackedBatch = { kind: 'records', partition: fp.partition, count: sel.records, timestampType, buffer, size: sel.bytes, lastOffset: sel.next - 1, from: plan.next, to: end };
+      const packed: PackedBatch = { kind: 'records', partition: fp.partition, count: sel.records, timestampType, buffer, size, lastOffset: sel.next - 1, from: plan.next, to: end };
       queue.push({ topic: fp.topic, partition: fp.partition, records: [], packed, highWatermark: fp.highWatermark, timestampType });
     }
     plan.next = sel.next;
@@ -121,6 +144,7 @@ export function openFetchReader(options: ReadOptions, deps: FetchReaderDeps): Re
 
   async function run(): Promise<void> {
     plans = await planRead(options, deps);
+    deps.logger.debug({ topics: options.topics, partitions: plans.size }, 'packed read planned');
     const tolerance = deps.outageToleranceMs ?? 3000;
     let troubleSince: number | undefined;
     let backoff = 100;
@@ -148,16 +172,17 @@ export function openFetchReader(options: ReadOptions, deps: FetchReaderDeps): Re
     }
   }
 
-  const running = run().catch((e: unknown) => {
-    if (e instanceof UnsupportedBatchError) {
-      finish(new KafkaError('KAFKA_UNSUPPORTED_BATCH', `Cannot read ${options.topics.join(', ')}: ${e.message}.`, { hint: 'Write the topic uncompressed or with gzip (the codecs kafkajs supports without plugins).' }));
-    } else finish(e instanceof KafkaError ? e : deps.fail(e, action));
-  });
+  const running = run()
+    .catch((e: unknown) => {
+      if (e instanceof UnsupportedBatchError) {
+        finish(new KafkaError('KAFKA_UNSUPPORTED_BATCH', `Cannot read ${options.topics.join(', ')}: ${e.message}.`, { hint: 'pitlane reads record batches of message format v2 (Kafka 0.11 and later) compressed with none, gzip, snappy, lz4 or zstd; rewrite the topic with a current producer.' }));
+      } else finish(e instanceof KafkaError ? e : deps.fail(e, action));
+    })
+    .finally(closeConnections);
 
   async function close(): Promise<void> {
     finish();
-    for (const c of connections.values()) c.close();
-    connections.clear();
+    closeConnections();
     await running;
     deps.onClose();
   }

@@ -1,4 +1,5 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { BrokerConnection, decodeFetch, encodeFetch, type FetchRequest } from './fetch-wire.ts';
@@ -128,4 +129,63 @@ test('fetch wire: a broker that hangs up, or a connection closed before it conne
   const early = new BrokerConnection('127.0.0.1', port, OPTIONS);
   early.close();
   await assert.rejects(early.fetch(REQUEST), /connection closed/);
+});
+
+/** A broker in another thread that answers every request frame at once with `pong`: it answers while this thread's event loop is blocked. */
+async function serveInWorker(t: TestContext): Promise<number> {
+  const worker = new Worker(
+    `const { createServer } = require('node:net');
+     const { parentPort } = require('node:worker_threads');
+     const server = createServer((socket) => {
+       let buf = Buffer.alloc(0);
+       socket.on('data', (d) => {
+         buf = Buffer.concat([buf, d]);
+         while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+           const id = buf.readInt32BE(8);
+           buf = buf.subarray(4 + buf.readInt32BE(0));
+           const out = Buffer.alloc(12);
+           out.writeInt32BE(8, 0);
+           out.writeInt32BE(id, 4);
+           out.write('pong', 8);
+           socket.write(out);
+         }
+       });
+     });
+     server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));`,
+    { eval: true },
+  );
+  t.after(() => worker.terminate());
+  return new Promise((resolve) => worker.once('message', resolve));
+}
+
+const frame = (id: number, clientId: string): Buffer => {
+  const b = Buffer.alloc(14 + clientId.length);
+  b.writeInt32BE(b.length - 4, 0);
+  b.writeInt16BE(18, 4); // any api key: the worker answers everything
+  b.writeInt32BE(id, 8);
+  b.writeInt16BE(clientId.length, 12);
+  b.write(clientId, 14);
+  return b;
+};
+
+test('broker connection: a response that arrived while the event loop was blocked past the timeout is read, not a timeout', async (t) => {
+  const port = await serveInWorker(t);
+  const c = new BrokerConnection('127.0.0.1', port, { ...OPTIONS, requestTimeoutMs: 50 });
+  t.after(() => c.close());
+  await c.ready;
+  const answer = c.request('Probe', frame, 50);
+  await new Promise((r) => setImmediate(r)); // the request is on the wire
+  // A job's code holds the event loop for six timeouts; the answer comes meanwhile.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+  assert.equal((await answer).toString(), 'pong');
+  // And the connection goes on serving.
+  assert.equal((await c.request('Probe', frame, 50)).toString(), 'pong');
+});
+
+test('broker connection: a broker that never answers times the request out', async (t) => {
+  const { server, port } = await serve(() => undefined);
+  t.after(() => server.close());
+  const c = new BrokerConnection('127.0.0.1', port, OPTIONS);
+  t.after(() => c.close());
+  await assert.rejects(c.request('Probe', frame, 50), /Probe to 127\.0\.0\.1:\d+ timed out after 50 ms/);
 });

@@ -48,6 +48,7 @@ export interface FetchedPartition {
 /** Kafka error codes the reader tells apart. */
 export const KafkaCode = {
   OFFSET_OUT_OF_RANGE: 1,
+  CORRUPT_MESSAGE: 2,
   UNKNOWN_TOPIC_OR_PARTITION: 3,
   LEADER_NOT_AVAILABLE: 5,
   NOT_LEADER_OR_FOLLOWER: 6,
@@ -59,6 +60,9 @@ export const KafkaCode = {
   KAFKA_STORAGE_ERROR: 56,
   FENCED_LEADER_EPOCH: 74,
   UNKNOWN_LEADER_EPOCH: 75,
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: 20,
+  COORDINATOR_LOAD_IN_PROGRESS: 14,
+  DUPLICATE_SEQUENCE_NUMBER: 46,
 } as const;
 
 /** Codes after which the same fetch, sent again once the leaders are known again, can succeed. */
@@ -149,13 +153,41 @@ export function decodeFetch(b: Buffer): FetchedPartition[] {
   return out;
 }
 
-/** A plaintext connection to one broker: requests go out in order and their responses come back in order. */
+interface Waiting {
+  readonly id: number;
+  readonly name: string;
+  readonly sentAt: number;
+  readonly timeoutMs: number;
+  readonly resolve: (b: Buffer) => void;
+  readonly reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * Runs `fn` once the event loop has read its sockets: a timer that fires after the
+ * loop was busy (a job's code blocking it for seconds) runs before the poll phase
+ * that reads what arrived meanwhile; an immediate set from it runs after that phase.
+ */
+function afterPoll(fn: () => void): void {
+  setImmediate(fn);
+}
+
+/**
+ * A plaintext connection to one broker: requests go out in order and their responses come back in order.
+ *
+ * A request times out once the connection received nothing for its timeout since it
+ * was sent, judged after the sockets were read: a response that arrived while the
+ * event loop was busy is read, not taken for a timeout, and a connection still
+ * receiving (a large response, the answers to earlier requests) is not given up on.
+ */
 export class BrokerConnection {
   private readonly socket: Socket;
-  private readonly waiting: { id: number; resolve: (b: Buffer) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }[] = [];
+  private readonly waiting: Waiting[] = [];
   private chunks: Buffer[] = [];
   private buffered = 0;
   private nextId = 1;
+  /** When bytes last came in (Date.now()). */
+  private receivedAt = 0;
   private failure: Error | undefined;
   /** Settles once connected, or with the first failure (a refused or timed-out connect, a close). */
   readonly ready: Promise<void>;
@@ -173,8 +205,17 @@ export class BrokerConnection {
       this.unready = reject;
     });
     this.ready.catch(() => undefined);
-    const timer = setTimeout(() => this.fail(new Error(`Connection error: connect ETIMEDOUT ${host}:${port} (after ${o.connectionTimeoutMs} ms)`)), o.connectionTimeoutMs);
+    let isConnected = false;
+    // Judged after the sockets were read: a connect that succeeded while the event loop was busy counts.
+    const timer = setTimeout(
+      () =>
+        afterPoll(() => {
+          if (!isConnected) this.fail(new Error(`Connection error: connect ETIMEDOUT ${host}:${port} (after ${o.connectionTimeoutMs} ms)`));
+        }),
+      o.connectionTimeoutMs,
+    );
     this.socket.once('connect', () => {
+      isConnected = true;
       clearTimeout(timer);
       connected();
     });
@@ -188,15 +229,32 @@ export class BrokerConnection {
 
   /** Sends a fetch and resolves with its response body. */
   async fetch(r: FetchRequest): Promise<FetchedPartition[]> {
+    return decodeFetch(await this.request('Fetch', (id, clientId) => encodeFetch(id, clientId, r), r.maxWaitMs + this.o.requestTimeoutMs));
+  }
+
+  /** Sends one request frame (built with its correlation id) and resolves with its response body. */
+  async request(name: string, encode: (correlationId: number, clientId: string) => Buffer, timeoutMs = this.o.requestTimeoutMs): Promise<Buffer> {
     await this.ready;
     if (this.failure) throw this.failure;
     const id = this.nextId++;
-    const body = await new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new Error(`Fetch from ${this.host}:${this.port} timed out after ${r.maxWaitMs + this.o.requestTimeoutMs} ms`)), r.maxWaitMs + this.o.requestTimeoutMs);
-      this.waiting.push({ id, resolve, reject, timer });
-      this.socket.write(encodeFetch(id, this.o.clientId, r));
+    return new Promise<Buffer>((resolve, reject) => {
+      const w: Waiting = { id, name, sentAt: Date.now(), timeoutMs, resolve, reject, timer: undefined };
+      this.arm(w, timeoutMs);
+      this.waiting.push(w);
+      this.socket.write(encode(id, this.o.clientId));
     });
-    return decodeFetch(body);
+  }
+
+  private arm(w: Waiting, ms: number): void {
+    w.timer = setTimeout(() => afterPoll(() => this.expire(w)), ms);
+  }
+
+  /** A request's timer fired; the sockets have been read since. */
+  private expire(w: Waiting): void {
+    if (this.failure || !this.waiting.includes(w)) return;
+    const quietMs = Date.now() - Math.max(w.sentAt, this.receivedAt);
+    if (quietMs < w.timeoutMs) this.arm(w, w.timeoutMs - quietMs);
+    else this.fail(new Error(`${w.name} to ${this.host}:${this.port} timed out after ${w.timeoutMs} ms`));
   }
 
   close(): void {
@@ -204,6 +262,7 @@ export class BrokerConnection {
   }
 
   private received(d: Buffer): void {
+    this.receivedAt = Date.now();
     this.chunks.push(d);
     this.buffered += d.length;
     while (this.buffered >= 4) {

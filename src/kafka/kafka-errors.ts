@@ -20,6 +20,14 @@ function chain(e: unknown): KafkaJsLikeError[] {
   return out;
 }
 
+/** kafkajs gathers the broker's answer per topic (`Topic creation errors`) in `errors`: each topic's reason. */
+function perTopic(e: unknown): string {
+  const list = (e as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(list) || list.length === 0) return '';
+  const reasons = list.map((x: { topic?: unknown; type?: unknown; message?: unknown }) => `${typeof x.topic === 'string' ? `${x.topic}: ` : ''}${String(x.message ?? x.type ?? x)}${typeof x.type === 'string' ? ` (${x.type})` : ''}`);
+  return ` — ${reasons.join('; ')}`;
+}
+
 /**
  * Turns a kafkajs error into a KafkaError that says what happened and what to do.
  * `action` describes what pitlane was doing ("create topic orders").
@@ -28,7 +36,7 @@ export function toKafkaError(e: unknown, action: string, brokers: readonly strin
   if (e instanceof KafkaError) return e;
   const errs = chain(e);
   const has = (pred: (x: KafkaJsLikeError) => boolean) => errs.some(pred);
-  const detail = describeUnknown(e);
+  const detail = describeUnknown(e) + perTopic(e);
   const where = brokers.join(',');
   if (
     has((x) => x.name === 'KafkaJSConnectionError' || x.name === 'KafkaJSBrokerNotFound') ||

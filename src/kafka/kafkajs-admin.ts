@@ -2,12 +2,18 @@
  * The admin side of the kafkajs port, as kafkajs' own admin client is: topics,
  * offsets and watermarks, consumer groups, partition leaders, the cluster.
  */
+import './kafkajs-grouping.ts'; // first: before kafkajs' producer loads
 import type { Admin } from 'kafkajs';
 import { KafkaError } from '../errors.ts';
 import { partitionKey } from './partition-key.ts';
 import { closedError, type KafkaJsContext } from './kafkajs-client.ts';
 import type { GroupDescription, PartitionWatermarks, TopicPartitionOffset, TopicSpec } from './port.ts';
 import { sleep } from '../clock.ts';
+import { commitGroupOffsets } from './group-commit.ts';
+import { everyPartition } from './metadata-race.ts';
+
+/** kafkajs' ConfigResourceTypes.TOPIC (its CommonJS export is not visible to an ES import by name). */
+const TOPIC_RESOURCE = 2;
 
 export class KafkaJsAdmin {
   private adminClient: Promise<Admin> | undefined;
@@ -74,6 +80,17 @@ export class KafkaJsAdmin {
     });
   }
 
+  async topicConfig(topic: string, names: readonly string[]): Promise<Record<string, string>> {
+    await this.partitionCount(topic);
+    const admin = await this.client();
+    const r = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: [...names] }] }).catch((e: unknown) => {
+      throw this.ctx.fail(e, `describe the config of topic ${topic}`);
+    });
+    const out: Record<string, string> = {};
+    for (const e of r.resources[0]?.configEntries ?? []) out[e.configName] = e.configValue;
+    return out;
+  }
+
   async listTopics(): Promise<string[]> {
     const admin = await this.client();
     return admin.listTopics().catch((e: unknown) => {
@@ -122,32 +139,23 @@ export class KafkaJsAdmin {
   }
 
   async watermarks(topic: string): Promise<PartitionWatermarks[]> {
-    await this.partitionCount(topic);
+    const count = await this.partitionCount(topic);
     const admin = await this.client();
-    // Right after a topic is created, kafkajs can get a ListOffsets answer without the
-    // partition (leadership not yet propagated) and fail with a TypeError inside
-    // fetchTopicOffsets; that is transient, so it is retried a few times here.
-    let offsets: Awaited<ReturnType<Admin['fetchTopicOffsets']>> | undefined;
-    for (let attempt = 1; offsets === undefined; attempt++) {
-      try {
-        offsets = await admin.fetchTopicOffsets(topic);
-      } catch (e) {
-        if (!(e instanceof TypeError) || attempt >= 10) throw this.ctx.fail(e, `read watermarks of ${topic}`);
-        await sleep(100 * attempt);
-      }
-    }
+    // kafkajs lists the partitions from its metadata cache, which a concurrent call can
+    // leave without this topic: checked against the count (metadata-race.ts).
+    const what = `read watermarks of ${topic}`;
+    const offsets = await everyPartition(count, () => admin.fetchTopicOffsets(topic), what, (e) => this.ctx.fail(e, what));
     return offsets
       .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))
       .sort((a, b) => a.partition - b.partition);
   }
 
   async offsetsForTimestamp(topic: string, timestamp: number): Promise<TopicPartitionOffset[]> {
-    await this.partitionCount(topic);
+    const count = await this.partitionCount(topic);
     const admin = await this.client();
+    const what = `look up offsets of ${topic} at ${new Date(timestamp).toISOString()}`;
     const [found, marks] = await Promise.all([
-      admin.fetchTopicOffsetsByTimestamp(topic, timestamp).catch((e: unknown) => {
-        throw this.ctx.fail(e, `look up offsets of ${topic} at ${new Date(timestamp).toISOString()}`);
-      }),
+      everyPartition(count, () => admin.fetchTopicOffsetsByTimestamp(topic, timestamp), what, (e) => this.ctx.fail(e, what)),
       this.watermarks(topic),
     ]);
     // Kafka answers -1 when no record is that late; the next offset (high watermark) is then right.
@@ -162,16 +170,37 @@ export class KafkaJsAdmin {
 
   async groupOffsets(groupId: string, topic: string): Promise<TopicPartitionOffset[]> {
     const admin = await this.client();
-    const res = await admin.fetchOffsets({ groupId, topics: [topic] }).catch((e: unknown) => {
-      throw this.ctx.fail(e, `read offsets of group ${groupId}`);
-    });
+    // A group's coordinator may be moving or still loading (NOT_COORDINATOR right after a
+    // group first commits); kafkajs' fetchOffsets does not retry that, so it is retried here.
+    // Asked without topics: the coordinator answers with every partition the group has
+    // committed. With topics, kafkajs asks only about the partitions its metadata cache
+    // lists, and a concurrent call can leave that cache without the topic: the answer
+    // then silently lacks the group's commits (metadata-race.ts).
+    let res: Awaited<ReturnType<Admin['fetchOffsets']>> | undefined;
+    for (let attempt = 1; !res; attempt++) {
+      res = await admin.fetchOffsets({ groupId }).catch(async (e: unknown) => {
+        const err = this.ctx.fail(e, `read offsets of group ${groupId}`);
+        if (!err.retriable || attempt >= 5) throw err;
+        await sleep(200 * attempt);
+        return undefined;
+      });
+    }
     return res
+      .filter((t) => t.topic === topic)
       .flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset) })))
       .filter((o) => o.offset >= 0)
       .sort((a, b) => a.partition - b.partition);
   }
 
   async setGroupOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void> {
+    const { conn } = this.ctx;
+    // Plaintext: one OffsetCommit, as Kafka's AdminClient does (group-commit.ts), not kafkajs' join-and-fetch.
+    if (!conn.ssl && !conn.sasl) {
+      await commitGroupOffsets(groupId, offsets, conn).catch((e: unknown) => {
+        throw e instanceof KafkaError ? e : this.ctx.fail(e, `set offsets of group ${groupId}`);
+      });
+      return;
+    }
     const admin = await this.client();
     const byTopic = new Map<string, { partition: number; offset: string }[]>();
     for (const o of offsets) {

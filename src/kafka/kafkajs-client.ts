@@ -4,6 +4,7 @@
  * share: the client, its connection settings, one way to turn a kafkajs failure
  * into a KafkaError, and the port's open/closed state.
  */
+import './kafkajs-grouping.ts'; // first: before kafkajs' producer loads
 import { logLevel, type Kafka, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import type { ConnectionConfig } from '../config/connection.ts';
@@ -32,7 +33,8 @@ export function kafkaJsConfig(conn: ConnectionConfig, logger: Logger): KafkaConf
     logCreator: () => (entry: LogEntry) => {
       // Per-request errors are retried by kafkajs and, if they persist, surface as
       // the exception of the call; logging each one as an error would only alarm.
-      const transient = entry.namespace === 'Connection' || /Limiting retries/.test(entry.log.message);
+      // So is each failed connect to a seed broker: an absent broker is one clear error, not six lines first.
+      const transient = entry.namespace === 'Connection' || /Limiting retries|Failed to connect to seed broker/.test(entry.log.message);
       const level = transient ? 'debug' : (KAFKAJS_LEVEL[entry.level] ?? 'debug');
       const { message, ...rest } = entry.log;
       logger[level]({ kafkajs: entry.namespace, ...rest }, message);

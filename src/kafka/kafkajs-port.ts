@@ -6,15 +6,20 @@
  * (kafkajs-client.ts). The port owns only the lifecycle: closing it closes every
  * part, in the order they depend on each other.
  */
+import './kafkajs-grouping.ts'; // first: before kafkajs' producer loads
 import { Kafka } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import type { ConnectionConfig } from '../config/connection.ts';
 import { toKafkaError } from './kafka-errors.ts';
 import { kafkaJsConfig, type KafkaJsContext } from './kafkajs-client.ts';
+import { registerKafkaJsCodecs } from './kafkajs-codecs.ts';
 import { KafkaJsAdmin } from './kafkajs-admin.ts';
 import { KafkaJsProducers } from './kafkajs-producers.ts';
 import { KafkaJsReaders } from './kafkajs-readers.ts';
+import { commitMarks } from './transaction-marks.ts';
 import type {
+  CommitMarks,
+  CommitMarksQuery,
   GroupDescription,
   KafkaPort,
   OutgoingRecord,
@@ -23,6 +28,7 @@ import type {
   ProducerOptions,
   ReadOptions,
   RecordReader,
+  SendOptions,
   TopicPartitionOffset,
   TopicSpec,
 } from './port.ts';
@@ -34,7 +40,10 @@ export class KafkaJsPort implements KafkaPort {
   private closed = false;
   private closing: Promise<void> | undefined;
 
+  private readonly ctx: KafkaJsContext;
+
   constructor(conn: ConnectionConfig, logger: Logger) {
+    registerKafkaJsCodecs();
     const ctx: KafkaJsContext = {
       kafka: new Kafka(kafkaJsConfig(conn, logger)),
       conn,
@@ -42,16 +51,18 @@ export class KafkaJsPort implements KafkaPort {
       fail: (e, action) => toKafkaError(e, action, conn.brokers),
       isClosed: () => this.closed,
     };
+    this.ctx = ctx;
     this.admin = new KafkaJsAdmin(ctx);
     this.readers = new KafkaJsReaders(ctx, this.admin);
     this.producers = new KafkaJsProducers(ctx, {
       partitionCount: (topic) => this.admin.knownPartitionCount(topic),
       read: (options) => this.read(options),
+      leaders: (topics) => this.admin.leaders(topics),
     });
   }
 
-  produce(topic: string, records: readonly OutgoingRecord[]): Promise<TopicPartitionOffset[]> {
-    return this.producers.produce(topic, records);
+  produce(topic: string, records: readonly OutgoingRecord[], options?: SendOptions): Promise<TopicPartitionOffset[]> {
+    return this.producers.produce(topic, records, options);
   }
 
   createProducer(options?: ProducerOptions): Promise<ProducerHandle> {
@@ -68,6 +79,10 @@ export class KafkaJsPort implements KafkaPort {
 
   deleteTopics(topics: readonly string[]): Promise<void> {
     return this.admin.deleteTopics(topics);
+  }
+
+  topicConfig(topic: string, names: readonly string[]): Promise<Record<string, string>> {
+    return this.admin.topicConfig(topic, names);
   }
 
   listTopics(): Promise<string[]> {
@@ -104,6 +119,14 @@ export class KafkaJsPort implements KafkaPort {
 
   deleteGroups(groupIds: readonly string[]): Promise<void> {
     return this.admin.deleteGroups(groupIds);
+  }
+
+  async commitMarks(topic: string, q: CommitMarksQuery): Promise<CommitMarks | undefined> {
+    const conn = this.ctx.conn;
+    if (conn.ssl || conn.sasl) return undefined;
+    return commitMarks(topic, q, { leaders: (t) => this.admin.leaders(t), clientId: conn.clientId, connectionTimeoutMs: conn.connectionTimeoutMs, requestTimeoutMs: conn.requestTimeoutMs }).catch((e: unknown) => {
+      throw this.ctx.fail(e, `read the transaction markers of ${topic}`);
+    });
   }
 
   ping(): Promise<{ brokers: number; controller: number | null; clusterId: string }> {

@@ -3,17 +3,22 @@
  * idempotent producer behind `produce`, and the producers (plain, transactional,
  * or transactional and riding through outages) that `createProducer` hands out.
  */
+import './kafkajs-grouping.ts'; // first: before kafkajs' producer loads
 import { Partitioners, type Message, type Producer, type ProducerConfig } from 'kafkajs';
-import type { KafkaError } from '../errors.ts';
+import { KafkaError } from '../errors.ts';
+import { DirectProducer } from './direct-producer.ts';
 import { assertOpen, type KafkaJsContext } from './kafkajs-client.ts';
 import { openRecoverableProducer } from './kafkajs-transactions.ts';
-import type { OutgoingRecord, ProducerHandle, ProducerOptions, ReadOptions, RecordReader, TopicPartitionOffset, Transaction } from './port.ts';
+import { kafkaJsCompressionOf as compressionOf } from './kafkajs-codecs.ts';
+import type { OutgoingRecord, ProducerHandle, ProducerOptions, ReadOptions, RecordReader, SendOptions, TopicPartitionOffset, Transaction } from './port.ts';
 
 export interface ProducersDeps {
   /** A topic's partition count, looked up once (KafkaJsAdmin.knownPartitionCount). */
   partitionCount(topic: string): Promise<number>;
   /** A read through the port: a recoverable producer reads back whether a transaction committed. */
   read(options: ReadOptions): RecordReader;
+  /** The leader of each partition of the topics, as host:port (the direct producer's). */
+  leaders(topics: readonly string[]): Promise<Map<string, string>>;
 }
 
 function toMessage(r: OutgoingRecord): Message {
@@ -36,7 +41,7 @@ export class KafkaJsProducers {
     private readonly deps: ProducersDeps,
   ) {}
 
-  async produce(topic: string, records: readonly OutgoingRecord[]): Promise<TopicPartitionOffset[]> {
+  async produce(topic: string, records: readonly OutgoingRecord[], options?: SendOptions): Promise<TopicPartitionOffset[]> {
     assertOpen(this.ctx);
     this.sharedProducer ??= (async () => {
       const p = this.ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
@@ -49,7 +54,7 @@ export class KafkaJsProducers {
       return p;
     })();
     const producer = await this.sharedProducer;
-    return sendWith(producer, topic, await this.withPartitions(topic, records), (e) => this.ctx.fail(e, `produce to ${topic}`));
+    return sendWith(producer, topic, await this.withPartitions(topic, records), options, (e) => this.ctx.fail(e, `produce to ${topic}`));
   }
 
   async createProducer(options: ProducerOptions = {}): Promise<ProducerHandle> {
@@ -63,6 +68,9 @@ export class KafkaJsProducers {
     };
     const tolerance = this.ctx.conn.outageToleranceMs;
     if (options.transactionalId && options.replayOnOutage && tolerance !== undefined) return this.recoverableProducer(config, tolerance);
+    // An idempotent producer without transactions writes its batches itself over plaintext
+    // (direct-producer.ts): kafkajs' encoding costs several objects per record and header.
+    if (!options.transactionalId && config.idempotent && !this.ctx.conn.ssl && !this.ctx.conn.sasl) return this.directProducer();
     const producer = this.ctx.kafka.producer(config);
     try {
       await producer.connect();
@@ -71,15 +79,15 @@ export class KafkaJsProducers {
     }
     const fail = (e: unknown, action: string) => this.ctx.fail(e, action);
     const handle: ProducerHandle = {
-      send: async (topic, records) => sendWith(producer, topic, await this.withPartitions(topic, records), (e) => fail(e, `produce to ${topic}`)),
+      send: async (topic, records, options) => sendWith(producer, topic, await this.withPartitions(topic, records), options, (e) => fail(e, `produce to ${topic}`)),
       transaction: async (): Promise<Transaction> => {
         const tx = await producer.transaction().catch((e: unknown) => {
           throw fail(e, 'begin a transaction');
         });
         return {
-          send: async (topic, records) => {
+          send: async (topic, records, options) => {
             if (records.length === 0) return;
-            await tx.send({ topic, messages: records.map(toMessage) }).catch((e: unknown) => {
+            await tx.send({ topic, messages: records.map(toMessage), compression: compressionOf(options) }).catch((e: unknown) => {
               throw fail(e, `produce to ${topic} in a transaction`);
             });
           },
@@ -113,12 +121,40 @@ export class KafkaJsProducers {
     return handle;
   }
 
+  private directProducer(): ProducerHandle {
+    const { conn, logger } = this.ctx;
+    const producer = new DirectProducer({
+      leaders: (topics) => this.deps.leaders(topics),
+      fail: (e, action) => this.ctx.fail(e, action),
+      logger,
+      clientId: conn.clientId,
+      connectionTimeoutMs: conn.connectionTimeoutMs,
+      requestTimeoutMs: conn.requestTimeoutMs,
+      outageToleranceMs: conn.outageToleranceMs,
+    });
+    const handle: ProducerHandle = {
+      send: async (topic, records, options) => {
+        assertOpen(this.ctx);
+        return producer.send(topic, (await this.withPartitions(topic, records)) as (OutgoingRecord & { partition: number })[], options);
+      },
+      transaction: async () => {
+        throw new KafkaError('KAFKA_NOT_TRANSACTIONAL', 'This producer has no transactional id, so it cannot open a transaction.', { hint: 'Create the producer with a transactionalId.' });
+      },
+      close: async () => {
+        this.producers.delete(handle);
+        producer.close();
+      },
+    };
+    this.producers.add(handle);
+    return handle;
+  }
+
   /** A transactional producer that rewrites a transaction an outage interrupted (kafkajs-transactions.ts). */
   private async recoverableProducer(config: ProducerConfig, toleranceMs: number): Promise<ProducerHandle> {
     const handle = await openRecoverableProducer({
       create: () => this.ctx.kafka.producer(config),
       toMessage,
-      sendPlain: async (p, topic, records) => sendWith(p, topic, await this.withPartitions(topic, records), (e) => this.ctx.fail(e, `produce to ${topic}`)),
+      sendPlain: async (p, topic, records, options) => sendWith(p, topic, await this.withPartitions(topic, records), options, (e) => this.ctx.fail(e, `produce to ${topic}`)),
       toleranceMs,
       fail: (e, action) => this.ctx.fail(e, action),
       committed: async (m) => {
@@ -145,7 +181,8 @@ export class KafkaJsProducers {
     const partitionMetadata = Array.from({ length: count }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
     return records.map((r) => {
       if (r.partition !== undefined) return r;
-      const partition = this.partitioner({ topic, partitionMetadata, message: toMessage(r) });
+      // The partitioner reads the key only (and an explicit partition, absent here).
+      const partition = this.partitioner({ topic, partitionMetadata, message: { key: r.key ?? null, value: null } });
       return { ...r, partition };
     });
   }
@@ -170,11 +207,12 @@ async function sendWith(
   producer: Producer,
   topic: string,
   records: readonly OutgoingRecord[],
+  options: SendOptions | undefined,
   fail: (e: unknown) => KafkaError,
 ): Promise<TopicPartitionOffset[]> {
   if (records.length === 0) return [];
   try {
-    const res = await producer.send({ topic, messages: records.map(toMessage), acks: -1 });
+    const res = await producer.send({ topic, messages: records.map(toMessage), acks: -1, compression: compressionOf(options) });
     // kafkajs reports the base offset per partition; records of one partition get consecutive offsets in send order.
     const base = new Map(res.map((r) => [r.partition, Number(r.baseOffset ?? r.offset ?? 0)]));
     const seen = new Map<number, number>();

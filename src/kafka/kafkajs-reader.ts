@@ -1,3 +1,4 @@
+import './kafkajs-grouping.ts'; // first: before kafkajs' producer loads
 import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../logger.ts';

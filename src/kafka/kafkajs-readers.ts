@@ -21,9 +21,9 @@ export class KafkaJsReaders {
   read(options: ReadOptions): RecordReader {
     assertOpen(this.ctx);
     const { conn } = this.ctx;
-    // A packed read goes straight to the leaders over plaintext (fetch-reader.ts): kafkajs'
-    // consumer would build an object per record. TLS and SASL connections keep kafkajs.
-    if (options.pack && !conn.ssl && !conn.sasl) {
+    // A packed or direct read goes straight to the leaders over plaintext (fetch-reader.ts):
+    // kafkajs' consumer would build several objects per record. TLS and SASL connections keep kafkajs.
+    if ((options.pack || options.direct) && !conn.ssl && !conn.sasl) {
       const fast = openFetchReader(options, {
         watermarks: (t) => this.admin.watermarks(t),
         offsetsForTimestamp: (t, ts) => this.admin.offsetsForTimestamp(t, ts),

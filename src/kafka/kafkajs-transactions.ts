@@ -21,11 +21,13 @@
  * rewrite happens without asking anyone. A shared id (the deployment store's
  * compare-and-append) must not use it.
  */
+import './kafkajs-grouping.ts'; // first: before kafkajs' producer loads
 import type { Message, Producer, RecordMetadata, Transaction as KafkaJsTransaction } from 'kafkajs';
 import { describeUnknown, type KafkaError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { OutgoingRecord, ProducerHandle, TopicPartitionOffset, Transaction } from './port.ts';
+import type { OutgoingRecord, ProducerHandle, SendOptions, TopicPartitionOffset, Transaction } from './port.ts';
 import { isOutage } from './kafka-errors.ts';
+import { kafkaJsCompressionOf } from './kafkajs-codecs.ts';
 import { sleep } from '../clock.ts';
 
 export interface RecoverableProducerDeps {
@@ -33,7 +35,7 @@ export interface RecoverableProducerDeps {
   readonly create: () => Producer;
   readonly toMessage: (r: OutgoingRecord) => Message;
   /** A send outside a transaction, as the port's other producers do it. */
-  readonly sendPlain: (p: Producer, topic: string, records: readonly OutgoingRecord[]) => Promise<TopicPartitionOffset[]>;
+  readonly sendPlain: (p: Producer, topic: string, records: readonly OutgoingRecord[], options: SendOptions | undefined) => Promise<TopicPartitionOffset[]>;
   /** How long to keep trying to reach the broker before giving up. */
   readonly toleranceMs: number;
   readonly fail: (e: unknown, action: string) => KafkaError;
@@ -87,16 +89,16 @@ export async function openRecoverableProducer(d: RecoverableProducerDeps): Promi
   }
 
   const handle: ProducerHandle = {
-    send: (topic, records) => d.sendPlain(producer, topic, records),
+    send: (topic, records, options) => d.sendPlain(producer, topic, records, options),
     transaction: async (): Promise<Transaction> => {
       let tx = await begin();
       // The transaction's content, kept until it commits so it can be written again.
-      const sends: { topic: string; records: readonly OutgoingRecord[] }[] = [];
+      const sends: { topic: string; records: readonly OutgoingRecord[]; options: SendOptions | undefined }[] = [];
       const offsets: { groupId: string; offsets: readonly TopicPartitionOffset[] }[] = [];
       let marker: TopicPartitionOffset | undefined;
 
-      const write = async (t: KafkaJsTransaction, topic: string, records: readonly OutgoingRecord[]) => {
-        const md = await t.send({ topic, messages: records.map(d.toMessage) });
+      const write = async (t: KafkaJsTransaction, topic: string, records: readonly OutgoingRecord[], options: SendOptions | undefined) => {
+        const md = await t.send({ topic, messages: records.map(d.toMessage), compression: kafkaJsCompressionOf(options) });
         marker ??= firstOffset(topic, md);
       };
       const writeOffsets = (t: KafkaJsTransaction, groupId: string, list: readonly TopicPartitionOffset[]) => {
@@ -121,7 +123,7 @@ export async function openRecoverableProducer(d: RecoverableProducerDeps): Promi
             return true;
           }
           marker = undefined;
-          for (const s of sends) await write(t, s.topic, s.records);
+          for (const s of sends) await write(t, s.topic, s.records, s.options);
           for (const o of offsets) await writeOffsets(t, o.groupId, o.offsets);
           tx = t;
           if (commit) await t.commit();
@@ -131,11 +133,11 @@ export async function openRecoverableProducer(d: RecoverableProducerDeps): Promi
       };
 
       return {
-        send: async (topic, records) => {
+        send: async (topic, records, options) => {
           if (records.length === 0) return;
-          sends.push({ topic, records });
+          sends.push({ topic, records, options });
           try {
-            await write(tx, topic, records);
+            await write(tx, topic, records, options);
           } catch (e) {
             if (!isOutage(e)) throw d.fail(e, `produce to ${topic} in a transaction`);
             await recover(false, e);

@@ -15,8 +15,9 @@ import type { RecordBatch } from './port.ts';
 export interface PackedBatch {
   /**
    * `fields` (the default): the layout above. `records`: Kafka record batches
-   * (format v2) back to back, as fetched; the receiving thread lays them out as
-   * above with record-batches.ts' unpackRecords, keeping offsets in [from, to).
+   * (format v2) back to back, as fetched, compressed ones inflated (inflateBatches);
+   * the receiving thread lays them out as above with record-batches.ts'
+   * unpackRecords, keeping offsets in [from, to).
    */
   readonly kind?: 'fields' | 'records' | undefined;
   readonly from?: number | undefined;

@@ -8,6 +8,9 @@
  * code simple. The implementation converts at the edge.
  */
 import type { BufferSource, PackedBatch } from './packed.ts';
+import type { Compression } from './codecs.ts';
+
+export type { Compression } from './codecs.ts';
 
 export interface OutgoingRecord {
   readonly key?: Buffer | string | null;
@@ -78,6 +81,13 @@ export interface ReadOptions {
    * records in another thread. A port may ignore it and hand over records.
    */
   readonly pack?: { readonly headers: readonly string[]; readonly pool?: BufferSource | undefined } | undefined;
+  /**
+   * Read straight from the partition leaders and decode the records from the
+   * fetched bytes (the engine's sources: a hot path), instead of through a client's
+   * consumer. Same records, positions and isolation; a port may ignore it (the
+   * kafkajs port does on TLS or SASL connections).
+   */
+  readonly direct?: boolean | undefined;
 }
 
 export interface RecordBatch {
@@ -117,8 +127,17 @@ export interface ProducerOptions {
   readonly replayOnOutage?: boolean;
 }
 
+/** How one send writes its records. */
+export interface SendOptions {
+  /**
+   * The codec the records' batches are compressed with: Kafka's own names. Default
+   * `none`, as Kafka's producers (a topic's `compression.type` may still recompress).
+   */
+  readonly compression?: Compression | undefined;
+}
+
 export interface Transaction {
-  send(topic: string, records: readonly OutgoingRecord[]): Promise<void>;
+  send(topic: string, records: readonly OutgoingRecord[], options?: SendOptions): Promise<void>;
   /** Commits the consumed positions of a consume-transform-produce loop as part of the transaction. */
   sendOffsets(groupId: string, offsets: readonly TopicPartitionOffset[]): Promise<void>;
   commit(): Promise<void>;
@@ -126,7 +145,7 @@ export interface Transaction {
 }
 
 export interface ProducerHandle {
-  send(topic: string, records: readonly OutgoingRecord[]): Promise<TopicPartitionOffset[]>;
+  send(topic: string, records: readonly OutgoingRecord[], options?: SendOptions): Promise<TopicPartitionOffset[]>;
   transaction(): Promise<Transaction>;
   close(): Promise<void>;
 }
@@ -145,15 +164,38 @@ export interface GroupDescription {
   readonly members: number;
 }
 
+/** A transaction's commit marker in one partition: when its records there became visible (the broker's clock). */
+export interface CommitMark {
+  readonly partition: number;
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly producerId: number;
+}
+
+/**
+ * `first`: per partition, the first commit at or after the offset that ends a
+ * transaction with records from there on; `last`: per partition, the commit
+ * marker right before the offset, if the record there is one.
+ */
+export type CommitMarksQuery = { readonly first: readonly TopicPartitionOffset[] } | { readonly last: readonly TopicPartitionOffset[] };
+
+export interface CommitMarks {
+  readonly marks: readonly CommitMark[];
+  /** Each asked partition's high watermark and last stable offset (below it, no transaction is open). */
+  readonly ends: readonly { readonly partition: number; readonly high: number; readonly lastStable: number }[];
+}
+
 export interface KafkaPort {
   /** Produce one batch with the shared idempotent producer; returns each record's position. */
-  produce(topic: string, records: readonly OutgoingRecord[]): Promise<TopicPartitionOffset[]>;
+  produce(topic: string, records: readonly OutgoingRecord[], options?: SendOptions): Promise<TopicPartitionOffset[]>;
   createProducer(options?: ProducerOptions): Promise<ProducerHandle>;
   read(options: ReadOptions): RecordReader;
 
   createTopics(specs: readonly TopicSpec[]): Promise<void>;
   deleteTopics(topics: readonly string[]): Promise<void>;
   listTopics(): Promise<string[]>;
+  /** The named config entries of a topic, as the broker has them (defaults included); KAFKA_TOPIC_NOT_FOUND when it does not exist. */
+  topicConfig(topic: string, names: readonly string[]): Promise<Record<string, string>>;
   /** Partition count of a topic; a KafkaError with code KAFKA_TOPIC_NOT_FOUND when it does not exist. */
   partitionCount(topic: string): Promise<number>;
   watermarks(topic: string): Promise<PartitionWatermarks[]>;
@@ -167,6 +209,12 @@ export interface KafkaPort {
   describeGroup(groupId: string): Promise<GroupDescription>;
   listGroups(): Promise<string[]>;
   deleteGroups(groupIds: readonly string[]): Promise<void>;
+
+  /**
+   * Transaction commit markers of a topic (transaction-marks.ts), or undefined when
+   * this connection cannot read raw batches (TLS or SASL).
+   */
+  commitMarks(topic: string, q: CommitMarksQuery): Promise<CommitMarks | undefined>;
 
   /** Resolves when the cluster answers a metadata request; throws a KafkaError otherwise. */
   ping(): Promise<{ brokers: number; controller: number | null; clusterId: string }>;

@@ -13,18 +13,24 @@ import type { KafkaPort } from '../kafka/port.ts';
 import { join } from 'node:path';
 import { EmbeddedAdapter } from '../engines/embedded/adapter.ts';
 import { FlinkAdapter } from '../engines/flink/adapter.ts';
+import type { SavepointTool } from '../engines/flink/savepoint-tool.ts';
 import type { EngineAdapter, EngineKind } from '../engines/adapter.ts';
 import type { EngineSet } from './engines.ts';
 import type { DeploymentSpec } from './spec/schema.ts';
 import { DeploymentController } from './controller/controller.ts';
-import { systemClock, type Clock } from '../clock.ts';
+import { sleep, systemClock, type Clock } from '../clock.ts';
 import { KafkaCutover } from './cutover/kafka-cutover.ts';
 import { KafkaDeploymentStore, DEFAULT_STORE_TOPIC } from './store/kafka-store.ts';
 import { LocalDeploymentStore } from './store/local-store.ts';
 import type { DeploymentStore } from './store/port.ts';
 import type { PendingEffect } from './lifecycle/model.ts';
 import { SupervisorAnalysis } from './analysis/supervisor.ts';
-import { defaultStateDir } from './state-dir.ts';
+import { defaultStateDir, deploymentDir } from './state-dir.ts';
+import { SavepointHistory } from './savepoints/history.ts';
+import { Notifier } from './notify/notifier.ts';
+import { httpConfirm } from './notify/confirm.ts';
+import { postJson } from './notify/http.ts';
+import type { ReportLinks } from './notify/events.ts';
 
 export interface OrchestratorOptions {
   readonly connection: ConnectionConfig;
@@ -40,6 +46,8 @@ export interface OrchestratorOptions {
    * `flink.rest`, which wins over `fallback` (FLINK_REST_URL, else the local dev cluster).
    */
   readonly flinkRest?: FlinkRestChoice | undefined;
+  /** The Flink preflight's savepoint tool (engines/flink/savepoint-tool.ts); without it a Flink preflight only builds the job graph. */
+  readonly flinkSavepointTool?: SavepointTool | undefined;
   /** Set by a shadow supervisor's own process: the deployment it supervises and how to stop its loop. */
   readonly supervising?: { readonly name: string; readonly stop: () => void };
 }
@@ -57,6 +65,10 @@ export interface Orchestrator {
   /** Every engine, by kind; `engineForJob` (engines.ts) picks a job's. */
   readonly engines: EngineSet;
   readonly analysis: SupervisorAnalysis;
+  /** The savepoint history in the store, disposing through the engine that wrote each savepoint. */
+  readonly savepoints: SavepointHistory;
+  /** Delivers the webhooks' events (notify/); `close` waits for what it has begun. */
+  readonly notifier: Notifier;
   readonly stateDir: string;
   readonly storeSpec: string;
   close(): Promise<void>;
@@ -91,8 +103,30 @@ export function createOrchestrator(o: OrchestratorOptions): Orchestrator {
   // performing that effect, before recording it (the crash tests' seam).
   const crashAfter = process.env.PITLANE_CRASH_AFTER_EFFECT;
   const afterEffect = crashAfter ? (p: PendingEffect) => (p.effect.type === crashAfter ? process.kill(process.pid, 'SIGKILL') : undefined) : undefined;
-  const controller = new DeploymentController({ store, engines, clock, logger: o.logger, analysis, cutover, ...(afterEffect ? { afterEffect } : {}) });
-  return { controller, store, engine, engines, analysis, stateDir, storeSpec, close: () => store.close() };
+  // A Flink savepoint is disposed of by the cluster that wrote it, whatever cluster this command names.
+  const savepoints = new SavepointHistory(
+    store,
+    (r) => (r.engine === 'flink' && r.cluster ? createFlinkAdapter(r.cluster, { ...o, connection: managed, stateDir }) : engines.adapter(r.engine)).disposeSavepoint(r.location),
+    clock,
+    o.logger,
+  );
+  const reportLinks = (name: string) => reportLinksOf(stateDir, name);
+  const notifier = new Notifier({ store, post: postJson, clock, sleep, logger: o.logger, reportLinks });
+  const confirm = httpConfirm(postJson, reportLinks);
+  const controller = new DeploymentController({ store, engines, clock, logger: o.logger, analysis, cutover, savepoints, notifier, confirm, ...(afterEffect ? { afterEffect } : {}) });
+  // A command ends once the webhooks it owes are delivered or out of attempts (each bounded by its spec).
+  const close = async () => {
+    await notifier.flush();
+    await store.close();
+  };
+  return { controller, store, engine, engines, analysis, savepoints, notifier, stateDir, storeSpec, close };
+}
+
+/** Where a webhook's receiver finds the report: its files, and the dashboard's page when PITLANE_DASHBOARD_URL names one. */
+function reportLinksOf(stateDir: string, name: string): ReportLinks {
+  const dir = deploymentDir(stateDir, name);
+  const dashboard = process.env.PITLANE_DASHBOARD_URL;
+  return { json: join(dir, 'report.json'), html: join(dir, 'report.html'), ...(dashboard ? { dashboard: `${dashboard.replace(/\/+$/, '')}/#/d/${encodeURIComponent(name)}` } : {}) };
 }
 
 /**
@@ -108,7 +142,7 @@ function engineSet(embedded: EmbeddedAdapter, o: OrchestratorOptions, stateDir: 
       if (!url) throw flinkNotConfigured('This deployment runs a job on Flink, but no Flink cluster is named and no local one runs.', 'Name the JobManager\'s REST endpoint in the spec (flink: { rest: URL }), with --flink-rest URL or FLINK_REST_URL; or start the local one with `pitlane dev up --flink`.');
       let flink = flinks.get(url);
       if (!flink) {
-        flink = createFlinkAdapter(url, { ...o, stateDir });
+        flink = createFlinkAdapter(url, { ...o, stateDir, savepointTool: o.flinkSavepointTool });
         flinks.set(url, flink);
       }
       return flink;
@@ -117,8 +151,8 @@ function engineSet(embedded: EmbeddedAdapter, o: OrchestratorOptions, stateDir: 
 }
 
 /** The Flink adapter for a cluster: its files under `<stateDir>/flink`, the jobs' Kafka as pitlane's own. */
-export function createFlinkAdapter(restUrl: string, o: { readonly stateDir: string; readonly connection: ConnectionConfig; readonly kafka: KafkaPort; readonly logger: Logger }): FlinkAdapter {
-  return new FlinkAdapter({ restUrl, stateDir: join(o.stateDir, 'flink'), bootstrapServers: o.connection.brokers.join(','), kafka: o.kafka, logger: o.logger, outageToleranceMs: o.connection.outageToleranceMs });
+export function createFlinkAdapter(restUrl: string, o: { readonly stateDir: string; readonly connection: ConnectionConfig; readonly kafka: KafkaPort; readonly logger: Logger; readonly savepointTool?: SavepointTool | undefined }): FlinkAdapter {
+  return new FlinkAdapter({ restUrl, stateDir: join(o.stateDir, 'flink'), bootstrapServers: o.connection.brokers.join(','), kafka: o.kafka, logger: o.logger, outageToleranceMs: o.connection.outageToleranceMs, savepointTool: o.savepointTool });
 }
 
 /** No Flink cluster to drive a Flink job on: `hint` says where this caller takes one from. */

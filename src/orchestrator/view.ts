@@ -63,6 +63,15 @@ export function stallOf(d: Deployment, live: LiveView): { readonly reason: strin
   return undefined;
 }
 
+/** A rollback by replay (plans.ts, replayRollback): the input from the kept savepoint to where the new job stopped. */
+function replayedInput(d: Deployment): string | undefined {
+  const plan = d.plan;
+  const stop = d.rollback?.steps.find((s) => s.type === 'stopWithSavepoint')?.result.savepoint?.sourceOffsets;
+  const kept = d.promotion?.rollbackSavepoint?.sourceOffsets;
+  if (!(plan?.strategy === 'savepoint-handoff' && plan.mode === 'cold' && plan.replayRollback) || !stop || !kept) return undefined;
+  return kept.map((o) => `${o.topic}/${o.partition}@${o.offset}..${stop.find((x) => x.topic === o.topic && x.partition === o.partition)?.offset ?? '?'}`).join(' ');
+}
+
 const ms = (n: number | undefined) => (n === undefined ? '-' : `${n} ms`);
 
 export function describeDeployment(d: Deployment): string {
@@ -89,6 +98,8 @@ export function describeDeployment(d: Deployment): string {
   }
   if (d.abort) lines.push(`  aborted        by ${d.abort.by}: ${d.abort.reason}${d.abort.debugSavepoint ? `; candidate savepoint kept at ${d.abort.debugSavepoint.location}` : ''}`);
   if (d.rollback) lines.push(`  rollback       ${d.rollback.completedAt ? 'done' : 'in progress'}; steps: ${d.rollback.steps.map((s) => s.type).join(' → ') || 'none'}`);
+  const replayed = replayedInput(d);
+  if (replayed) lines.push(`  replayed       input ${replayed} ran through both versions: its output is on ${d.spec.authoritative.output} twice, the new version's then the old one's (the lineage headers name each record's input)`);
   if (d.pending.length > 0) lines.push(`  pending        ${d.pending.map((p) => `${p.effect.type} (${p.id})`).join(', ')}`);
   if (d.lastError) lines.push(`  last error     [${d.lastError.code}] ${d.lastError.message}${d.pending.length > 0 ? ` — retry with \`pitlane canary resume ${d.name}\`` : ''}`);
   return lines.join('\n');

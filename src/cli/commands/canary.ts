@@ -5,49 +5,30 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { ConfigError, KafkaError, PromotionError } from '../../errors.ts';
+import { intFlag, UsageError } from '../usage.ts';
+import { ConfigError } from '../../errors.ts';
 import { loadDeploymentSpec } from '../../orchestrator/spec/load.ts';
 import { compareConfigOf } from '../../orchestrator/analysis/compare-config.ts';
-import { createOrchestrator, type Orchestrator } from '../../orchestrator/create.ts';
+import type { Orchestrator } from '../../orchestrator/create.ts';
 import { checkSpecJobs, engineForJob } from '../../orchestrator/engines.ts';
 import { deploymentDir } from '../../orchestrator/state-dir.ts';
-import { describeDeployment, failureSummary, gateOutcome, stallOf } from '../../orchestrator/view.ts';
-import { parseDuration } from '../../config/duration.ts';
+import { describeDeployment, failureSummary, stallOf } from '../../orchestrator/view.ts';
 import { noiseReplicaOf, type Deployment } from '../../orchestrator/lifecycle/model.ts';
 import { ensureNoiseTopic } from '../../orchestrator/analysis/noise-topic.ts';
 import { EXIT } from '../exit-codes.ts';
 import { emit, table } from '../output.ts';
 import type { CliContext } from '../context.ts';
-import { sleep } from '../../clock.ts';
+import { orchestratorOptions, withOrchestrator, type OrchestratorFlags } from './orchestrator-options.ts';
+import { recordTaken } from './savepoint-trigger.ts';
+import { registerGate, reportSummary } from './canary-gate.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
-interface Common {
-  store?: string;
-  stateDir?: string;
-  flinkRest?: string;
-  json?: boolean;
-}
+type Common = OrchestratorFlags;
 
-const GATE_EXIT = { pass: EXIT.OK, fail: EXIT.FAIL, inconclusive: EXIT.INCONCLUSIVE, error: EXIT.ERROR, pending: EXIT.INCONCLUSIVE } as const;
-
-function common(cmd: Command): Command {
-  return cmd
-    .option('--store <where>', 'deployment store: kafka[:TOPIC] or dir:PATH (default: $PITLANE_STORE or kafka:pitlane.deployments)')
-    .option('--state-dir <dir>', 'job hosts, savepoints and reports (default: $PITLANE_STATE_DIR or ~/.local/state/pitlane/orchestrator)')
-    .option('--flink-rest <url>', "the Flink cluster of the deployment's Flink jobs (default: the spec's flink.rest, else $FLINK_REST_URL, else the local dev cluster)")
-    .option('--json', 'print the result as JSON');
-}
-
-async function withOrchestrator<T>(ctx: CliContext, o: Common, fn: (orch: Orchestrator) => Promise<T>): Promise<T> {
-  const orch = createOrchestrator({ connection: ctx.connection(), kafka: ctx.kafka().kafka, logger: ctx.logger, store: o.store, stateDir: o.stateDir, flinkRest: ctx.flinkRestChoice(o.flinkRest) });
-  try {
-    return await fn(orch);
-  } finally {
-    await orch.close();
-  }
-}
+const common = orchestratorOptions;
 
 async function mustLoad(orch: Orchestrator, name: string): Promise<Deployment> {
   const d = await orch.store.load(name);
@@ -55,18 +36,14 @@ async function mustLoad(orch: Orchestrator, name: string): Promise<Deployment> {
   return d;
 }
 
-function reportSummary(orch: Orchestrator, name: string): { verdict: string; reason: string; windows: number; a: number; b: number; noise?: number } | undefined {
-  const f = join(deploymentDir(orch.stateDir, name), 'report.json');
-  if (!existsSync(f)) return undefined;
-  const r = JSON.parse(readFileSync(f, 'utf8')) as { verdict: string; reason: string; windows: unknown[]; sides: { a: { records: number }; b: { records: number }; noise?: { records: number } } };
-  return { verdict: r.verdict, reason: r.reason, windows: r.windows.length, a: r.sides.a.records, b: r.sides.b.records, ...(r.sides.noise ? { noise: r.sides.noise.records } : {}) };
-}
 
-function duration(text: string | undefined, what: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const r = parseDuration(text);
-  if ('error' in r) throw new ConfigError('CLI_BAD_DURATION', `${what} ${r.error}`, { hint: 'Write e.g. 90s or 5m.' });
-  return r.ms;
+/** Who runs a manual command, recorded with it in the deployment's history. */
+function cliUser(): string {
+  try {
+    return `${userInfo().username} via cli`;
+  } catch {
+    return 'cli';
+  }
 }
 
 export function registerCanary(program: Command, run: Run): void {
@@ -76,7 +53,7 @@ export function registerCanary(program: Command, run: Run): void {
     run((ctx) =>
       withOrchestrator(ctx, o, async (orch) => {
         const spec = await loadDeploymentSpec(file);
-        compareConfigOf(spec, `${file} (analysis)`); // checks are validated before anything is forked
+        await compareConfigOf(spec, `${file} (analysis)`); // checks (and custom checks' modules) are validated before anything is forked
         orch.controller.plan(spec); // and the promotion against what the engines can do
         await checkSpecJobs(orch.engines, spec, file); // and every job file loads
         const kafka = ctx.kafka().kafka;
@@ -108,15 +85,18 @@ export function registerCanary(program: Command, run: Run): void {
         const report = reportSummary(orch, name);
         const supervisor = orch.analysis.pidOf(name);
         const stall = stallOf(d, { supervisorRunning: supervisor !== undefined, authoritative: jobs.find((j) => j.jobId === d.jobs.authoritative) });
-        emit({ deployment: d, jobs, report, supervisor: supervisor ?? null, stall: stall ?? null }, o, () =>
+        const notifications = (await orch.store.notifications(name)).filter((n) => n.generation === d.generation).sort((x, y) => x.eventAt - y.eventAt || x.hook - y.hook);
+        emit({ deployment: d, jobs, report, supervisor: supervisor ?? null, stall: stall ?? null, notifications }, o, () =>
           [
             describeDeployment(d),
             '',
-            table([['JOB', 'STATE', 'SINK', 'IN', 'OUT', 'LAG'], ...jobs.map((j) => [j.jobId, j.state, j.sinkTopic || '-', String(j.metrics?.recordsIn ?? '-'), String(j.metrics?.recordsOut ?? '-'), String(j.metrics?.inputLag ?? '-')])]),
+            table([['JOB', 'STATE', 'SINK', 'IN', 'OUT', 'LAG', 'RESTARTS'], ...jobs.map((j) => [j.jobId, j.state, j.sinkTopic || '-', String(j.metrics?.recordsIn ?? '-'), String(j.metrics?.recordsOut ?? '-'), String(j.metrics?.inputLag ?? '-'), String(j.restarts ?? 0)])]),
             report ? `\nanalysis: ${report.verdict} after ${report.windows} window(s), ${report.a} vs ${report.b} records${report.noise !== undefined ? ` (noise replica: ${report.noise})` : ''} — ${report.reason}` : '',
             supervisor ? `shadow supervisor: pid ${supervisor}` : '',
             ...jobs.filter((j) => j.state === 'failed' && j.failure).map((j) => `✗ ${j.jobId} failed: ${failureSummary(j.failure!)}`),
+            ...jobs.filter((j) => j.state !== 'failed' && j.lastFailure).map((j) => `↻ ${j.jobId} restarted ${j.restarts} time(s); last failure ${new Date(j.lastFailure!.at).toISOString()}: ${j.lastFailure!.reason.split('\n')[0]}`),
             stall ? `✗ ${stall.reason}\n  → ${stall.hint}` : '',
+            ...notifications.map((n) => `webhook ${n.event} → ${n.url}: ${n.state} after ${n.attempts} attempt(s)${n.last?.error ? ` — ${n.last.error}` : ''}`),
           ].filter((l) => l !== '').join('\n'),
         );
       }),
@@ -132,47 +112,13 @@ export function registerCanary(program: Command, run: Run): void {
     ),
   );
 
-  common(canary.command('gate').description('exit 0 pass, 1 fail, 2 inconclusive, 3 error').argument('<name>').option('--wait', 'wait for a verdict').option('--timeout <duration>', 'with --wait: give up after this long (exit 2)', '10m')).action(
-    (name: string, o: Common & { wait?: boolean; timeout?: string }) =>
-      run((ctx) =>
-        withOrchestrator(ctx, o, async (orch) => {
-          const deadline = Date.now() + duration(o.timeout, '--timeout', 600_000);
-          let d = await mustLoad(orch, name);
-          // An inconclusive verdict can still be settled by more data: --wait waits for a decisive one.
-          const undecided = (x: Deployment) => ['pending', 'inconclusive'].includes(gateOutcome(x)) && !['Aborted', 'RolledBack'].includes(x.phase);
-          // A wait that cannot end (no supervisor, or the authoritative job down) is an
-          // error that says why, not a silent timeout; seen twice, so a restart in
-          // between (`canary resume`) does not count.
-          let stalls = 0;
-          let lastCheck = 0;
-          while (o.wait && undecided(d) && Date.now() < deadline) {
-            await sleep(500);
-            try {
-              d = await mustLoad(orch, name);
-            } catch (e) {
-              // The store is a Kafka topic: a broker restart interrupts reading it, not the wait.
-              if (!(e instanceof KafkaError && e.retriable)) throw e;
-              ctx.logger.warn({ err: e.message }, 'cannot read the deployment store; still waiting');
-              continue;
-            }
-            if (Date.now() - lastCheck < 2000) continue;
-            lastCheck = Date.now();
-            const stall = stallOf(d, { supervisorRunning: orch.analysis.pidOf(name) !== undefined, authoritative: await engineForJob(orch.engines, d, d.jobs.authoritative).status(d.jobs.authoritative).catch(() => undefined) });
-            stalls = stall ? stalls + 1 : 0;
-            if (stall && stalls >= 2) throw new PromotionError('DEPLOYMENT_STALLED', stall.reason, { hint: stall.hint, data: { name, phase: d.phase } });
-          }
-          const outcome = gateOutcome(d);
-          emit({ name, outcome, phase: d.phase, verdict: d.verdict ?? null, abort: d.abort ?? null }, o, () => `${name}: ${outcome}${d.verdict?.reason ? ` — ${d.verdict.reason}` : ''}${d.abort ? ` (aborted by ${d.abort.by}: ${d.abort.reason})` : ''} [${d.phase}]`);
-          return GATE_EXIT[outcome];
-        }),
-      ),
-  );
+  registerGate(canary, run);
 
-  common(canary.command('promote').description('promote a passed candidate (cutover or savepoint handoff, as the spec says)').argument('<name>').option('--override-verdict <reason>', 'promote a Failed or Inconclusive candidate anyway; the reason is recorded')).action(
-    (name: string, o: Common & { overrideVerdict?: string }) =>
+  common(canary.command('promote').description('promote a passed candidate (cutover or savepoint handoff, as the spec says)').argument('<name>').option('--override-verdict <reason>', 'promote a Failed or Inconclusive candidate anyway; the reason is recorded').option('--skip-confirm <reason>', "promote without asking the spec's promotion.confirm hook; the reason is recorded")).action(
+    (name: string, o: Common & { overrideVerdict?: string; skipConfirm?: string }) =>
       run((ctx) =>
         withOrchestrator(ctx, o, async (orch) => {
-          const d = await orch.controller.dispatch(name, { type: 'promote', ...(o.overrideVerdict ? { override: { reason: o.overrideVerdict } } : {}) });
+          const d = await orch.controller.dispatch(name, { type: 'promote', ...(o.overrideVerdict ? { override: { reason: o.overrideVerdict } } : {}), ...(o.skipConfirm !== undefined ? { skipConfirm: { reason: o.skipConfirm } } : {}), by: cliUser() });
           emit(d, o, () => describeDeployment(d));
         }),
       ),
@@ -182,7 +128,7 @@ export function registerCanary(program: Command, run: Run): void {
     (name: string, o: Common & { reason: string }) =>
       run((ctx) =>
         withOrchestrator(ctx, o, async (orch) => {
-          const d = await orch.controller.dispatch(name, { type: 'abort', reason: o.reason });
+          const d = await orch.controller.dispatch(name, { type: 'abort', reason: o.reason, by: cliUser() });
           emit(d, o, () => describeDeployment(d));
         }),
       ),
@@ -192,7 +138,7 @@ export function registerCanary(program: Command, run: Run): void {
     (name: string, o: Common & { reason?: string }) =>
       run((ctx) =>
         withOrchestrator(ctx, o, async (orch) => {
-          const d = await orch.controller.dispatch(name, { type: 'rollback', ...(o.reason ? { reason: o.reason } : {}) });
+          const d = await orch.controller.dispatch(name, { type: 'rollback', ...(o.reason ? { reason: o.reason } : {}), by: cliUser() });
           emit(d, o, () => describeDeployment(d));
         }),
       ),
@@ -214,14 +160,16 @@ export function registerCanary(program: Command, run: Run): void {
     (file: string, o: Common & { parallelism: string; from: string }) =>
       run((ctx) =>
         withOrchestrator(ctx, o, async (orch) => {
+          const parallelism = intFlag('--parallelism', o.parallelism);
+          if (o.from !== 'earliest' && o.from !== 'latest') throw new UsageError('CLI_BAD_FROM', `--from ${o.from} is not earliest or latest.`);
           const spec = await loadDeploymentSpec(file);
-          if (o.from !== 'earliest' && o.from !== 'latest') throw new ConfigError('CLI_BAD_FROM', `--from ${o.from} is not earliest or latest.`);
+          await compareConfigOf(spec, `${file} (analysis)`); // a spec whose checks will not load is refused before its job starts
           await checkSpecJobs(orch.engines, spec, file);
           const a = spec.authoritative;
           const jobId = a.jobId;
           // On the engine the spec names: a Flink job is submitted to the cluster, an embedded one gets its own process.
           const engine = orch.engines.adapter(a.engine, spec);
-          await engine.start({ requestId: `launch/${jobId}/${Date.now()}`, jobId, job: a.job, ...(a.flink ? { flink: a.flink } : {}), parallelism: Number(o.parallelism), inputs: spec.inputs, from: { input: o.from }, sinkTopic: a.output, identity: `pitlane.${spec.name}.${jobId}`, delivery: spec.delivery });
+          await engine.start({ requestId: `launch/${jobId}/${Date.now()}`, jobId, job: a.job, ...(a.flink ? { flink: a.flink } : {}), parallelism, inputs: spec.inputs, from: { input: o.from }, sinkTopic: a.output, identity: `pitlane.${spec.name}.${jobId}`, delivery: spec.delivery, recovery: spec.recovery });
           const s = await engine.status(jobId);
           const where = a.engine === 'embedded' ? `log ${orch.engine.logFile(jobId)}` : `on Flink: \`pitlane flink status ${jobId}\``;
           emit({ ...s, engine: a.engine }, o, () => `${jobId} ${s.state}: ${a.job} → ${a.output} (${where})`);
@@ -236,6 +184,7 @@ export function registerCanary(program: Command, run: Run): void {
           const requestId = `stop/${jobId}/${Date.now()}`;
           if (o.savepoint) {
             const sp = await orch.engine.stopWithSavepoint(jobId, { requestId });
+            await recordTaken(orch, { job: jobId, path: sp.location, completedAt: sp.completedAt, engine: 'embedded' }, 'stop');
             emit(sp, o, () => `${jobId} stopped; savepoint ${sp.location}`);
           } else {
             await orch.engine.cancel(jobId, { requestId });
@@ -250,7 +199,7 @@ export function registerCanary(program: Command, run: Run): void {
       withOrchestrator(ctx, o, async (orch) => {
         await mustLoad(orch, name);
         const ext = o.json ? 'json' : ({ table: 'txt', json: 'json', html: 'html' } as Record<string, string>)[o.format];
-        if (!ext) throw new ConfigError('CLI_BAD_FORMAT', `--format ${o.format} is not table, json or html.`);
+        if (!ext) throw new UsageError('CLI_BAD_FORMAT', `--format ${o.format} is not table, json or html.`);
         const f = join(deploymentDir(orch.stateDir, name), `report.${ext}`);
         if (!existsSync(f)) throw new ConfigError('REPORT_NOT_YET', `${name} has no report yet (${f}).`, { hint: 'The first one is written about a second after shadowing starts.' });
         process.stdout.write(`${readFileSync(f, 'utf8')}\n`);

@@ -1,10 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { UsageError } from '../usage.ts';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, describeUnknown } from '../../errors.ts';
 import type { EndPosition, StartPosition } from '../../kafka/port.ts';
-import { createComparison, resolveCompareConfig, renderHtml, renderJson, renderTerminal, type ComparisonReport } from '../../compare/index.ts';
+import { createComparison, loadCompareConfig, renderHtml, renderJson, renderTerminal, type ComparisonReport } from '../../compare/index.ts';
 import { EXIT } from '../exit-codes.ts';
 import { emit } from '../output.ts';
 import type { CliContext } from '../context.ts';
@@ -37,10 +38,10 @@ export function registerCompare(program: Command, run: Run): void {
     .option('--checks <file>', 'checks config (YAML or JSON); all six checks with defaults when absent')
     .option('--report-dir <dir>', 'write report.json, report.txt and report.html here')
     .option('--json', 'print the JSON report instead of the table')
-    .action((o: CompareOptions) =>
-      run(async (ctx) => {
+    .action(async (o: CompareOptions) => {
+      await run(async (ctx) => {
         const raw = o.checks ? await readConfig(o.checks) : {};
-        const config = resolveCompareConfig(raw, o.checks ?? 'default checks');
+        const config = await loadCompareConfig(raw, o.checks ?? 'default checks');
         const from = parseStart(o.from);
         const to = parseEnd(o.to);
         const { kafka, registry } = ctx.kafka();
@@ -60,8 +61,26 @@ export function registerCompare(program: Command, run: Run): void {
         if (o.reportDir) await writeReports(o.reportDir, report);
         emit(report, o, () => renderTerminal(report) + (o.reportDir ? `\n\nreports in ${o.reportDir}` : ''));
         return VERDICT_EXIT[report.verdict];
-      }),
-    );
+      });
+      endWhenHeldOpen();
+    });
+}
+
+/** How long an ended command may wait for the event loop to empty before it ends itself. */
+const HELD_OPEN_GRACE_MS = 2000;
+
+/**
+ * Once the command has its exit code, the comparison has closed its readers, worker
+ * and connections, so the process ends by itself. Should anything still hold it open
+ * (a leak), it ends anyway, with that exit code, saying what was left: a failed
+ * comparison must never hang a pipeline. The timer itself holds nothing open.
+ */
+function endWhenHeldOpen(): void {
+  setTimeout(() => {
+    const held = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
+    process.stderr.write(`pitlane compare: ended, but ${held.join(', ') || 'something'} still held the process open ${HELD_OPEN_GRACE_MS} ms later; exiting with code ${String(process.exitCode ?? 0)}.\n`);
+    process.exit();
+  }, HELD_OPEN_GRACE_MS).unref();
 }
 
 async function readConfig(file: string): Promise<unknown> {
@@ -87,7 +106,7 @@ async function writeReports(dir: string, report: ComparisonReport): Promise<void
 
 function parseTime(s: string, flag: string): number {
   const t = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
-  if (!Number.isFinite(t)) throw new ConfigError('CLI_BAD_POSITION', `${flag} ${s} is not a position.`, { hint: `Use ${flag === '--from' ? 'earliest, latest' : 'end, follow'}, an ISO time (2024-05-01T12:00:00Z) or epoch ms.` });
+  if (!Number.isFinite(t)) throw new UsageError('CLI_BAD_POSITION', `${flag} ${s} is not a position.`, { hint: `Use ${flag === '--from' ? 'earliest, latest' : 'end, follow'}, an ISO time (2024-05-01T12:00:00Z) or epoch ms.` });
   return t;
 }
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
+import { intFlag, UsageError } from '../usage.ts';
 import { devDown, devLogs, devStatus, devUp } from '../../dev/launcher.ts';
-import { ConfigError } from '../../errors.ts';
 import { emit, table } from '../output.ts';
+import { stderrProgress } from '../progress.ts';
 import type { CliContext } from '../context.ts';
 import type { ServiceName } from '../../dev/service-state.ts';
 import { probeExternalFlink, requireExternalFlink, type ExternalFlink } from '../../dev/flink-launcher.ts';
@@ -10,11 +11,7 @@ import { FLINK_VERSION } from '../../dev/flink-cluster.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
-function intOption(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new ConfigError('CLI_BAD_NUMBER', `--${name} must be a whole number from 1 to 65535, not "${value}".`);
-  return n;
-}
+const intOption = (value: string, name: string): number => intFlag(`--${name}`, value, { max: 65535 });
 
 const LOG_SERVICES: readonly string[] = ['kafka', 'registry', 'flink-jobmanager', 'flink-taskmanager'] satisfies ServiceName[];
 
@@ -45,6 +42,7 @@ export function registerDev(program: Command, run: Run): void {
         // An existing cluster (flag, or FLINK_REST_URL with --flink) is checked, never started.
         const externalUrl = o.flinkRest ?? (o.flink ? process.env.FLINK_REST_URL || undefined : undefined);
         const external = externalUrl ? await requireExternalFlink(externalUrl) : undefined;
+        const progress = stderrProgress();
         const started = await devUp({
           devDir: ctx.devDir,
           port: intOption(o.port, 'port'),
@@ -55,7 +53,8 @@ export function registerDev(program: Command, run: Run): void {
           ...(o.flinkRestPort ? { flinkRestPort: intOption(o.flinkRestPort, 'flink-rest-port') } : {}),
           readyTimeoutMs: intOption(o.timeout, 'timeout') * 1000,
           logger: ctx.logger,
-        });
+          progress: (step) => progress.step(step),
+        }).finally(() => progress.done());
         emit({ devDir: ctx.devDir, services: started, ...(external ? { flink: { external: true, ...external } } : {}) }, o, () =>
           [...(external ? [externalLine(external)] : []), ...started]
             .map((s) =>
@@ -113,8 +112,9 @@ export function registerDev(program: Command, run: Run): void {
     .option('-n, --lines <n>', 'how many lines', '50')
     .action((service: string, o: { lines: string }) =>
       run(async (ctx) => {
-        if (!LOG_SERVICES.includes(service)) throw new ConfigError('CLI_BAD_SERVICE', `Unknown service "${service}"; use ${LOG_SERVICES.join(', ')}.`);
-        process.stdout.write(`${devLogs(ctx.devDir, service as ServiceName, Number(o.lines)).join('\n')}\n`);
+        if (!LOG_SERVICES.includes(service)) throw new UsageError('CLI_BAD_SERVICE', `Unknown service "${service}"; use ${LOG_SERVICES.join(', ')}.`);
+        const lines = intFlag('--lines', o.lines);
+        process.stdout.write(`${devLogs(ctx.devDir, service as ServiceName, lines).join('\n')}\n`);
       }),
     );
 
@@ -126,10 +126,11 @@ export function registerDev(program: Command, run: Run): void {
     .option('--json', 'print the result as JSON')
     .action((o: { records: string; partitions: string; json?: boolean }) =>
       run(async (ctx) => {
+        const n = intFlag('--records', o.records);
+        const partitions = intFlag('--partitions', o.partitions);
         const { kafka } = ctx.kafka();
-        const n = Number(o.records);
         const topic = `pitlane-smoke-${randomUUID().slice(0, 8)}`;
-        await kafka.createTopics([{ topic, partitions: Number(o.partitions) }]);
+        await kafka.createTopics([{ topic, partitions }]);
         try {
           const t0 = performance.now();
           const records = Array.from({ length: n }, (_, i) => ({ key: `k${i % 97}`, value: JSON.stringify({ i }) }));

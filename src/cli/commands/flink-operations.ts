@@ -9,11 +9,14 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { emit, table } from '../output.ts';
+import { withOrchestrator } from './orchestrator-options.ts';
+import { recordTaken } from './savepoint-trigger.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
 /** The options every `pitlane flink` command shares. */
 export const REST = ['--flink-rest <url>', 'the Flink REST endpoint (default: $FLINK_REST_URL, else the local dev cluster)'] as const;
+const STORE = ['--store <where>', 'where the savepoint history is: kafka[:TOPIC] or dir:PATH (default: $PITLANE_STORE or kafka:pitlane.deployments)'] as const;
 export const REQUEST = ['--request-id <id>', 'makes the call idempotent: a repeat with the same id acts once (default: a new id)'] as const;
 
 /** The request id of a call: the one given, else a new one (the call then acts once, as any other). */
@@ -27,10 +30,13 @@ export function registerFlinkOperations(flink: Command, run: Run): void {
     .option('--dir <dir>', 'where the savepoint goes (default: the cluster\'s execution.checkpointing.savepoint-dir)')
     .option(...REQUEST)
     .option(...REST)
+    .option(...STORE)
     .option('--json', 'print the result as JSON')
-    .action((name: string, o: { dir?: string; requestId?: string; flinkRest?: string; json?: boolean }) =>
+    .action((name: string, o: { dir?: string; requestId?: string; flinkRest?: string; store?: string; json?: boolean }) =>
       run(async (ctx) => {
-        const r = await ctx.flink(o.flinkRest).savepoint(name, { requestId: requestIdOf(o.requestId), ...(o.dir ? { targetDir: o.dir } : {}) });
+        const engine = ctx.flink(o.flinkRest);
+        const r = await engine.savepoint(name, { requestId: requestIdOf(o.requestId), ...(o.dir ? { targetDir: o.dir } : {}) });
+        await withOrchestrator(ctx, { store: o.store }, (orch) => recordTaken(orch, { job: name, path: r.location, completedAt: r.completedAt, engine: 'flink', cluster: engine.cluster }, 'manual'));
         emit({ job: name, ...r }, o, () => r.location);
       }),
     );
@@ -43,10 +49,13 @@ export function registerFlinkOperations(flink: Command, run: Run): void {
     .option('--drain', 'advance the watermark to +∞ first: every timer and window fires and is written')
     .option(...REQUEST)
     .option(...REST)
+    .option(...STORE)
     .option('--json', 'print the result as JSON')
-    .action((name: string, o: { savepointDir?: string; drain?: boolean; requestId?: string; flinkRest?: string; json?: boolean }) =>
+    .action((name: string, o: { savepointDir?: string; drain?: boolean; requestId?: string; flinkRest?: string; store?: string; json?: boolean }) =>
       run(async (ctx) => {
-        const r = await ctx.flink(o.flinkRest).stopWithSavepoint(name, { requestId: requestIdOf(o.requestId), drain: o.drain === true, ...(o.savepointDir ? { targetDir: o.savepointDir } : {}) });
+        const engine = ctx.flink(o.flinkRest);
+        const r = await engine.stopWithSavepoint(name, { requestId: requestIdOf(o.requestId), drain: o.drain === true, ...(o.savepointDir ? { targetDir: o.savepointDir } : {}) });
+        await withOrchestrator(ctx, { store: o.store }, (orch) => recordTaken(orch, { job: name, path: r.location, completedAt: r.completedAt, engine: 'flink', cluster: engine.cluster }, 'stop'));
         emit({ job: name, stopped: true, drained: o.drain === true, ...r }, o, () => `stopped ${name}; savepoint ${r.location}`);
       }),
     );

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { UsageError } from '../usage.ts';
 import { ConfigError } from '../../errors.ts';
 import { buildFlinkJobs, FLINK_ENTRY_CLASSES } from '../../dev/flink-jobs-build.ts';
 import { isTerminal, runsOf } from '../../engines/flink/jobs.ts';
@@ -40,7 +41,7 @@ function startPosition(text: string): 'earliest' | 'latest' | { timestamp: numbe
   if (text === 'earliest' || text === 'latest') return text;
   const ts = /^timestamp:(\d+)$/.exec(text);
   if (ts) return { timestamp: Number(ts[1]) };
-  throw new ConfigError('CLI_BAD_POSITION', `--start must be earliest, latest or timestamp:MS, not "${text}".`);
+  throw new UsageError('CLI_BAD_POSITION', `--start must be earliest, latest or timestamp:MS, not "${text}".`);
 }
 
 export function registerFlink(program: Command, run: Run): void {
@@ -66,7 +67,7 @@ export function registerFlink(program: Command, run: Run): void {
     .option('--json', 'print the result as JSON')
     .action((jar: string, o: RunFlags) =>
       run(async (ctx) => {
-        if (o.input.length === 0) throw new ConfigError('CLI_NO_INPUT', 'flink run needs at least one --input topic.', { hint: 'Add --input TOPIC (repeatable).' });
+        if (o.input.length === 0) throw new UsageError('CLI_NO_INPUT', 'flink run needs at least one --input topic.', { hint: 'Add --input TOPIC (repeatable).' });
         const name = o.name ?? o.entryClass.split('.').at(-1)!;
         const parallelism = o.parallelism === undefined ? undefined : parseCount('--parallelism', o.parallelism);
         const from = o.fromSavepoint !== undefined ? { savepoint: o.fromSavepoint, allowNonRestoredState: o.allowNonRestoredState === true } : { input: startPosition(o.start) };

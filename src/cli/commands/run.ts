@@ -8,7 +8,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError } from '../../errors.ts';
+import { secondsFlag, UsageError } from '../usage.ts';
 import { formatStatus, type DeliveryMode } from '../../engine/index.ts';
 import { defaultJobsDir } from '../../engines/embedded/control/job-directory.ts';
 import { loadJobModule } from '../../engines/embedded/host/load-job.ts';
@@ -40,7 +40,7 @@ function parseParams(list: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of list) {
     const i = p.indexOf('=');
-    if (i <= 0) throw new ConfigError('RUN_BAD_PARAM', `--param ${JSON.stringify(p)} is not name=value.`, { hint: 'Write --param input=my-topic.' });
+    if (i <= 0) throw new UsageError('RUN_BAD_PARAM', `--param ${JSON.stringify(p)} is not name=value.`, { hint: 'Write --param input=my-topic.' });
     out[p.slice(0, i)] = p.slice(i + 1);
   }
   return out;
@@ -49,13 +49,13 @@ function parseParams(list: readonly string[]): Record<string, string> {
 function validated(o: RunFlags): { parallelism?: number; delivery: DeliveryMode | undefined; intervalMs: number; retained: number } {
   const parallelism = o.parallelism === undefined ? undefined : parseCount('--parallelism', o.parallelism);
   if (o.delivery !== undefined && o.delivery !== 'exactly-once' && o.delivery !== 'at-least-once') {
-    throw new ConfigError('RUN_BAD_DELIVERY', `--delivery must be exactly-once or at-least-once, not "${o.delivery}".`);
+    throw new UsageError('RUN_BAD_DELIVERY', `--delivery must be exactly-once or at-least-once, not "${o.delivery}".`);
   }
   const delivery = o.delivery as DeliveryMode | undefined;
   if (delivery === 'exactly-once' && o.checkpointDir === undefined) {
-    throw new ConfigError('RUN_EXACTLY_ONCE_NEEDS_CHECKPOINTS', 'Exactly-once output commits at checkpoints, so it needs --checkpoint-dir.', { hint: 'Add --checkpoint-dir DIR (and optionally --checkpoint-interval 10s).' });
+    throw new UsageError('RUN_EXACTLY_ONCE_NEEDS_CHECKPOINTS', 'Exactly-once output commits at checkpoints, so it needs --checkpoint-dir.', { hint: 'Add --checkpoint-dir DIR (and optionally --checkpoint-interval 10s).' });
   }
-  if (o.newPartitions !== 'earliest' && o.newPartitions !== 'latest') throw new ConfigError('RUN_BAD_POSITION', `--new-partitions must be earliest or latest, not "${o.newPartitions}".`);
+  if (o.newPartitions !== 'earliest' && o.newPartitions !== 'latest') throw new UsageError('RUN_BAD_POSITION', `--new-partitions must be earliest or latest, not "${o.newPartitions}".`);
   return { ...(parallelism !== undefined ? { parallelism } : {}), delivery, intervalMs: parseDuration('--checkpoint-interval', o.checkpointInterval), retained: parseCount('--checkpoints-retained', o.checkpointsRetained) };
 }
 
@@ -81,6 +81,7 @@ export function registerRun(program: Command, run: Run): void {
     .action((file: string, o: RunFlags) =>
       run(async (ctx) => {
         const flags = validated(o);
+        const seconds = o.statusInterval === undefined ? undefined : secondsFlag('--status-interval', o.statusInterval);
         const job = await loadJobModule(file);
         const name = o.name ?? job.name;
         const params = parseParams(o.param);
@@ -111,7 +112,6 @@ export function registerRun(program: Command, run: Run): void {
         };
         ctx.logger.info({ job: job.name, name, version: job.version, parallelism, delivery }, 'job running');
         process.stderr.write(`running ${name} (${job.name} v${job.version}, parallelism ${parallelism}, ${delivery}); Ctrl-C or \`pitlane stop ${name}\` stops it\n`);
-        const seconds = o.statusInterval === undefined ? undefined : Number(o.statusInterval);
         const timer = seconds && seconds > 0 ? setInterval(print, seconds * 1000) : undefined;
         const stop = () => void host.close();
         process.once('SIGINT', stop);

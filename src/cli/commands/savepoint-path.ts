@@ -1,7 +1,16 @@
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 
-/** Where `pitlane run` puts triggered savepoints unless `--savepoint-dir` says otherwise (relative to its working directory). */
-export const DEFAULT_SAVEPOINT_BASE = 'savepoints';
+/**
+ * Where `pitlane run` puts triggered savepoints unless `--savepoint-dir` says otherwise:
+ * beside pitlane's other state ($XDG_STATE_HOME or ~/.local/state), never in the
+ * directory the command runs in, which may be a checkout.
+ */
+export function defaultSavepointBase(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state'), 'pitlane', 'savepoints');
+}
+
+export const DEFAULT_SAVEPOINT_BASE = defaultSavepointBase();
 
 /**
  * A fresh savepoint directory under `base`: `savepoint-<name>-<UTC time>`, never an

@@ -2,25 +2,25 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
+import { UsageError } from '../usage.ts';
 import { z } from 'zod';
 import { ConfigError, JobDefinitionError } from '../../errors.ts';
 import { parseWith } from '../../config/validate.ts';
-import { describeJob, isJobDefinition, type JobDescription, disposeSavepoint, inspectSavepoint, readStateLines, type SavepointSummary, planRestore, type RestorePlan, verifySavepoint, type FileCheck } from '../../engine/index.ts';
-import { callJob } from '../../engines/embedded/control/client.ts';
-import { defaultJobsDir, readEntry } from '../../engines/embedded/control/job-directory.ts';
-import type { WrittenSavepoint } from '../../engines/embedded/control/protocol.ts';
-import type { SavepointResult } from '../../engines/adapter.ts';
+import { describeJob, isJobDefinition, type JobDescription, inspectSavepoint, readStateLines, type SavepointSummary, planRestore, checkSavedValues, type RestorePlan, verifySavepoint, type FileCheck } from '../../engine/index.ts';
 import { EXIT } from '../exit-codes.ts';
 import { emit, table } from '../output.ts';
 import type { CliContext } from '../context.ts';
-import { DEFAULT_SAVEPOINT_BASE, savepointPath } from './savepoint-path.ts';
+import { checkFlinkSavepointCommand } from './savepoint-flink.ts';
+import { isFlinkSavepoint } from '../../engines/flink/preflight.ts';
+import { registerSavepointTrigger } from './savepoint-trigger.ts';
+import { registerSavepointHistory } from './savepoint-history.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
 function parallelismOption(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError('CLI_BAD_NUMBER', `--parallelism must be a whole number of at least 1, not "${value}".`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError('CLI_BAD_NUMBER', `--parallelism must be a whole number of at least 1, not "${value}".`);
   return n;
 }
 
@@ -28,7 +28,7 @@ function paramsOption(list: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of list) {
     const i = p.indexOf('=');
-    if (i <= 0) throw new ConfigError('CLI_BAD_PARAM', `--param must look like name=value, not "${p}".`);
+    if (i <= 0) throw new UsageError('CLI_BAD_PARAM', `--param must look like name=value, not "${p}".`);
     out[p.slice(0, i)] = p.slice(i + 1);
   }
   return out;
@@ -49,6 +49,9 @@ async function describeJobFile(file: string, params: Record<string, string>): Pr
   return describeJob(mod.default, params);
 }
 
+const schemaObject = z.record(z.string(), z.unknown());
+const codecSpecSchema = z.union([z.object({ type: z.literal('avro'), schema: schemaObject }), z.object({ type: z.literal('json'), schema: schemaObject.optional() })]);
+
 const descriptionSchema = z.object({
   name: z.string().min(1),
   version: z.string(),
@@ -64,8 +67,8 @@ const descriptionSchema = z.object({
         z.object({
           name: z.string(),
           kind: z.enum(['value', 'map', 'list', 'reducing', 'aggregating']),
-          codec: z.union([z.object({ type: z.literal('avro'), schema: z.record(z.string(), z.unknown()) }), z.object({ type: z.literal('json') })]),
-          mapKeyCodec: z.union([z.object({ type: z.literal('avro'), schema: z.record(z.string(), z.unknown()) }), z.object({ type: z.literal('json') })]).optional(),
+          codec: codecSpecSchema,
+          mapKeyCodec: codecSpecSchema.optional(),
         }),
       ),
     }),
@@ -77,7 +80,7 @@ async function readDescriptionFile(file: string): Promise<JobDescription> {
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new ConfigError('CLI_BAD_DESCRIPTION', `Could not read the job description ${file}: ${e instanceof Error ? e.message : String(e)}.`, { hint: 'Pass a JSON JobDescription (as `pitlane savepoint check --job J --json` prints under "jobDescription").' });
+    throw new ConfigError('JOB_DESCRIPTION_UNREADABLE', `Could not read the job description ${file}: ${e instanceof Error ? e.message : String(e)}.`, { hint: 'Pass a JSON JobDescription (as `pitlane savepoint check --job J --json` prints under "jobDescription").' });
   }
   return parseWith(descriptionSchema, raw, file) as JobDescription;
 }
@@ -121,7 +124,9 @@ function humanPlan(p: RestorePlan): string {
   for (const pr of p.problems) lines.push(`  ✗ [${pr.code}] ${pr.message}`, `      fix: ${pr.fix}`);
   for (const d of p.dropped) lines.push(`  dropped: ${d.uid}${d.state ? `/${d.state}` : ''} (${d.reason})`);
   for (const e of p.startsEmpty) lines.push(`  starts empty: ${e.uid}${e.state ? `/${e.state}` : ''} (${e.reason})`);
-  for (const m of p.migrations) lines.push(`  schema evolves: ${m.uid}/${m.state} (read by Avro resolution)`);
+  for (const m of p.migrations) lines.push(`  schema evolves: ${m.uid}/${m.state} (${m.to.type === 'json' ? 'JSON values read by the new schema: new fields get their defaults, removed fields are dropped' : 'read by Avro resolution'})`);
+  for (const u of p.unchecked) lines.push(`  unchecked: ${u.uid}/${u.state} (${u.reason})`);
+  for (const v of p.valuesChecked ?? []) lines.push(`  saved values checked: ${v.uid}/${v.state} (${v.reason})`);
   for (const a of p.assignments) {
     if (a.savedParallelism !== a.parallelism) lines.push(`  rescale: ${a.uid} ${a.savedParallelism} → ${a.parallelism} subtasks`);
   }
@@ -135,7 +140,7 @@ async function writeLine(line: string): Promise<void> {
 }
 
 export function registerSavepoint(program: Command, run: Run): void {
-  const sp = program.command('savepoint').description('trigger savepoints of running jobs; inspect, check, read and dispose of savepoints (files only; nothing is started)');
+  const sp = program.command('savepoint').description('trigger savepoints of running jobs (once or periodically); list the savepoint history, dispose of savepoints (one, or past retention); inspect, check and read savepoint files');
 
   sp.command('inspect')
     .description('operators, states, keys per key group, sizes, offsets, format version, and whether every checksum holds (exit 1 if not)')
@@ -151,26 +156,37 @@ export function registerSavepoint(program: Command, run: Run): void {
     );
 
   sp.command('check')
-    .description('preflight: plan restoring the savepoint into a job version; prints every problem or "compatible" (exit 0 compatible, 1 incompatible, 3 error)')
+    .description('preflight: plan restoring the savepoint (pitlane\'s, or Flink\'s: a directory with _metadata) into a job version; prints every problem or "compatible" (exit 0 compatible, 1 incompatible, 3 error)')
     .argument('<dir>', 'savepoint directory')
     .option('--job <file>', 'the job module (default-exports defineJob) to restore into')
+    .option('--jar <file>', 'Flink savepoint: the candidate\'s job jar')
+    .option('--entry-class <class>', 'Flink savepoint: the candidate\'s main class')
+    .option('--arg <value>', 'Flink savepoint: program argument (repeatable; placeholders as `flink run --arg`); default: pitlane\'s job contract', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--args <list>', 'Flink savepoint: program arguments in one string, split at whitespace (before any --arg)')
+    .option('--input <topic>', 'Flink savepoint: input topic for {inputs} (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--description <file>', 'a JSON JobDescription instead of --job')
     .option('--param <name=value>', 'job parameter for --job (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--parallelism <n>', 'parallelism of the restored job (default: as saved)')
     .option('--allow-non-restored-state', 'drop state the new job has no place for, instead of refusing')
     .option('--new-partitions <position>', 'where partitions new since the savepoint start: earliest or latest', 'earliest')
     .option('--json', 'print the plan as JSON')
-    .action((dir: string, o: { job?: string; description?: string; param: string[]; parallelism?: string; allowNonRestoredState?: boolean; newPartitions: string; json?: boolean }) =>
-      run(async () => {
-        if ((o.job === undefined) === (o.description === undefined)) throw new ConfigError('CLI_CHECK_NEEDS_JOB', 'savepoint check needs exactly one of --job <file> or --description <file>.', { hint: 'Pass the new version of the job: --job examples/fraud/v2.ts' });
-        if (o.newPartitions !== 'earliest' && o.newPartitions !== 'latest') throw new ConfigError('CLI_BAD_POSITION', `--new-partitions must be earliest or latest, not "${o.newPartitions}".`);
+    .action((dir: string, o: { job?: string; description?: string; param: string[]; parallelism?: string; allowNonRestoredState?: boolean; newPartitions: string; json?: boolean; jar?: string; entryClass?: string; arg: string[]; args?: string; input: string[] }) =>
+      run(async (ctx) => {
+        if (isFlinkSavepoint(dir)) {
+          const { parallelism: p, ...flags } = o;
+          const parallelism = parallelismOption(p);
+          return checkFlinkSavepointCommand(ctx, dir, { ...flags, ...(parallelism !== undefined ? { parallelism } : {}) });
+        }
+        if ((o.job === undefined) === (o.description === undefined)) throw new UsageError('CLI_CHECK_NEEDS_JOB', 'savepoint check needs exactly one of --job <file> or --description <file>.', { hint: 'Pass the new version of the job: --job examples/fraud/v2.ts' });
+        if (o.newPartitions !== 'earliest' && o.newPartitions !== 'latest') throw new UsageError('CLI_BAD_POSITION', `--new-partitions must be earliest or latest, not "${o.newPartitions}".`);
         // Every byte is read and checked (size, framing, sha256) before the plan: a damaged
         // savepoint is found now, not by the restore after the old job has stopped.
         const verified = await verifySavepoint(dir);
         const damaged = verified.files.filter((f) => !f.ok);
         const job = o.job !== undefined ? await describeJobFile(o.job, paramsOption(o.param)) : await readDescriptionFile(o.description!);
         const parallelism = parallelismOption(o.parallelism);
-        const plan = planRestore(verified.metadata, job, { allowNonRestoredState: o.allowNonRestoredState === true, newPartitionStart: o.newPartitions, ...(parallelism !== undefined ? { parallelism } : {}) });
+        const planned = planRestore(verified.metadata, job, { allowNonRestoredState: o.allowNonRestoredState === true, newPartitionStart: o.newPartitions, ...(parallelism !== undefined ? { parallelism } : {}) });
+        const plan = damaged.length === 0 ? await checkSavedValues(dir, planned, job) : planned;
         const compatible = plan.compatible && damaged.length === 0;
         emit({ ...plan, compatible, damaged, jobDescription: job }, o, () => (damaged.length > 0 ? `${humanDamaged(dir, damaged)}\n${humanPlan(plan).replace(/^compatible: /, 'the plan alone would be compatible: ')}` : humanPlan(plan)));
         return compatible ? EXIT.OK : EXIT.FAIL;
@@ -188,32 +204,6 @@ export function registerSavepoint(program: Command, run: Run): void {
       }),
     );
 
-  sp.command('trigger')
-    .description('take a savepoint of a running job (it keeps running); prints the savepoint path')
-    .argument('<name>', 'the job name as `pitlane jobs` lists it')
-    .option('--dir <dir>', `the savepoint directory (new); default: savepoint-<name>-<time> under the job's --savepoint-dir, else under ./${DEFAULT_SAVEPOINT_BASE}`)
-    .option('--json', 'print the result as JSON')
-    .action((name: string, o: { dir?: string; json?: boolean }) =>
-      run(async () => {
-        const jobsDir = defaultJobsDir();
-        // The directory is always named here: a job hosted by the orchestrator has no default of its own.
-        const dir = o.dir !== undefined ? resolve(o.dir) : savepointPath(readEntry(jobsDir, name)?.savepointDir ?? DEFAULT_SAVEPOINT_BASE, name, Date.now());
-        // A standalone job answers `path` (and bytes), a managed one `location` (protocol.ts).
-        const r: Partial<WrittenSavepoint & SavepointResult> = await callJob(jobsDir, name, 'savepoint', { dir });
-        const { path, location, ...details } = r;
-        const result = { job: name, path: path ?? location ?? dir, ...details };
-        emit(result, o, () => result.path);
-      }),
-    );
-
-  sp.command('dispose')
-    .description('delete a savepoint directory (refuses anything that is not a savepoint, or holds foreign files)')
-    .argument('<dir>', 'savepoint directory')
-    .option('--json', 'print the result as JSON')
-    .action((dir: string, o: { json?: boolean }) =>
-      run(async () => {
-        const r = await disposeSavepoint(dir);
-        emit({ disposed: r.dir, files: r.files }, o, () => `disposed ${r.dir} (${r.files} files)`);
-      }),
-    );
+  registerSavepointTrigger(sp, run);
+  registerSavepointHistory(sp, run);
 }

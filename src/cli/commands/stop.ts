@@ -11,6 +11,8 @@ import { callJob } from '../../engines/embedded/control/client.ts';
 import { defaultJobsDir } from '../../engines/embedded/control/job-directory.ts';
 import { emit } from '../output.ts';
 import type { CliContext } from '../context.ts';
+import { withOrchestrator } from './orchestrator-options.ts';
+import { recordTaken } from './savepoint-trigger.ts';
 
 type Run = (fn: (ctx: CliContext) => Promise<number | void>) => Promise<void>;
 
@@ -29,9 +31,10 @@ export function registerStop(program: Command, run: Run): void {
     .argument('<name>', 'the job name as `pitlane jobs` lists it')
     .option('--savepoint-dir <dir>', 'write a savepoint to this (new) directory after the last output is committed')
     .option('--drain', 'advance the watermark to +∞ first: every timer and window fires and is written')
+    .option('--store <where>', 'where the savepoint history is: kafka[:TOPIC] or dir:PATH (default: $PITLANE_STORE or kafka:pitlane.deployments)')
     .option('--json', 'print the result as JSON')
-    .action((name: string, o: { savepointDir?: string; drain?: boolean; json?: boolean }) =>
-      run(async () => {
+    .action((name: string, o: { savepointDir?: string; drain?: boolean; store?: string; json?: boolean }) =>
+      run(async (ctx) => {
         // `dir` too: jobs hosted by the canary orchestrator name the savepoint directory so.
         const dir = o.savepointDir ? resolve(o.savepointDir) : undefined;
         const answer = (await callJob(defaultJobsDir(), name, 'stop', { ...(dir ? { savepointDir: dir, dir } : {}), drain: o.drain === true })) as StopAnswer;
@@ -41,6 +44,7 @@ export function registerStop(program: Command, run: Run): void {
             hint: 'Restart it from its latest checkpoint (the same `pitlane run` command) and stop it again with --savepoint-dir.',
           });
         }
+        if (path) await withOrchestrator(ctx, { store: o.store }, (orch) => recordTaken(orch, { job: name, path, completedAt: Date.now(), engine: 'embedded' }, 'stop'));
         const sourceOffsets = answer.sourceOffsets ?? answer.savepoint?.sourceOffsets;
         const result = {
           job: name,

@@ -1,5 +1,6 @@
 import type { Measurement, Status } from '../../../comparators/types.ts';
 import type { ComparisonReport } from './model.ts';
+import { divergenceHtml } from './divergence.ts';
 
 const STATUS_COLOR: Readonly<Record<Status, string>> = { Successful: '#2e7d32', Failed: '#c62828', Inconclusive: '#9e9e9e', Error: '#ef6c00' };
 const LINE_COLORS = ['#1565c0', '#6a1b9a', '#00838f', '#ad1457', '#4e342e', '#558b2f'];
@@ -34,12 +35,14 @@ h1{font-size:20px}h2{font-size:16px;margin:18px 0 4px}small{color:#757575;font-w
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #e0e0e0;padding:3px 8px;text-align:left}
 .badge{color:#fff;border-radius:4px;padding:1px 8px;font-size:13px}
 svg{background:#fafafa;border:1px solid #e0e0e0}.legend span{margin-right:12px}
+.mono{font-family:ui-monospace,monospace;font-size:12px}table.diverging td{vertical-align:top}
 </style></head><body>
 <h1><span class="badge" style="background:${STATUS_COLOR[r.verdict]}">${r.verdict}</span> pitlane compare</h1>
 <p>${esc(r.reason)} · ${r.windows.length} windows of ${r.settings.window} ms · generated ${esc(r.generatedAt)}${r.complete ? '' : ' · still running'} · report schema ${esc(r.schema)}</p>
 <table><tr><th>side</th><th>topic</th><th>format</th><th>records</th><th>undecodable</th><th>late</th><th>after window closed</th></tr>
 ${side('a', r.sides.a)}${side('b', r.sides.b)}${r.sides.noise ? side('noise', r.sides.noise) : ''}</table>
 ${charts.join('\n')}
+${divergenceHtml(r)}
 </body></html>
 `;
 }

@@ -3,6 +3,15 @@ import type { Assessment } from '../../analysis/assess.ts';
 import type { ExpectedDifference } from '../../analysis/expected.ts';
 import type { SideStats } from '../side.ts';
 import type { LagSummary } from './lag.ts';
+import type { DivergingKeys } from '../keys/divergence.ts';
+
+/** A judged window; a failed one names the keys whose values differ between the sides (a bounded sample). */
+export interface ReportWindow {
+  readonly start: number;
+  readonly end: number;
+  /** Failed windows only, once named (absent while the window is being read again, or when `divergence.enabled` is false). */
+  readonly divergingKeys?: DivergingKeys | undefined;
+}
 
 /** Bumped on any incompatible change of the report's shape; pipelines match on it. */
 export const REPORT_SCHEMA = 'pitlane.compare.report/v1';
@@ -21,11 +30,17 @@ export interface ComparisonReport {
   readonly verdict: Status;
   readonly reason: string;
   readonly sides: { readonly a: SideReport; readonly b: SideReport; readonly noise?: SideReport | undefined };
-  readonly settings: { readonly window: number; readonly grace: number; readonly allowedLateness: number };
+  readonly settings: {
+    readonly window: number;
+    readonly grace: number;
+    readonly allowedLateness: number;
+    /** Fields whose differences do not make a key diverge (divergence.ignoreFields and declared schema changes); absent when none. */
+    readonly ignoreFields?: readonly string[] | undefined;
+  };
   readonly expected: readonly ExpectedDifference[];
   readonly assessment: Assessment;
   /** Judged windows, oldest first. */
-  readonly windows: readonly { readonly start: number; readonly end: number }[];
+  readonly windows: readonly ReportWindow[];
   /** The candidate's watermark lag behind the authoritative over the windows (lateness check); absent in reports of older versions. */
   readonly watermarkLag?: LagSummary | undefined;
   /** Every measurement after the noise floor and expected differences were applied. */

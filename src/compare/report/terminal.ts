@@ -1,4 +1,5 @@
 import type { ComparisonReport } from './model.ts';
+import { divergenceLines } from './divergence.ts';
 
 function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
@@ -33,6 +34,7 @@ export function renderTerminal(r: ComparisonReport): string {
       : []),
     '',
     table(rows),
+    ...divergenceLines(r),
   ];
   return lines.join('\n');
 }

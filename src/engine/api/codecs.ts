@@ -6,8 +6,9 @@
  */
 import avro from 'avsc';
 import type { StateCodecSpec } from '../snapshot/model.ts';
-import { SavepointFormatError, describeUnknown } from '../../errors.ts';
+import { JobDefinitionError, SavepointFormatError, describeUnknown } from '../../errors.ts';
 import { avroProblem, checkJson } from './value-checks.ts';
+import { checkJsonWithSchema, conformJson, jsonStateType } from './json-schema.ts';
 
 /** Why a value does not fit a codec: where in it (`total`, `tags.1`; '' for the value itself), what was expected there, what was found. */
 export interface StateValueProblem {
@@ -30,13 +31,53 @@ export interface StateCodec<T> {
   decode(bytes: Buffer, writer?: StateCodecSpec): T;
 }
 
-export function jsonCodec<T>(): StateCodec<T> {
+export interface JsonCodecOptions {
+  /**
+   * The shape of the values, as an Avro schema (the values stay JSON text). With it,
+   * every update is checked against the schema, the savepoint keeps the schema, and
+   * restore planning applies Avro's evolution rules to this state (a new field needs
+   * a default, a removed field is dropped, a type change is refused unless Avro
+   * promotes it). Without it, the state is restored as saved and reported unchecked.
+   */
+  readonly schema?: object;
+}
+
+export function jsonCodec<T>(options: JsonCodecOptions = {}): StateCodec<T> {
+  const encode = (value: T): Buffer => Buffer.from(JSON.stringify(value));
+  const parse = (bytes: Buffer): T => JSON.parse(bytes.toString('utf8')) as T;
+  if (options.schema === undefined) return { spec: { type: 'json' }, check: checkJson, encode, decode: parse };
+  const schema = options.schema;
+  const type = jsonStateType(schema);
+  const own = JSON.stringify(schema);
+  // Whether a writer spec is this codec's own schema, by identity (a restore passes one spec object per state).
+  const sameAsOwn = new WeakMap<StateCodecSpec, boolean>();
   return {
-    spec: { type: 'json' },
-    check: checkJson,
-    encode: (value) => Buffer.from(JSON.stringify(value)),
-    decode: (bytes) => JSON.parse(bytes.toString('utf8')) as T,
+    spec: { type: 'json', schema },
+    check: (value) => checkJsonWithSchema(type, value),
+    encode,
+    decode(bytes, writer) {
+      const value = parse(bytes);
+      if (writer === undefined) return value;
+      let same = sameAsOwn.get(writer);
+      if (same === undefined) sameAsOwn.set(writer, (same = writer.type === 'json' && writer.schema !== undefined && JSON.stringify(writer.schema) === own));
+      return same ? value : (conformJson(type, value) as T);
+    },
   };
+}
+
+/** A state's codec options: a codec, or a schema for the default JSON codec (`{ schema }` = `{ codec: jsonCodec({ schema }) }`). */
+export interface CodecOptions<T> {
+  readonly codec?: StateCodec<T>;
+  /** An Avro schema of the state's JSON values (see JsonCodecOptions.schema). */
+  readonly schema?: object;
+}
+
+/** The codec `options` ask for: their codec, else JSON with their schema. Both at once is a definition error. */
+export function codecOf<T>(options: CodecOptions<T>, where: string): StateCodec<T> {
+  if (options.codec !== undefined && options.schema !== undefined) {
+    throw new JobDefinitionError('STATE_CODEC_AND_SCHEMA', `${where} has both a codec and a schema.`, { hint: 'Pass { schema } for JSON state with a schema, or { codec } alone (avroCodec(schema) carries its own schema).' });
+  }
+  return options.codec ?? jsonCodec<T>(options.schema !== undefined ? { schema: options.schema } : {});
 }
 
 export function avroCodec<T>(schema: object): StateCodec<T> {

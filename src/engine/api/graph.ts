@@ -3,7 +3,7 @@
  * only records nodes; the runtime instantiates operators from them, and describeJob
  * reads them. Each node has at most one input (no unions or joins yet).
  */
-import type { IncomingRecord } from '../../kafka/port.ts';
+import type { Compression, IncomingRecord } from '../../kafka/port.ts';
 import type { OperatorKind } from '../snapshot/model.ts';
 import type { StateCodec } from './codecs.ts';
 import type { AnyStateDescriptor } from './state.ts';
@@ -40,7 +40,7 @@ export interface KeySpec {
 }
 
 export type SinkSpec =
-  | { readonly type: 'kafka'; readonly topic: string; readonly key: ((value: never) => string | null) | undefined; readonly format: 'json' | { readonly avro: { readonly subject: string; readonly schema: object } } }
+  | { readonly type: 'kafka'; readonly topic: string; readonly key: ((value: never) => string | null) | undefined; readonly format: 'json' | { readonly avro: { readonly subject: string; readonly schema: object } }; readonly compression: Compression }
   | { readonly type: 'callback'; readonly fn: (value: never, meta: { timestamp: number; source: IncomingRecord }) => void };
 
 

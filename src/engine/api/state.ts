@@ -5,7 +5,7 @@
  * record is read.
  */
 import type { StateKind } from '../snapshot/model.ts';
-import { jsonCodec, type StateCodec } from './codecs.ts';
+import { codecOf, jsonCodec, type CodecOptions, type StateCodec } from './codecs.ts';
 
 export type MapStateKey = string | number;
 
@@ -35,22 +35,23 @@ export type AnyStateDescriptor =
   | MapStateDescriptor<MapStateKey, unknown>
   | ReducingStateDescriptor<unknown>;
 
-export interface StateOptions<T> {
-  readonly codec?: StateCodec<T>;
-}
+/** `{ codec }`, or `{ schema }`: JSON values with a declared Avro schema (checked on every update and on restore). */
+export type StateOptions<T> = CodecOptions<T>;
 
-export const valueState = <T>(name: string, o: StateOptions<T> = {}): ValueStateDescriptor<T> => ({ name, kind: 'value', codec: o.codec ?? jsonCodec<T>() });
-export const listState = <T>(name: string, o: StateOptions<T> = {}): ListStateDescriptor<T> => ({ name, kind: 'list', codec: o.codec ?? jsonCodec<T>() });
+const codecFor = <T>(name: string, o: StateOptions<T>): StateCodec<T> => codecOf(o, `state "${name}"`);
+
+export const valueState = <T>(name: string, o: StateOptions<T> = {}): ValueStateDescriptor<T> => ({ name, kind: 'value', codec: codecFor(name, o) });
+export const listState = <T>(name: string, o: StateOptions<T> = {}): ListStateDescriptor<T> => ({ name, kind: 'list', codec: codecFor(name, o) });
 export const mapState = <K extends MapStateKey, V>(name: string, o: StateOptions<V> & { mapKeyCodec?: StateCodec<K> } = {}): MapStateDescriptor<K, V> => ({
   name,
   kind: 'map',
-  codec: o.codec ?? jsonCodec<V>(),
+  codec: codecFor(name, o),
   mapKeyCodec: o.mapKeyCodec ?? jsonCodec<K>(),
 });
 export const reducingState = <T>(name: string, reduce: (a: T, b: T) => T, o: StateOptions<T> = {}): ReducingStateDescriptor<T> => ({
   name,
   kind: 'reducing',
-  codec: o.codec ?? jsonCodec<T>(),
+  codec: codecFor(name, o),
   reduce,
 });
 

@@ -4,9 +4,10 @@
  * a job is a compile error. Missing uids are refused here, at build time.
  */
 import { createHash } from 'node:crypto';
-import type { IncomingRecord } from '../../kafka/port.ts';
+import type { Compression, IncomingRecord } from '../../kafka/port.ts';
+import { COMPRESSIONS } from '../../kafka/codecs.ts';
 import { JobDefinitionError } from '../../errors.ts';
-import { jsonCodec, type StateCodec } from './codecs.ts';
+import { codecOf, type CodecOptions } from './codecs.ts';
 import type { AnyStateDescriptor } from './state.ts';
 import type { AggregateFunction, Key, OutputTag, ProcessFunction, WindowResult } from './context.ts';
 import { JobGraph, type GraphNode, type KeySpec, type TimestampSpec } from './graph.ts';
@@ -48,6 +49,12 @@ export interface KafkaSinkOptions<T> {
   /** Record key; none when absent. */
   readonly key?: (value: T) => string | null;
   readonly format?: 'json' | { readonly avro: { readonly subject?: string; readonly schema: object } };
+  /**
+   * The codec of the record batches written: none (default, as Kafka's producers),
+   * gzip, snappy, lz4 or zstd. A topic whose `compression.type` is not `producer`
+   * is recompressed by the broker whatever this says.
+   */
+  readonly compression?: Compression;
 }
 
 export interface CallbackSinkOptions<T> {
@@ -132,7 +139,14 @@ export class DataStream<T> {
   }
   toKafka(o: KafkaSinkOptions<T>): void {
     const format = o.format === undefined || o.format === 'json' ? 'json' : { avro: { subject: o.format.avro.subject ?? `${o.topic}-value`, schema: o.format.avro.schema } };
-    this.b.add('sink', o.uid, this.nodeId, this.sideTag, { sink: { type: 'kafka', topic: o.topic, key: o.key, format } }, 'toKafka');
+    const compression = o.compression ?? 'none';
+    if (!COMPRESSIONS.includes(compression)) {
+      throw new JobDefinitionError('JOB_BAD_COMPRESSION', `The toKafka sink ${o.uid ? `"${o.uid}" ` : ''}to ${o.topic} asks for compression "${String(compression)}", which Kafka does not have.`, {
+        hint: `Use one of ${COMPRESSIONS.join(', ')} (Kafka's compression.type names).`,
+        data: { uid: o.uid, topic: o.topic, compression },
+      });
+    }
+    this.b.add('sink', o.uid, this.nodeId, this.sideTag, { sink: { type: 'kafka', topic: o.topic, key: o.key, format, compression } }, 'toKafka');
   }
   /** An in-process sink (tests, benchmarks, embedding). */
   toCallback(o: CallbackSinkOptions<T>): void {
@@ -171,8 +185,8 @@ export class KeyedStream<T, K extends Key> {
   }
 
   /** Rolling reduce: emits the reduced value of the key after every record. */
-  reduce(uid: string, fn: (a: T, b: T) => T, options: { codec?: StateCodec<T> } = {}): OperatorStream<T> {
-    return new OperatorStream<T>(this.b, this.b.add('reduce', uid, this.parent, this.sideTag, { key: this.key, fn, codec: options.codec ?? jsonCodec<T>() }, 'reduce'));
+  reduce(uid: string, fn: (a: T, b: T) => T, options: CodecOptions<T> = {}): OperatorStream<T> {
+    return new OperatorStream<T>(this.b, this.b.add('reduce', uid, this.parent, this.sideTag, { key: this.key, fn, codec: codecOf(options, `reduce(${uid})`) }, 'reduce'));
   }
 
   window(assigner: WindowAssigner): WindowedStream<T, K> {
@@ -202,11 +216,12 @@ export class WindowedStream<T, K extends Key> {
     return new WindowedStream<T, K>(this.b, this.parent, this.sideTag, this.key, this.assigner, this.lateness, tag.id);
   }
 
-  aggregate<A, R>(uid: string, agg: AggregateFunction<T, A, R>, options: { codec?: StateCodec<A> } = {}): OperatorStream<WindowResult<K, R>> {
+  /** `options.schema`: an Avro schema of the accumulator (JSON state, checked on restore like any state). */
+  aggregate<A, R>(uid: string, agg: AggregateFunction<T, A, R>, options: CodecOptions<A> = {}): OperatorStream<WindowResult<K, R>> {
     if (this.assigner.type === 'session' && !agg.merge) {
       throw new JobDefinitionError('JOB_SESSION_NEEDS_MERGE', `window(${uid}) uses session windows, whose accumulators merge, but its aggregate has no merge().`, { hint: 'Add merge(a, b) to the aggregate function.' });
     }
-    const rest = { key: this.key, assigner: this.assigner, allowedLateness: this.lateness, lateTag: this.lateTag, agg, codec: options.codec ?? jsonCodec<A>() };
+    const rest = { key: this.key, assigner: this.assigner, allowedLateness: this.lateness, lateTag: this.lateTag, agg, codec: codecOf(options, `window(${uid})`) };
     return new OperatorStream(this.b, this.b.add('window', uid, this.parent, this.sideTag, rest, `window.${this.assigner.type}`));
   }
 }

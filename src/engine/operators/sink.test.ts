@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import avro from 'avsc';
-import { SerdeError, isPitlaneError } from '../../errors.ts';
-import type { OutgoingRecord } from '../../kafka/port.ts';
+import { JobDefinitionError, SerdeError, isPitlaneError } from '../../errors.ts';
+import type { Compression, OutgoingRecord, SendOptions } from '../../kafka/port.ts';
 import type { GraphNode } from '../api/graph.ts';
+import { buildJob, defineJob } from '../api/job.ts';
 import { KafkaSinkOperator } from './sink.ts';
 
 const schema = { type: 'record', name: 'Flag', fields: [{ name: 'userId', type: 'string' }, { name: 'amount', type: 'double' }] };
@@ -43,4 +44,31 @@ test('an output value the Avro sink cannot serialize is a dead letter naming the
   assert.equal(error.code, 'SINK_VALUE_INVALID');
   assert.match(error.message, /toKafka\(flags\): an output record for fraud\.flags does not fit the Avro schema of flags-value: field "amount" must be double, not "abc"/);
   assert.deepEqual(error.data, { operator: 'toKafka(flags)', topic: 'fraud.flags', subject: 'flags-value', path: 'amount', expected: 'double', actual: '"abc"' });
+});
+
+const sinkJob = (compression?: string) =>
+  defineJob({
+    name: 'codec',
+    version: '1',
+    maxParallelism: 4,
+    build: (env) => env.fromItems({ uid: 'in', items: [1], timestamp: () => 0 }).toKafka({ uid: 'out', topic: 'out.topic', ...(compression === undefined ? {} : { compression: compression as Compression }) }),
+  });
+
+test('a Kafka sink writes its batches with the compression it names (none by default)', async () => {
+  for (const [asked, sentWith] of [[undefined, 'none'], ['lz4', 'lz4'], ['zstd', 'zstd'], ['snappy', 'snappy'], ['gzip', 'gzip']] as const) {
+    const node = buildJob(sinkJob(asked)).graph.nodes.find((n) => n.kind === 'sink')!;
+    const sends: SendOptions[] = [];
+    const io = { send: async (_t: string, _r: readonly OutgoingRecord[], o?: SendOptions) => sends.push(o ?? {}), avroSerde: () => assert.fail('json sink') };
+    const sink = new KafkaSinkOperator(node, { maxParallelism: 4, parallelism: 1, clock: { now: () => 0 }, deadLetter: () => assert.fail('no dead letter') } as never, io);
+    sink.processElement({ n: 1 }, 1, source(0));
+    await sink.flush();
+    assert.deepEqual(sends, [{ compression: sentWith }], String(asked));
+  }
+});
+
+test('a Kafka sink naming a codec Kafka does not have is refused when the job is built, with the ones it has', () => {
+  assert.throws(
+    () => buildJob(sinkJob('lz5')),
+    (e: unknown) => e instanceof JobDefinitionError && e.code === 'JOB_BAD_COMPRESSION' && /"out" to out\.topic asks for compression "lz5"/.test(e.message) && /none, gzip, snappy, lz4, zstd/.test(e.hint ?? ''),
+  );
 });

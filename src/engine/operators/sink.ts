@@ -6,7 +6,7 @@
  * caused it; the job goes on.
  */
 import avro from 'avsc';
-import type { IncomingRecord, OutgoingRecord } from '../../kafka/port.ts';
+import type { IncomingRecord, OutgoingRecord, SendOptions } from '../../kafka/port.ts';
 import { SerdeError } from '../../errors.ts';
 import { avroProblem } from '../api/value-checks.ts';
 import type { Serde } from '../../kafka/serdes.ts';
@@ -15,7 +15,7 @@ import { lineageHeaders } from '../../lineage.ts';
 import { Operator, type RuntimeContext } from './operator.ts';
 
 export interface SinkIO {
-  send(topic: string, records: readonly OutgoingRecord[]): Promise<unknown>;
+  send(topic: string, records: readonly OutgoingRecord[], options?: SendOptions): Promise<unknown>;
   avroSerde(subject: string, schema: object): Serde;
 }
 
@@ -98,7 +98,7 @@ export class KafkaSinkOperator extends Operator {
       }
     }
     if (out.length === 0) return;
-    await this.io.send(this.topicName, out);
+    await this.io.send(this.topicName, out, { compression: this.spec.compression });
     this.metrics.recordsOut += out.length;
   }
 }

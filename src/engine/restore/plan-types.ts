@@ -88,6 +88,10 @@ export interface RestorePlan {
   /** New stateful operators and states: they start empty. */
   readonly startsEmpty: readonly StateNote[];
   readonly migrations: readonly StateMigration[];
+  /** JSON states restored as saved whose shape no schema lets the plan check (the reason says which side lacks one). */
+  readonly unchecked: readonly StateNote[];
+  /** JSON states with no saved schema whose every saved value was checked against the new schema (`checkSavedValues`, which reads the data). */
+  readonly valuesChecked?: readonly StateNote[];
   readonly assignments: readonly OperatorAssignment[];
   readonly sources: readonly SourceStart[];
   /** Saved source offsets of topics the new job no longer reads. */

@@ -77,7 +77,7 @@ const cases: Case[] = [
     meta: meta([source, savedOp('profiles', 4, [profileV1])]),
     job: job([desc('profiles', [profileBad])]),
     compatible: false,
-    problems: [{ code: 'STATE_TYPE_CHANGED', uid: 'profiles', state: 'profile', field: 'count', message: /"profile" of operator "profiles".*"count" changed type from int to string/, fix: /transformState/ }],
+    problems: [{ code: 'STATE_TYPE_CHANGED', uid: 'profiles', state: 'profile', field: 'count', message: /"profile" of operator "profiles".*"count" changed type from int to string/, fix: /transformSavepoint/ }],
   },
   {
     name: 'removed stateful operator is refused',

@@ -4,7 +4,8 @@
  *
  * Order of checks: job identity and maxParallelism (nothing else matters if they
  * fail), then per operator by uid: presence, key fingerprint, each state's kind and
- * codec (Avro resolution), then the key-group assignment at the new parallelism and
+ * codec (Avro resolution, also for JSON state that declares a schema; JSON state
+ * without one is listed as unchecked), then the key-group assignment at the new parallelism and
  * the source positions. Every problem names the operator, the state and the fix.
  */
 import { ConfigError } from '../../errors.ts';
@@ -24,6 +25,7 @@ interface Acc {
   dropped: StateNote[];
   startsEmpty: StateNote[];
   migrations: StateMigration[];
+  unchecked: StateNote[];
 }
 
 function notRestored(acc: Acc, allow: boolean, note: StateNote, problem: Omit<RestoreProblem, 'fix'> & { fix?: string }): void {
@@ -63,7 +65,7 @@ function checkOperator(saved: OperatorMetadata, next: OperatorDescription, allow
         uid,
         state: s.name,
         message: `State "${s.name}" of operator "${uid}" changed kind from ${s.kind} to ${n.kind}.`,
-        fix: `keep it a ${s.kind} state, or migrate it with the state processor (transformState) into a new savepoint`,
+        fix: `keep it a ${s.kind} state, or migrate it with the state processor (transformSavepoint) into a new savepoint`,
       });
       continue;
     }
@@ -76,9 +78,11 @@ function checkOperator(saved: OperatorMetadata, next: OperatorDescription, allow
           uid,
           state: s.name,
           ...(c.field !== undefined ? { field: c.field } : {}),
-          message: `State "${s.name}" of operator "${uid}": ${part === 'value' ? '' : 'its map key: '}${c.reason}.`,
-          fix: c.fix,
+          message: `State "${s.name}" of operator "${uid}" (${next.name}): ${part === 'value' ? '' : 'its map key: '}${c.reason}.`,
+          fix: `${c.fix}; or give the operator a new uid and pass ${ALLOW} to drop its saved state (it starts empty)`,
         });
+      } else if (c.unchecked !== undefined) {
+        if (part === 'value') acc.unchecked.push({ uid, state: s.name, reason: c.unchecked });
       } else if (!c.identical && part === 'value') {
         acc.migrations.push({ uid, state: s.name, from, to });
       }
@@ -129,7 +133,7 @@ function planSources(meta: SavepointMetadata, job: JobDescription, options: Rest
 /** Plans restoring `meta` into `job`. Never throws for an incompatible pair: it returns the problems. */
 export function planRestore(meta: SavepointMetadata, job: JobDescription, options: RestoreOptions = {}): RestorePlan {
   const allow = options.allowNonRestoredState ?? false;
-  const acc: Acc = { problems: [], dropped: [], startsEmpty: [], migrations: [] };
+  const acc: Acc = { problems: [], dropped: [], startsEmpty: [], migrations: [], unchecked: [] };
   const base = { savepointJob: meta.job, job: { name: job.name, version: job.version }, maxParallelism: meta.maxParallelism };
   const done = (assignments: OperatorAssignment[], src: { sources: SourceStart[]; droppedSources: string[] }): RestorePlan => ({
     compatible: acc.problems.length === 0,

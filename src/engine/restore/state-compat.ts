@@ -3,14 +3,16 @@
  * (the writer is the savepoint's schema, the reader the new job's). Pure.
  *
  * A new field with a default and a removed field resolve; a changed type does not,
- * and the answer names the field. JSON-codec states carry no schema, so they are
- * compatible exactly when the codec stays JSON.
+ * and the answer names the field. A JSON state that declares its schema (an Avro
+ * schema of its JSON values) is judged by the same rules; one without a schema on
+ * either side cannot be judged: it is compatible but `unchecked`, with the reason,
+ * never called identical.
  */
 import avro from 'avsc';
 import type { StateCodecSpec } from '../snapshot/model.ts';
 
 export type CodecCompat =
-  | { readonly ok: true; readonly identical: boolean }
+  | { readonly ok: true; readonly identical: boolean; readonly unchecked?: string }
   | { readonly ok: false; readonly code: string; readonly field?: string; readonly reason: string; readonly fix: string };
 
 type AvroType = avro.Type;
@@ -38,7 +40,7 @@ interface Culprit {
   readonly fix: string;
 }
 
-const MIGRATE = 'or migrate the saved state with the state processor (transformState) and restore from the migrated savepoint';
+const MIGRATE = 'or migrate the saved state with the state processor (transformSavepoint) and restore from the migrated savepoint';
 
 /** Walks matching records to find the first field that does not resolve. */
 function findCulprit(reader: AvroType, writer: AvroType, path: string): Culprit | undefined {
@@ -74,16 +76,28 @@ function parse(schema: object | string): AvroType | string {
   }
 }
 
+const NO_SAVED_SCHEMA = 'the savepoint holds no schema for this JSON state (it was written without one), so its values cannot be checked against the new schema; they are read as saved, a missing field with a declared default gets the default';
+const NO_NEW_SCHEMA = 'the new job declares no schema for this JSON state, so a change of its values\' shape cannot be checked; declare one ({ schema } on the state, reduce or aggregate: an Avro schema of its JSON values)';
+const NO_SCHEMA = 'this JSON state declares no schema in either version, so a change of its values\' shape cannot be checked; declare one ({ schema } on the state, reduce or aggregate: an Avro schema of its JSON values)';
+
 /** Can values written with `saved` be read as `next`? */
 export function checkCodecCompat(saved: StateCodecSpec, next: StateCodecSpec): CodecCompat {
   if (saved.type !== next.type) {
     return { ok: false, code: 'CODEC_CHANGED', reason: `its codec changed from ${saved.type} to ${next.type}`, fix: `keep the ${saved.type} codec, ${MIGRATE}` };
   }
-  if (saved.type === 'json' || next.type === 'json') return { ok: true, identical: true };
-  const writer = parse(saved.schema);
-  const reader = parse(next.schema);
-  if (typeof writer === 'string') return { ok: false, code: 'INVALID_SCHEMA', reason: `the saved Avro schema is invalid (${writer})`, fix: 'the savepoint is damaged or was written by a broken engine; restore from another savepoint' };
-  if (typeof reader === 'string') return { ok: false, code: 'INVALID_SCHEMA', reason: `the new Avro schema is invalid (${reader})`, fix: 'fix the state schema in the new job' };
+  if (saved.schema === undefined || next.schema === undefined) {
+    const unchecked = saved.schema === undefined ? (next.schema === undefined ? NO_SCHEMA : NO_SAVED_SCHEMA) : NO_NEW_SCHEMA;
+    return { ok: true, identical: false, unchecked };
+  }
+  return checkSchemaCompat(saved.schema, next.schema);
+}
+
+/** Can values of Avro schema `saved` be read as Avro schema `next` (same rules for Avro-coded and schema'd JSON state)? */
+export function checkSchemaCompat(saved: object, next: object): CodecCompat {
+  const writer = parse(saved);
+  const reader = parse(next);
+  if (typeof writer === 'string') return { ok: false, code: 'INVALID_SCHEMA', reason: `the saved schema is invalid (${writer})`, fix: 'the savepoint is damaged or was written by a broken engine; restore from another savepoint' };
+  if (typeof reader === 'string') return { ok: false, code: 'INVALID_SCHEMA', reason: `the new schema is invalid (${reader})`, fix: 'fix the state schema in the new job' };
   if (resolves(reader, writer)) return { ok: true, identical: reader.equals(writer) };
   const culprit = findCulprit(reader, writer, '');
   if (culprit) return { ok: false, ...culprit };

@@ -49,7 +49,8 @@ export async function assembleJob(definition: JobDefinition, deps: EngineDeps, o
   const serdes = new Map<string, Serde>();
   const output = options.output ?? (needsKafka ? await openAtLeastOnceOutput(kafka!) : undefined);
   const ops = createOperators(built.graph, rt, {
-    send: (topic, records) => output!.send(topic, records),
+    // Queued: the job processes on while its output is written (send-pipeline.ts); a failed write fails the next flush or commit.
+    send: (topic, records, sendOptions) => output!.queue(topic, records, sendOptions),
     avroSerde(subject, schema) {
       if (!deps.registry) throw new ConfigError('ENGINE_NO_REGISTRY', `An Avro sink (subject ${subject}) needs a schema registry.`, { hint: 'Pass --registry-url or set SCHEMA_REGISTRY_URL.' });
       let s = serdes.get(subject);

@@ -21,7 +21,7 @@ export class CommitPoints {
     for (const s of this.job.sinks) await s.flush();
     const letters = this.job.dead.take();
     // Without Kafka (in-process jobs) dead letters stay in `deadLetters.recent`.
-    if (letters.length > 0 && this.job.output) await this.job.output.send(this.job.dead.topic, letters);
+    if (letters.length > 0 && this.job.output) await this.job.output.queue(this.job.dead.topic, letters);
   }
 
   snapshot(type: 'savepoint' | 'checkpoint'): JobSnapshot {

@@ -21,7 +21,9 @@ export class RunnerDriver {
   readonly lock = new BatchLock();
   private current: RunnerLifecycle = initialLifecycle();
   private ticker: ReturnType<typeof setInterval> | undefined;
-  private checkpointer: ReturnType<typeof setInterval> | undefined;
+  private checkpointer: ReturnType<typeof setTimeout> | undefined;
+  /** Which chain of periodic commits is current (startTimers begins one, stopTimers ends it). */
+  private checkpointChain = 0;
   private readonly readers: RecordReader[] = [];
   private loops: Promise<unknown> = Promise.resolve();
   private partitionsAt = 0;
@@ -101,8 +103,23 @@ export class RunnerDriver {
         this.ticker = setInterval(() => void this.tick().catch(this.fail), this.options.tickMs ?? 200);
         this.ticker.unref();
         if (this.options.checkpointIntervalMs) {
-          this.checkpointer = setInterval(() => void this.lock.run(() => (admits(this.current, 'periodicCommit') ? this.commits.commitOutput() : undefined)).catch(this.fail), this.options.checkpointIntervalMs);
-          this.checkpointer.unref();
+          // The next periodic commit is due an interval after the last one ended, not on a
+          // fixed beat: a commit that takes longer than the interval (a large state under
+          // load) would otherwise queue the next one at once, and input would get one
+          // slice between commits.
+          const interval = this.options.checkpointIntervalMs;
+          const chain = ++this.checkpointChain;
+          const next = () => {
+            this.checkpointer = setTimeout(() => {
+              void this.lock
+                .run(() => (admits(this.current, 'periodicCommit') ? this.commits.commitOutput() : undefined))
+                .then(() => {
+                  if (this.checkpointChain === chain) next();
+                }, this.fail);
+            }, interval);
+            this.checkpointer.unref();
+          };
+          next();
         }
         return undefined;
       case 'startSources':
@@ -111,7 +128,8 @@ export class RunnerDriver {
         return undefined;
       case 'stopTimers':
         clearInterval(this.ticker);
-        clearInterval(this.checkpointer);
+        clearTimeout(this.checkpointer);
+        this.checkpointChain++; // a commit still running schedules no next one
         return undefined;
       case 'closeSources':
         await Promise.allSettled(this.readers.map((r) => r.close()));

@@ -60,6 +60,7 @@ function fakeOutput(failOnSend: number) {
       if (++sends === failOnSend) throw new Error('retries exhausted');
       sent.push([...records]);
     },
+    queue: (topic, records) => output.send(topic, records),
     commit: async (before) => {
       calls.push('commit');
       await before?.(undefined);

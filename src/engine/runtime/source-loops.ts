@@ -17,6 +17,15 @@ import { ingestKafkaBatch } from './source-io.ts';
 /** Records processed under the lock at a time; see runKafkaSource. */
 const PROCESS_SLICE = 500;
 
+/**
+ * Resolves after a full turn of the event loop — its timers ran and its sockets were
+ * read — wherever it is called from (an immediate set in the check phase runs in the
+ * next turn's, so the second of two always follows a timers and a poll phase).
+ */
+export function eventLoopTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
 export interface SourceLoopContext {
   readonly kafka: KafkaPort | undefined;
   readonly registry: SchemaRegistryPort | undefined;
@@ -43,7 +52,7 @@ export async function runKafkaSource(src: SourceOperator, c: SourceLoopContext):
     await c.flush();
   };
   for (let failures = 0; ; ) {
-    const reader = c.kafka!.read({ topics: (src.spec as KafkaSourceSpec).topics, from: { offsets: [...src.positions.values()] }, to: 'follow' });
+    const reader = c.kafka!.read({ topics: (src.spec as KafkaSourceSpec).topics, from: { offsets: [...src.positions.values()] }, to: 'follow', direct: true });
     c.readers.push(reader);
     if (c.stopBegun()) await reader.close();
     let batchFailed = false;
@@ -62,6 +71,12 @@ export async function runKafkaSource(src: SourceOperator, c: SourceLoopContext):
             batchFailed = true;
             throw e;
           });
+          // Nothing else in a slice's path waits for the event loop: its output is only
+          // queued, and the next batch may already wait in the reader's buffer. Without a
+          // turn here, timers (periodic commits, request timeouts) and sockets (the writes'
+          // responses, the next fetch) would wait for the whole buffer — a minute and more
+          // for a job that spends milliseconds per record.
+          await eventLoopTurn();
         }
       }
       return;

@@ -23,7 +23,7 @@ const relativePath = z
   .min(1)
   .refine((p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').some((s) => s === '..' || s === '.' || s === ''), 'must be a relative path inside the savepoint directory');
 
-const codecSpec = z.discriminatedUnion('type', [z.object({ type: z.literal('avro'), schema: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()), z.string()]) }), z.object({ type: z.literal('json') })]);
+const codecSpec = z.discriminatedUnion('type', [z.object({ type: z.literal('avro'), schema: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()), z.string()]) }), z.object({ type: z.literal('json'), schema: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown()), z.string()]).optional() })]);
 
 const stateDescriptor = z.object({
   name: z.string().min(1),

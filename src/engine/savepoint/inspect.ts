@@ -107,7 +107,15 @@ export async function inspectSavepoint(dir: string): Promise<SavepointSummary> {
  * Dumps one keyed state as NDJSON lines `{"keyGroup", "key"|"keyBase64", ["mapKey"...], "value"}`,
  * decoded with the state's codec, in key-group order. Checksums are verified first.
  */
+/** One saved entry of a state, decoded with its codec: the key (as `keyForm` shows it), the map key of a map state, the value. */
+export type StateEntryRead = { readonly keyGroup: number; readonly mapKey?: unknown; readonly value: unknown } & ReturnType<typeof keyForm>;
+
 export async function* readStateLines(dir: string, uid: string, state: string): AsyncGenerator<string> {
+  for await (const e of readStateEntries(dir, uid, state)) yield toJsonLine(e);
+}
+
+/** Every entry of one keyed state, each data file's checksum verified first. */
+export async function* readStateEntries(dir: string, uid: string, state: string): AsyncGenerator<StateEntryRead> {
   const root = resolve(dir);
   const meta = await readSavepointMetadata(root);
   const op = meta.operators.find((o) => o.uid === uid);
@@ -123,7 +131,7 @@ export async function* readStateLines(dir: string, uid: string, state: string): 
       for (const e of b.entries) {
         if (e.state !== state) continue;
         const mapKey = e.mapKey ? { mapKey: mapKeys ? mapKeys.decode(e.mapKey) : keyForm(e.mapKey) } : {};
-        yield toJsonLine({ keyGroup: b.keyGroup, ...keyForm(e.key), ...mapKey, value: values.decode(e.value) });
+        yield { keyGroup: b.keyGroup, ...keyForm(e.key), ...mapKey, value: values.decode(e.value) };
       }
     }
   }

@@ -4,30 +4,44 @@
  *
  * Encodings (the engine's contract for state bytes): Avro values are the plain Avro
  * binary encoding of the descriptor's schema (no registry header: the schema lives
- * in the savepoint); JSON values are UTF-8 JSON text.
+ * in the savepoint); JSON values are UTF-8 JSON text (checked against the state's
+ * declared schema, if it has one, when written).
  */
 import avro from 'avsc';
 import { SavepointFormatError } from '../../errors.ts';
 import type { StateCodecSpec } from '../snapshot/model.ts';
+import { checkJsonWithSchema } from '../api/json-schema.ts';
 
 export interface ValueCodec {
   decode(bytes: Buffer): unknown;
   encode(value: unknown): Buffer;
 }
 
-export function valueCodec(spec: StateCodecSpec, where: string): ValueCodec {
-  if (spec.type === 'json') {
-    return {
-      decode: (b) => JSON.parse(b.toString('utf8')) as unknown,
-      encode: (v) => Buffer.from(JSON.stringify(v) ?? 'null', 'utf8'),
-    };
-  }
-  let type: avro.Type;
+function schemaType(schema: object, where: string): avro.Type {
   try {
-    type = avro.Type.forSchema(spec.schema as avro.Schema);
+    return avro.Type.forSchema(schema as avro.Schema);
   } catch (e) {
     throw new SavepointFormatError('STATE_BAD_SCHEMA', `The Avro schema of ${where} is invalid: ${e instanceof Error ? e.message : String(e)}.`, { hint: 'Fix the schema of the state descriptor.' });
   }
+}
+
+export function valueCodec(spec: StateCodecSpec, where: string): ValueCodec {
+  if (spec.type === 'json') {
+    const type = spec.schema === undefined ? undefined : schemaType(spec.schema, where);
+    return {
+      decode: (b) => JSON.parse(b.toString('utf8')) as unknown,
+      encode: (v) => {
+        const problem = type && checkJsonWithSchema(type, v);
+        if (problem) {
+          throw new SavepointFormatError('STATE_VALUE_INVALID', `A value for ${where} does not match its schema${problem.path ? ` at ${problem.path}` : ''}: expected ${problem.expected}, got ${problem.actual}.`, {
+            hint: 'Make the transform return values of the target schema (or pass the new descriptor).',
+          });
+        }
+        return Buffer.from(JSON.stringify(v) ?? 'null', 'utf8');
+      },
+    };
+  }
+  const type = schemaType(spec.schema, where);
   return {
     decode: (b) => type.fromBuffer(b) as unknown,
     encode: (v) => {

@@ -11,10 +11,15 @@
  */
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
 
-/** How a state's values are encoded; part of the savepoint so a restore can check compatibility first. */
+/**
+ * How a state's values are encoded; part of the savepoint so a restore can check
+ * compatibility first. A JSON state may declare the shape of its values as an Avro
+ * schema (`schema`): the values stay JSON text, and restore planning applies the same
+ * evolution rules to it as to an Avro state. Without one, a JSON state is unchecked.
+ */
 export type StateCodecSpec =
   | { readonly type: 'avro'; readonly schema: object }
-  | { readonly type: 'json' };
+  | { readonly type: 'json'; readonly schema?: object };
 
 export type StateKind = 'value' | 'map' | 'list' | 'reducing' | 'aggregating';
 

@@ -19,7 +19,7 @@ import type { Logger } from '../../logger.ts';
 import type { ConnectionConfig } from '../../config/connection.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
 import { tailFile } from '../../process/index.ts';
-import { readSavepoint, readSavepointMetadata, writeSavepoint, readDelta, readDeltaSummary, composeSnapshot } from '../../engine/index.ts';
+import { disposeSavepoint, readSavepoint, readSavepointMetadata, writeSavepoint, readDelta, readDeltaSummary, composeSnapshot } from '../../engine/index.ts';
 import type { DeltaStopResult, EngineAdapter, HoldResult, JobMetrics, JobStatus, JobWatermark, PreflightJob, PreflightReport, SavepointResult, StandbyRequest, StartJobRequest, StartJobResult, SwitchSinkResult } from '../adapter.ts';
 import type { DeltaStop, HostMetrics, ManagedStop, StopRequest } from './control/protocol.ts';
 import { deltaBeside, savepointOnDisk } from './savepoint-files.ts';
@@ -108,6 +108,8 @@ export class EmbeddedAdapter implements EngineAdapter {
         // A host that is alive but does not answer is not one we can use or replace safely.
         throw new EngineError('ENGINE_JOB_UNRESPONSIVE', `Job ${r.jobId} has a live process that does not answer its control channel.`, { retriable: true, hint: `Retry; if it persists, see ${this.logFile(r.jobId)} and stop that process.` });
       }
+      // Its keeper is restarting it (restart-strategy delay): that run goes on.
+      if (this.hosts.keeper(r.jobId)?.alive) return { jobId: r.jobId };
       if (delta) {
         throw new EngineError('ENGINE_DELTA_UNUSABLE', `Job ${r.jobId} has no standby holding ${delta.base}, so the delta ${delta.location} cannot be applied.`, { hint: 'Start it from the full savepoint of the same stop (a cold handoff falls back to it by itself).' });
       }
@@ -142,6 +144,7 @@ export class EmbeddedAdapter implements EngineAdapter {
     return this.once(request.requestId, async () => {
       const dir = this.savepointDir(request.requestId);
       const file = this.deltaFile(request.requestId);
+      await this.hosts.stopKeeper(jobId, false); // a stop asked for is never undone by a restart
       if (!this.isRunning(jobId)) {
         // A repeat after a crash: the job stopped before we recorded it. Its delta (or
         // its full savepoint) says what it did; without either, it never stopped here.
@@ -168,6 +171,7 @@ export class EmbeddedAdapter implements EngineAdapter {
   async stopWithSavepoint(jobId: string, request: { readonly requestId: string; readonly targetDir?: string }): Promise<SavepointResult> {
     return this.once(request.requestId, async () => {
       const dir = resolve(request.targetDir ?? this.savepointDir(request.requestId));
+      await this.hosts.stopKeeper(jobId, false);
       if (!this.isRunning(jobId)) {
         // A repeat after a crash: the job stopped and wrote its savepoint before we recorded it.
         if (!existsSync(dir) && existsSync(deltaBeside(dir))) {
@@ -196,6 +200,7 @@ export class EmbeddedAdapter implements EngineAdapter {
    */
   async cancel(jobId: string, request: { readonly requestId: string }): Promise<void> {
     await this.once(request.requestId, async () => {
+      await this.hosts.stopKeeper(jobId); // first: it would restart the host this cancel stops
       if (!this.isRunning(jobId)) return {};
       try {
         await this.stopHost(jobId, {}, 'cancelled', CANCEL_ASK_MS);
@@ -216,13 +221,22 @@ export class EmbeddedAdapter implements EngineAdapter {
     return r;
   }
 
+  /** With the keeper's restarts and last failure, if it restarted the job. */
   async status(jobId: string): Promise<JobStatus> {
+    const k = this.hosts.keeper(jobId);
+    const kept = k && k.restarts > 0 ? { restarts: k.restarts, ...(k.lastFailure ? { lastFailure: k.lastFailure } : {}) } : {};
     if (this.isRunning(jobId)) {
       const s = await this.hosts.call(jobId, 'status', {});
-      return { jobId, state: s.state === 'stopped' ? 'finished' : s.state, positions: s.positions, sinkTopic: s.sinkTopic };
+      return { jobId, state: s.state === 'stopped' ? 'finished' : s.state, positions: s.positions, sinkTopic: s.sinkTopic, ...kept };
     }
     const f = this.finals.read(jobId);
-    if (f) return { jobId, state: f.status.state === 'cancelled' ? 'cancelled' : 'finished', positions: f.status.positions, sinkTopic: f.status.sinkTopic };
+    if (f) return { jobId, state: f.status.state === 'cancelled' ? 'cancelled' : 'finished', positions: f.status.positions, sinkTopic: f.status.sinkTopic, ...kept };
+    if (k?.alive) return { jobId, state: 'restarting', positions: [], sinkTopic: '', ...kept, ...(k.lastFailure ? { failure: k.lastFailure.reason } : {}) };
+    if (k?.state === 'failed' && k.lastFailure) {
+      // The log's end, then the exit and why it was not restarted: the line a summary reads.
+      const [exit, ...tail] = k.lastFailure.reason.split('\n');
+      return { jobId, state: 'failed', failure: [...tail, `${exit}; not restarted: ${k.gaveUp ?? 'unknown'}`].join('\n'), positions: [], sinkTopic: '', ...kept };
+    }
     const log = this.logFile(jobId);
     if (existsSync(log)) return { jobId, state: 'failed', failure: tailFile(log, 5).join('\n'), positions: [], sinkTopic: '' };
     return { jobId, state: 'unknown', positions: [], sinkTopic: '' };
@@ -268,6 +282,12 @@ export class EmbeddedAdapter implements EngineAdapter {
   async firstOutputAt(jobId: string, waitMs = 10_000): Promise<number | undefined> {
     const r = await this.hosts.call(jobId, 'firstOutput', { waitMs });
     return r.firstOutputAt ?? undefined;
+  }
+
+  /** Only a savepoint (its files and nothing else: the engine refuses a directory with foreign files). */
+  async disposeSavepoint(location: string): Promise<void> {
+    if (!existsSync(resolve(location))) return;
+    await disposeSavepoint(location);
   }
 
   async checkJob(job: PreflightJob): Promise<void> {

@@ -4,7 +4,7 @@
  * is found before anything is stopped.
  */
 import { PitlaneError, RestoreIncompatibleError } from '../../errors.ts';
-import { verifySavepoint, describeJob, planRestore } from '../../engine/index.ts';
+import { verifySavepoint, describeJob, planRestore, checkSavedValues } from '../../engine/index.ts';
 import type { PreflightJob, PreflightReport } from '../adapter.ts';
 import { loadJobModule } from './host/load-job.ts';
 
@@ -18,13 +18,18 @@ export async function preflightRestore(savepoint: string, job: PreflightJob): Pr
   const def = await loadJobModule(job.job);
   let plan;
   try {
-    plan = planRestore(meta, describeJob(def, { ...(job.inputs ? { input: job.inputs.join(',') } : {}), ...(job.sinkTopic ? { output: job.sinkTopic } : {}) }), { allowNonRestoredState: job.allowNonRestoredState === true, ...(job.parallelism !== undefined ? { parallelism: job.parallelism } : {}) });
+    const description = describeJob(def, { ...(job.inputs ? { input: job.inputs.join(',') } : {}), ...(job.sinkTopic ? { output: job.sinkTopic } : {}) });
+    plan = planRestore(meta, description, { allowNonRestoredState: job.allowNonRestoredState === true, ...(job.parallelism !== undefined ? { parallelism: job.parallelism } : {}) });
+    // JSON state the savepoint has no schema for, but the new job has: its saved values are checked one by one.
+    plan = await checkSavedValues(savepoint, plan, description);
   } catch (e) {
     if (e instanceof RestoreIncompatibleError || e instanceof PitlaneError) return { compatible: false, refusals: [e.message], notes: [] };
     throw e;
   }
   const notes = [
     ...plan.migrations.map((m) => `${m.uid}/${m.state}: state schema migrates (${JSON.stringify(m.from).slice(0, 60)} → ${JSON.stringify(m.to).slice(0, 60)})`),
+    ...plan.unchecked.map((n) => `${n.uid}/${n.state}: unchecked (${n.reason})`),
+    ...(plan.valuesChecked ?? []).map((n) => `${n.uid}/${n.state}: saved values checked (${n.reason})`),
     ...plan.startsEmpty.map((n) => `${n.uid}${n.state ? `/${n.state}` : ''}: starts empty (${n.reason})`),
     ...plan.dropped.map((n) => `${n.uid}${n.state ? `/${n.state}` : ''}: dropped (${n.reason})`),
     ...plan.assignments.filter((a) => a.parallelism !== a.savedParallelism).map((a) => `${a.uid}: rescaled ${a.savedParallelism} → ${a.parallelism}`),

@@ -58,8 +58,10 @@ export function stateOf(job: FlinkJobDetails): JobState {
     case 'INITIALIZING':
     case 'CREATED':
     case 'RECONCILING':
-    case 'RESTARTING':
       return 'starting';
+    case 'RESTARTING':
+      // Failed, and restarted by its restart strategy from its latest checkpoint (the JobID stays).
+      return 'restarting';
     case 'FAILING':
     case 'FAILED':
     case 'SUSPENDED':
@@ -74,7 +76,7 @@ export function stateOf(job: FlinkJobDetails): JobState {
 }
 
 interface ExceptionHistory {
-  readonly exceptionHistory?: { readonly entries: readonly { readonly stacktrace: string; readonly taskName?: string | null }[] };
+  readonly exceptionHistory?: { readonly entries: readonly { readonly stacktrace: string; readonly timestamp?: number; readonly taskName?: string | null }[] };
   /** Flink 1.x only. */
   readonly 'root-exception'?: string | null;
 }
@@ -87,6 +89,21 @@ export async function rootCause(rest: FlinkRest, jid: string): Promise<string | 
   if (!trace) return undefined;
   const where = latest?.taskName ? ` (in ${latest.taskName})` : '';
   return `${flinkMessage([trace])}${where}`;
+}
+
+/** Flink's latest failure of a job with when it happened (its exception history); undefined when it has none. */
+export async function lastFailure(rest: FlinkRest, jid: string): Promise<{ at: number; reason: string } | undefined> {
+  const h = await rest.get<ExceptionHistory>(`/jobs/${jid}/exceptions?maxExceptions=1`).catch(() => undefined);
+  const latest = h?.exceptionHistory?.entries[0];
+  if (!latest?.timestamp) return undefined;
+  return { at: latest.timestamp, reason: `${flinkMessage([latest.stacktrace])}${latest.taskName ? ` (in ${latest.taskName})` : ''}` };
+}
+
+/** How often Flink has restarted the run (its job metric numRestarts); undefined when unknown. */
+export async function restartsOf(rest: FlinkRest, jid: string): Promise<number | undefined> {
+  const m = await rest.get<readonly { readonly id: string; readonly value: string }[]>(`/jobs/${jid}/metrics?get=numRestarts`).catch(() => undefined);
+  const n = Number(m?.find((x) => x.id === 'numRestarts')?.value);
+  return Number.isFinite(n) ? n : undefined;
 }
 
 /** The fix a person needs for a failure Flink describes, when there is a well-known one. */
@@ -152,13 +169,30 @@ export async function waitRunning(rest: FlinkRest, jid: string, what: string, o:
   }
 }
 
+/**
+ * The run's state as the dispatcher has it now (GET /jobs/:jid/status), or undefined
+ * when the cluster does not know the JobID. The job's details (GET /jobs/:jid) come
+ * from the REST endpoint's cache of execution graphs, refreshed every
+ * `web.refresh-interval` (3 s by default): a run that has just ended still shows
+ * RUNNING there for up to that long.
+ */
+export async function currentState(rest: FlinkRest, jid: string): Promise<FlinkState | undefined> {
+  try {
+    return (await rest.get<{ status: FlinkState }>(`/jobs/${jid}/status`)).status;
+  } catch (e) {
+    // An unknown JobID is a 500 there (FlinkJobNotFoundException), and a Flink before 1.17 has no such call: the details say.
+    if (e instanceof FlinkHttpError) return (await details(rest, jid))?.state;
+    throw e;
+  }
+}
+
 /** Waits until the run is in a terminal state; returns it. */
 export async function waitTerminal(rest: FlinkRest, jid: string, o: WaitOptions): Promise<FlinkState> {
   const deadline = Date.now() + o.timeoutMs;
   for (;;) {
-    const job = await details(rest, jid);
-    if (!job || isTerminal(job.state)) return job?.state ?? 'CANCELED';
-    if (Date.now() > deadline) throw new EngineError('FLINK_STOP_TIMEOUT', `Flink job ${jid} was still ${job.state} after ${Math.round(o.timeoutMs / 1000)} s.`, { retriable: true, hint: 'Look at the job in the Flink web UI; cancel it with `pitlane flink cancel`.' });
+    const state = await currentState(rest, jid);
+    if (!state || isTerminal(state)) return state ?? 'CANCELED';
+    if (Date.now() > deadline) throw new EngineError('FLINK_STOP_TIMEOUT', `Flink job ${jid} was still ${state} after ${Math.round(o.timeoutMs / 1000)} s.`, { retriable: true, hint: 'Look at the job in the Flink web UI; cancel it with `pitlane flink cancel`.' });
     await sleep(o.intervalMs ?? 250);
   }
 }

@@ -4,7 +4,7 @@ import { parseDeploymentSpec } from '../spec/load.ts';
 import { newDeployment, type Deployment } from '../lifecycle/model.ts';
 import type { ComparisonReport } from '../../compare/index.ts';
 import { compareConfigOf } from './compare-config.ts';
-import { eventTimeFloor, nextEvent, comparisonStarts } from './shadow.ts';
+import { eventTimeFloor, nextEvent, comparisonStarts, whyDown } from './shadow.ts';
 
 const spec = parseDeploymentSpec(
   ['name: f', 'inputs: [in]', 'authoritative: { job: a.ts, version: v1, output: out }', 'candidate: { job: b.ts, canary: can, parallelism: 2 }', 'analysis: { window: 10s, minimum: { duration: 30s, windows: 3, records: 100 } }'].join('\n'),
@@ -47,6 +47,16 @@ test('the deploy/ examples are valid for the comparator too', async () => {
   const { readFileSync } = await import('node:fs');
   for (const f of ['fraud.yaml', 'fraud-buggy.yaml', 'orders-cutover.yaml']) {
     const s = parseDeploymentSpec(readFileSync(new URL(`../../../deploy/${f}`, import.meta.url), 'utf8'), f);
-    assert.doesNotThrow(() => compareConfigOf(s), f);
+    await assert.doesNotReject(() => compareConfigOf(s), f);
   }
+});
+
+test('whyDown: a job its engine restarts after a failure is not down; one the engine gave up on is, with its cause', () => {
+  const s = (state: string, extra: object = {}) => ({ jobId: 'j', state, positions: [], sinkTopic: 't', ...extra }) as Parameters<typeof whyDown>[0];
+  assert.equal(whyDown(s('running', { restarts: 2, lastFailure: { at: 1, reason: 'checkpoint failed' } })), undefined, 'recovered after two restarts');
+  assert.equal(whyDown(s('restarting', { failure: 'Exceeded checkpoint tolerable failure threshold', restarts: 1 })), undefined, 'Flink is restarting it (its restart strategy)');
+  assert.equal(whyDown(s('starting')), undefined);
+  assert.match(whyDown(s('failed', { failure: 'Recovery is suppressed by FixedDelayRestartBackoffTimeStrategy(maxNumberRestartAttempts=2)' })) ?? '', /^failed: Recovery is suppressed by FixedDelayRestartBackoffTimeStrategy/);
+  assert.equal(whyDown(s('cancelled')), 'cancelled');
+  assert.equal(whyDown(undefined), undefined, 'an engine that cannot be asked now is not a verdict');
 });

@@ -13,7 +13,7 @@ import { describeUnknown, isPitlaneError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { KafkaPort, StartPosition } from '../../kafka/port.ts';
 import type { SchemaRegistryPort } from '../../kafka/registry.ts';
-import { createComparison, renderHtml, renderJson, renderTerminal, type Comparison, type ComparisonReport } from '../../compare/index.ts';
+import { ReportHistory, createComparison, renderHtml, renderJson, renderTerminal, type Comparison, type ComparisonReport } from '../../compare/index.ts';
 import type { Deployment, DeploymentEvent, VerdictStatus } from '../lifecycle/model.ts';
 import { noiseReplicaOf } from '../lifecycle/model.ts';
 import type { JobStatus } from '../../engines/adapter.ts';
@@ -59,12 +59,14 @@ export function eventTimeFloor(d: Deployment): number | undefined {
   return (Math.floor(wm / w) + 2) * w;
 }
 
-function writeReports(dir: string, report: ComparisonReport): void {
+/** The current report files, and a numbered copy in the history when the analysis moved (compare/report/history.ts). */
+function writeReports(dir: string, report: ComparisonReport, history: ReportHistory): void {
   mkdirSync(dir, { recursive: true });
   const put = (file: string, text: string) => writeFileAtomicSync(join(dir, file), text);
   put('report.json', renderJson(report));
   put('report.txt', renderTerminal(report));
   put('report.html', renderHtml(report));
+  history.record(report);
 }
 
 const VERDICT: Record<string, VerdictStatus | undefined> = { Successful: 'pass', Failed: 'fail', Inconclusive: 'inconclusive' };
@@ -90,18 +92,45 @@ export function nextEvent(d: Deployment, report: ComparisonReport, now: number, 
   return undefined;
 }
 
-/** Why a job the analysis needs is not running, or undefined while it runs. */
-function whyDown(s: JobStatus | undefined): string | undefined {
+/** How often a pass whose auto-promotion the confirm hook held is offered to the hook again (Flagger asks each analysis interval). */
+export const CONFIRM_RETRY_MS = 10_000;
+
+/**
+ * A deployment recorded Passed under `promotion.auto` is one whose confirm hook held
+ * the promotion (a pass with auto promotes otherwise): while the candidate still
+ * passes, the promotion is asked for again; the controller asks the hook first.
+ */
+export function heldAutoPromotion(d: Deployment, report: ComparisonReport): DeploymentEvent | undefined {
+  if (d.phase === 'Passed' && d.spec.promotion.auto && report.verdict === 'Successful') return { type: 'promote', by: 'auto (the confirm hook asked again)' };
+  return undefined;
+}
+
+/**
+ * Why a job the analysis needs is not running, or undefined while it runs. A job its
+ * engine is restarting after a failure (the embedded keeper, or Flink's own restart
+ * strategy) is not down: it resumes from its latest checkpoint, exactly once, and the
+ * comparison judges what it writes. It is down once the engine gives up on it (its
+ * restart limit): failed, with the engine's cause.
+ */
+export function whyDown(s: JobStatus | undefined): string | undefined {
   if (!s || (s.state !== 'failed' && s.state !== 'unknown' && s.state !== 'cancelled')) return undefined;
   return `${s.state}${s.failure ? `: ${failureSummary(s.failure)}` : ''}`;
+}
+
+/** A restart the engine reported since the loop last looked: logged, so the supervisor's log tells the shadow's story. */
+function noteRestarts(log: Logger, jobId: string, s: JobStatus | undefined, seen: Map<string, number>): void {
+  const n = s?.restarts ?? 0;
+  if (n > (seen.get(jobId) ?? 0)) log.warn({ job: jobId, restarts: n, state: s?.state, lastFailure: s?.lastFailure?.reason }, 'the engine restarted a job after a failure; the comparison goes on');
+  seen.set(jobId, n);
 }
 
 export async function runShadow(ports: ShadowPorts, name: string, deps: ShadowDeps, signal: AbortSignal): Promise<void> {
   const log = deps.logger.child({ deployment: name });
   let d = await ports.deployments.load(name);
   if (!d) throw new Error(`no deployment ${name}`);
-  const config = compareConfigOf(d.spec);
+  const config = await compareConfigOf(d.spec);
   const dir = ports.reportDir;
+  const history = new ReportHistory(dir);
   let comparison: Comparison | undefined;
   const noise = noiseReplicaOf(d);
   /** Why the noise side was dropped (its replica stopped); the comparison then runs on a and b alone. */
@@ -116,7 +145,9 @@ export async function runShadow(ports: ShadowPorts, name: string, deps: ShadowDe
     );
   };
   let lastEval = 0;
+  let lastAsk = deps.clock.now();
   let authWasDown: string | undefined;
+  const restarts = new Map<string, number>();
   while (!signal.aborted && WATCHED.has(d.phase)) {
     try {
       comparison ??= open(d);
@@ -133,7 +164,7 @@ export async function runShadow(ports: ShadowPorts, name: string, deps: ShadowDe
     if (deps.clock.now() - lastEval < 1000) continue;
     lastEval = deps.clock.now();
     const report = comparison.report();
-    writeReports(dir, report);
+    writeReports(dir, report, history);
     try {
       d = (await ports.deployments.load(name)) ?? d;
     } catch (e) {
@@ -142,7 +173,9 @@ export async function runShadow(ports: ShadowPorts, name: string, deps: ShadowDe
       log.warn({ err: describeUnknown(e) }, 'cannot read the deployment store; retrying');
       continue;
     }
-    const down = whyDown(await ports.jobs.status(d.jobs.candidate).catch(() => undefined));
+    const candidate = await ports.jobs.status(d.jobs.candidate).catch(() => undefined);
+    noteRestarts(log, d.jobs.candidate, candidate, restarts);
+    const down = whyDown(candidate);
     if (noise && noiseLost === undefined) {
       // A stopped replica would hold the comparison back (it paces every side):
       // judge without the noise floor rather than not at all — stricter, never laxer.
@@ -154,11 +187,15 @@ export async function runShadow(ports: ShadowPorts, name: string, deps: ShadowDe
         continue;
       }
     }
-    const authDown = whyDown(await ports.jobs.status(d.jobs.authoritative).catch(() => undefined));
+    const authoritative = await ports.jobs.status(d.jobs.authoritative).catch(() => undefined);
+    noteRestarts(log, d.jobs.authoritative, authoritative, restarts);
+    const authDown = whyDown(authoritative);
     if (authDown && authDown !== authWasDown) log.error({ job: d.jobs.authoritative, why: authDown }, 'the authoritative job is not running: the analysis cannot progress until it runs again');
     authWasDown = authDown;
-    const event = nextEvent(d, report, deps.clock.now(), down);
+    const retry = deps.clock.now() - lastAsk >= CONFIRM_RETRY_MS ? heldAutoPromotion(d, report) : undefined;
+    const event = nextEvent(d, report, deps.clock.now(), down) ?? retry;
     if (!event || signal.aborted) continue;
+    lastAsk = deps.clock.now();
     try {
       d = await ports.lifecycle.dispatch(name, event);
       log.info({ event: event.type, phase: d.phase }, 'analysis event applied');
@@ -169,7 +206,9 @@ export async function runShadow(ports: ShadowPorts, name: string, deps: ShadowDe
     }
   }
   if (comparison) {
-    writeReports(dir, comparison.report());
+    // The last failed windows' diverging keys may still be being read: the final report names them.
+    await comparison.settle(10_000).catch(() => undefined);
+    writeReports(dir, comparison.report(), history);
     await comparison.close().catch(() => undefined);
   }
 }

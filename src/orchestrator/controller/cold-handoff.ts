@@ -93,7 +93,7 @@ async function handoff({ engineFor, clock }: StrategyPorts, id: string, effect: 
       throw startFailed(savepoint.location, savepoint.sourceOffsets, e);
     }
     // Asked only now: the old job is busy exiting, and nothing may delay the start.
-    const lastOutputAt = (await engine.metrics(effect.from).catch(() => undefined))?.lastOutputAt;
+    const lastOutputAt = savepoint.lastOutputAt ?? (await engine.metrics(effect.from).catch(() => undefined))?.lastOutputAt;
     const firstOutputAt = await firstOutputOf(next, t.jobId, clock);
     return { savepoint, jobId: t.jobId, standby: started.standby === true, ...(lastOutputAt !== undefined ? { lastOutputAt } : {}), ...(firstOutputAt !== undefined ? { firstOutputAt } : {}) };
   }

@@ -5,6 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { SavepointHistory } from '../savepoints/history.ts';
+import { savepointRecord } from '../savepoints/record.ts';
 import { DeploymentController } from './controller.ts';
 import type { Clock } from '../../clock.ts';
 import type { CutoverPort } from './ports.ts';
@@ -62,6 +64,11 @@ class FakeEngine implements EngineAdapter, WarmHandoff, FastColdHandoff {
   readonly discarded: string[] = [];
   async discard(locations: readonly string[]) {
     this.discarded.push(...locations);
+  }
+  /** Savepoints disposeSavepoint() was asked to delete, in order. */
+  readonly disposed: string[] = [];
+  async disposeSavepoint(location: string) {
+    this.disposed.push(location);
   }
   async start(r: Parameters<EngineAdapter['start']>[0]) {
     const standby = this.jobs.get(r.jobId)?.state === 'standby';
@@ -142,10 +149,10 @@ class FakeEngine implements EngineAdapter, WarmHandoff, FastColdHandoff {
 /** A store that can die around an append, as a process killed with -9 would. */
 class CrashingStore extends MemoryDeploymentStore {
   crash: ((e: TransitionEntry) => 'before' | 'after' | undefined) | undefined;
-  override async append(e: TransitionEntry) {
+  override async append(e: TransitionEntry, savepoints?: Parameters<MemoryDeploymentStore['append']>[1]) {
     const when = this.crash?.(e);
     if (when === 'before') throw new Crash(`crash before ${e.revision}`);
-    await super.append(e);
+    await super.append(e, savepoints);
     if (when === 'after') throw new Crash(`crash after ${e.revision}`);
   }
 }
@@ -168,12 +175,14 @@ function coreOnly(e: FakeEngine): EngineAdapter {
     watermark: () => e.watermark(),
     metrics: () => e.metrics(),
     preflight: () => e.preflight(),
+    disposeSavepoint: (l) => e.disposeSavepoint(l),
   };
 }
 
-function setup(extra = '', o: { coreOnly?: boolean } = {}) {
+function setup(extra = '', o: { coreOnly?: boolean; history?: boolean } = {}) {
   const store = new CrashingStore();
   const engine = new FakeEngine();
+  const history = o.history ? new SavepointHistory(store, (r) => engine.disposeSavepoint(r.location), { now: () => 10_000 }, silentLogger()) : undefined;
   const cutovers: string[] = [];
   const cutover: CutoverPort = {
     cutover: async (r) => {
@@ -182,8 +191,8 @@ function setup(extra = '', o: { coreOnly?: boolean } = {}) {
     },
   };
   const port = o.coreOnly ? coreOnly(engine) : engine;
-  const controller = () => new DeploymentController({ store, engines: { adapter: () => port }, clock: clock(), logger: silentLogger(), cutover });
-  return { store, engine, controller, cutovers, spec: spec(extra) };
+  const controller = () => new DeploymentController({ store, engines: { adapter: () => port }, clock: clock(), logger: silentLogger(), cutover, ...(history ? { savepoints: history } : {}) });
+  return { store, engine, controller, cutovers, history, spec: spec(extra) };
 }
 
 async function toPassed(s: ReturnType<typeof setup>) {
@@ -401,6 +410,48 @@ test('two controllers racing on one deployment: promoted once', async () => {
   assert.equal((await s.store.history('fraud')).filter((h) => h.event.type === 'promote').length, 1, 'one promote recorded');
 });
 
+test('another writer appends between a command\'s load and its append: the command is judged again and goes through', async () => {
+  const s = setup();
+  const c = s.controller();
+  await c.create(s.spec);
+  await c.dispatch('fraud', { type: 'start' });
+  await c.dispatch('fraud', { type: 'minimumReached' });
+  await c.dispatch('fraud', { type: 'verdict', status: 'inconclusive' });
+  // The shadow supervisor records its next verdict while `canary promote --override-verdict` is between load and append.
+  let raced = false;
+  const appendOf = s.store.append.bind(s.store);
+  s.store.append = async (e, sp) => {
+    if (e.event.type === 'promote' && !raced) {
+      raced = true;
+      await s.controller().dispatch('fraud', { type: 'verdict', status: 'inconclusive' });
+    }
+    return appendOf(e, sp);
+  };
+  const d = await s.controller().dispatch('fraud', { type: 'promote', override: { reason: 'release train' } });
+  assert.ok(raced);
+  assert.equal(d.phase, 'Promoted');
+  const events = (await s.store.history('fraud')).map((h) => h.event.type);
+  assert.equal(events.filter((t) => t === 'promote').length, 1, 'one promote recorded');
+  assert.ok(events.indexOf('promote') > events.lastIndexOf('verdict'), 'the promote came after the other writer\'s verdict');
+});
+
+test('a command the other writer made invalid is refused, not retried forever', async () => {
+  const s = setup();
+  await toPassed(s);
+  let raced = false;
+  const appendOf = s.store.append.bind(s.store);
+  s.store.append = async (e, sp) => {
+    if (e.event.type === 'promote' && !raced) {
+      raced = true;
+      // Another orchestrator aborts first: the promote's append is then stale, and a promote of an aborted deployment is refused.
+      await s.controller().dispatch('fraud', { type: 'abort', reason: 'operator' });
+    }
+    return appendOf(e, sp);
+  };
+  await assert.rejects(s.controller().dispatch('fraud', { type: 'promote' }), (e: unknown) => e instanceof PromotionError && e.code.startsWith('DEPLOYMENT_'));
+  assert.equal((await s.store.history('fraud')).filter((h) => h.event.type === 'promote').length, 0);
+});
+
 test('cutover and rollback go through the cutover port in both directions', async () => {
   const s = setup('promotion: { strategy: cutover, downstreamGroups: [billing] }');
   await toPassed(s);
@@ -430,8 +481,19 @@ test('an engine without a capability: what needs it is refused at create, before
   await assert.rejects(s.controller().create(s.spec), (e: unknown) => e instanceof ConfigError && e.code === 'SPEC_PROMOTION_UNSUPPORTED' && /warm handoff needs engines that can hold, run to offsets and switch its sink; the flink engine \(authoritative\) cannot/.test(e.message));
   assert.equal(await s.store.load('fraud'), undefined);
   assert.deepEqual(s.engine.actions, []);
-  const cold = setup('promotion: { mode: cold }', { coreOnly: true });
-  await assert.rejects(cold.controller().create(cold.spec), (e: unknown) => e instanceof ConfigError && /rollback\.keepSavepoint: a savepoint handoff rolls back/.test(e.message));
+});
+
+test('an engine that cannot hold rolls a cold handoff back by replay: the new job stops, the old one restarts from the kept savepoint on the authoritative topic', async () => {
+  const s = setup('promotion: { mode: cold }', { coreOnly: true });
+  await toPassed(s);
+  assert.deepEqual((await s.store.load('fraud'))?.plan, { strategy: 'savepoint-handoff', mode: 'cold', fast: false, replayRollback: true });
+  const p = await s.controller().dispatch('fraud', { type: 'promote' });
+  assert.equal(p.phase, 'Promoted');
+  assert.ok(p.promotion?.rollbackSavepoint, 'the stop savepoint is kept for the rollback');
+  const r = await s.controller().dispatch('fraud', { type: 'rollback' });
+  assert.deepEqual(r.rollback?.steps.map((x) => x.type), ['stopWithSavepoint', 'startJob']);
+  assert.deepEqual(s.engine.actions.slice(-2), ['stop fraud.promoted', 'start fraud→alerts']);
+  assert.deepEqual([r.jobs.live, r.activeTopic], ['fraud', 'alerts']);
 });
 
 test('an engine without the fast cold handoff gets the plain one: stop with a full savepoint, then start from it', async () => {
@@ -468,4 +530,36 @@ test('the embedded engine (every capability) records the plan its spec asks for'
       assert.deepEqual((await s.controller().create(s.spec)).plan, plan);
     });
   }
+});
+
+test('every savepoint a deployment takes is in the history; the spec\'s retention never disposes of the rollback savepoint', async () => {
+  const s = setup('savepoints: { keepLast: 1 }', { history: true });
+  // Two savepoints of the authoritative job taken before, outside the deployment.
+  for (const [at, n] of [[1, 'a'], [2, 'b']] as const) await s.history!.record(savepointRecord({ location: `/manual/${n}`, completedAt: at }, { engine: 'embedded', job: 'fraud', trigger: 'manual' }));
+  await toPassed(s);
+  const shadowing = await s.history!.list();
+  const fork = shadowing.find((r) => r.trigger === 'fork')!;
+  assert.deepEqual([fork.job, fork.deployment, fork.generation, fork.pin?.reason], ['fraud', 'fraud', 1, 'fork source']);
+  // keepLast 1 after the fork: the older manual ones went, the fork (newest) stays.
+  assert.deepEqual(s.engine.disposed, ['/manual/b', '/manual/a']);
+  const d = await s.controller().dispatch('fraud', { type: 'promote' });
+  assert.equal(d.phase, 'Promoted');
+  const after = await s.history!.list({ deployment: 'fraud' });
+  assert.deepEqual(after.map((r) => [r.trigger, r.pin?.reason ?? null]), [['handoff', 'rollback']], 'the fork went by retention once the deployment no longer needed it');
+  assert.equal(after[0]!.location, d.promotion?.rollbackSavepoint?.location);
+  await assert.rejects(s.history!.dispose(after[0]!), (e: unknown) => e instanceof PromotionError && e.code === 'SAVEPOINT_PINNED' && /deployment fraud needs it for a rollback/.test(e.message));
+  assert.equal(s.engine.disposed.includes(after[0]!.location), false);
+});
+
+test('a step\'s savepoint is recorded with the step: a crash before the append records neither, the resumed step both, once', async () => {
+  const s = setup('', { history: true });
+  const c = s.controller();
+  await c.create(s.spec);
+  s.store.crash = (e) => (e.event.type === 'effectDone' && e.record.fork ? 'before' : undefined);
+  await assert.rejects(c.dispatch('fraud', { type: 'start' }), Crash);
+  assert.deepEqual(await s.store.savepoints(), []);
+  s.store.crash = undefined;
+  await s.controller().resume('fraud');
+  assert.deepEqual((await s.history!.list()).map((r) => [r.trigger, r.location]), [['fork', (await s.store.load('fraud'))?.fork?.savepoint.location]]);
+  assert.equal(s.engine.actions.filter((a) => a.startsWith('savepoint')).length, 1, 'the engine took one savepoint');
 });

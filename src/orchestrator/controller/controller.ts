@@ -29,6 +29,11 @@ import { deploymentEngines, engineForJob, type EngineSet } from '../engines.ts';
 import { warmHandoff } from './warm-handoff.ts';
 import { coldHandoff } from './cold-handoff.ts';
 import { consumerCutover } from './consumer-cutover.ts';
+import type { SavepointHistory } from '../savepoints/history.ts';
+import { savepointRecord, type SavepointRecord } from '../savepoints/record.ts';
+import { retentionJobsAfter, savepointsTaken } from '../savepoints/taken.ts';
+import { hasHooks, owesDelivery } from '../notify/events.ts';
+import { promotionHold, type ConfirmPort } from '../notify/confirm.ts';
 
 export interface ControllerDeps {
   readonly store: DeploymentStore;
@@ -38,6 +43,12 @@ export interface ControllerDeps {
   readonly logger: Logger;
   readonly analysis?: AnalysisPort;
   readonly cutover?: CutoverPort;
+  /** The savepoint history, where the spec's retention is applied (a step's savepoints are recorded with the step, in the store). */
+  readonly savepoints?: SavepointHistory;
+  /** Told after each append that owes a webhook an event; delivers in the background (notify/notifier.ts). */
+  readonly notifier?: { kick(name: string): void };
+  /** The spec's `promotion.confirm` hook, asked before a promotion begins (notify/confirm.ts). */
+  readonly confirm?: ConfirmPort;
   /**
    * Test seam for crash tests: called after an effect was performed and before
    * its completion is appended — the widest window a crash can hit.
@@ -47,6 +58,9 @@ export interface ControllerDeps {
 
 /** Phases after which a name may be reused for a new deployment. */
 const REUSABLE = new Set(['Aborted', 'RolledBack', 'Promoted']);
+
+/** How often a command is judged again when another writer appended first (dispatch). */
+const DISPATCH_ATTEMPTS = 5;
 
 export class DeploymentController {
   /** The performers of the promotion strategies' own steps (strategy.ts). */
@@ -81,17 +95,45 @@ export class DeploymentController {
   }
 
   /** Applies an external event (start, verdict, promote, abort, rollback…) and runs what follows. */
-  async dispatch(name: string, event: DeploymentEvent): Promise<Deployment> {
-    const d = await this.mustLoad(name);
-    const r = transition(d, event, this.deps.clock.now());
-    if (!r.ok) throw new PromotionError(`DEPLOYMENT_${r.code}`, r.reason, { hint: r.hint, data: { name, phase: d.phase, revision: d.revision } });
-    await this.append(d, r.next, event);
-    return this.drain(r.next);
+  async dispatch(name: string, command: DeploymentEvent): Promise<Deployment> {
+    // Another writer (the shadow supervisor recording an analysis, another
+    // orchestrator) may append between our load and our append: the event is then
+    // judged again against what it wrote — a command still allowed goes through, one
+    // it made invalid is refused as it would have been — instead of failing the
+    // command on a race the caller cannot see.
+    for (let attempt = 1; ; attempt++) {
+      let event = command;
+      const d = await this.mustLoad(name);
+      let r = transition(d, event, this.deps.clock.now());
+      if (!r.ok) throw new PromotionError(`DEPLOYMENT_${r.code}`, r.reason, { hint: r.hint, data: { name, phase: d.phase, revision: d.revision } });
+      // A promotion begins only once the spec's confirm hook approves; nothing is recorded or performed before.
+      const held = r.next.phase === 'Promoting' && d.phase !== 'Promoting' && this.deps.confirm ? await promotionHold(this.deps.confirm, d, event, this.deps.clock.now(), this.deps.logger) : undefined;
+      if (held !== undefined && event.type !== 'verdict') throw held.error;
+      if (held !== undefined && event.type === 'verdict') {
+        // An auto-promotion on pass: the pass is recorded (Passed), the promotion waits for the hook.
+        event = { ...event, held: held.why };
+        r = transition(d, event, this.deps.clock.now());
+        if (!r.ok) throw new PromotionError(`DEPLOYMENT_${r.code}`, r.reason, { hint: r.hint, data: { name, phase: d.phase, revision: d.revision } });
+      }
+      try {
+        await this.append(d, r.next, event);
+      } catch (e) {
+        if (attempt < DISPATCH_ATTEMPTS && e instanceof StoreError && e.code === 'STORE_STALE_REVISION') continue;
+        throw e;
+      }
+      return this.drain(r.next);
+    }
   }
 
-  /** Continues a deployment from the store: performs whatever is still pending. */
+  /** Continues a deployment from the store: performs whatever is still pending, and delivers what its webhooks are still owed. */
   async resume(name: string): Promise<Deployment> {
-    return this.drain(await this.mustLoad(name));
+    const d = await this.mustLoad(name);
+    try {
+      return await this.drain(d);
+    } finally {
+      // After the drain, so no delivery competes with a pit stop it resumed.
+      if (hasHooks(d)) this.deps.notifier?.kick(name);
+    }
   }
 
   private async mustLoad(name: string): Promise<Deployment> {
@@ -100,9 +142,13 @@ export class DeploymentController {
     return d;
   }
 
-  private async append(prev: Deployment | undefined, next: Deployment, event: TransitionEntry['event']): Promise<void> {
+  private async append(prev: Deployment | undefined, next: Deployment, event: TransitionEntry['event'], savepoints: readonly SavepointRecord[] = []): Promise<void> {
     const entry: TransitionEntry = { name: next.name, revision: next.revision, at: next.updatedAt, from: prev?.phase ?? null, to: next.phase, event, record: next };
-    await this.deps.store.append(entry);
+    await this.deps.store.append(entry, savepoints);
+    // Not while a promotion or rollback is in flight: its last step's append kicks, and
+    // no delivery (a store read, a POST) competes with the pit stop meanwhile.
+    const inFlight = (x: Deployment | undefined) => x !== undefined && x.pending.length > 0 && (x.phase === 'Promoting' || x.phase === 'RolledBack');
+    if (this.deps.notifier && !inFlight(next) && (owesDelivery(prev, entry) || (inFlight(prev) && hasHooks(next)))) this.deps.notifier.kick(next.name);
     this.deps.logger.info({ deployment: next.name, revision: next.revision, from: entry.from, to: next.phase, event: event.type }, 'deployment transition');
   }
 
@@ -126,14 +172,18 @@ export class DeploymentController {
         continue;
       }
       try {
-        await this.append(d, r.next, event);
+        // The savepoints the step took go into the history with the step itself (one store
+        // write: no extra round trip inside a pit stop, and never one without the other).
+        await this.append(d, r.next, event, event.type === 'effectDone' ? this.savepointsOf(head, event.result, d) : []);
       } catch (e) {
         if (!(e instanceof StoreError && e.code === 'STORE_STALE_REVISION')) throw e;
         d = await this.mustLoad(d.name);
         continue;
       }
+      const before = d;
       d = r.next;
       if (event.type === 'effectDone') await this.strategyOf(head.effect)?.recorded?.(head.effect, event.result, d);
+      if (event.type === 'effectDone') await this.applyRetention(retentionJobsAfter(head.effect, event.result, before, d), d);
       if (event.type === 'effectFailed' && d.pending[0]?.id === head.id) {
         throw new PromotionError('DEPLOYMENT_STEP_FAILED', `${d.name}: ${head.effect.type} failed: ${event.error.message}`, {
           retriable: event.error.retriable,
@@ -143,6 +193,32 @@ export class DeploymentController {
       }
     }
     return d;
+  }
+
+  /** The history entries of the savepoints a step took, as this deployment's. */
+  private savepointsOf({ effect }: PendingEffect, result: EffectResult, d: Deployment): SavepointRecord[] {
+    return savepointsTaken(effect, result).map((t) => {
+      const engine = engineForJob(this.deps.engines, d, t.jobId);
+      return savepointRecord(t.savepoint, { engine: engine.engine, cluster: engine.cluster, job: t.jobId, trigger: t.trigger, deployment: d });
+    });
+  }
+
+  /**
+   * The spec's retention (savepoints.keepLast / maxAge), applied to `jobs`
+   * (retentionJobsAfter) once the step is recorded, so the pins are current. A
+   * disposal that fails is logged: the deployment goes on, and the next one retries.
+   */
+  private async applyRetention(jobs: readonly string[], d: Deployment): Promise<void> {
+    const policy = (d.spec as { savepoints?: DeploymentSpec['savepoints'] }).savepoints;
+    if (!this.deps.savepoints || (policy?.keepLast === undefined && policy?.maxAge === undefined)) return;
+    for (const job of jobs) {
+      try {
+        const r = await this.deps.savepoints.retain({ keepLast: policy.keepLast, maxAgeMs: policy.maxAge }, { job });
+        if (r.disposed.length > 0) this.deps.logger.info({ deployment: d.name, job, disposed: r.disposed.map((x) => x.location) }, 'savepoints past retention disposed of');
+      } catch (e) {
+        this.deps.logger.warn({ deployment: d.name, job, err: describeUnknown(e) }, 'could not apply the savepoint retention; the next savepoint retries');
+      }
+    }
   }
 
   /** Performs one effect through the ports; the effect id is the requestId everywhere. */
@@ -174,7 +250,7 @@ export class DeploymentController {
       case 'stopWithSavepoint': {
         const engine = engineOf(effect.jobId);
         const savepoint = await engine.stopWithSavepoint(effect.jobId, { requestId: id });
-        const lastOutputAt = (await engine.metrics(effect.jobId).catch(() => undefined))?.lastOutputAt;
+        const lastOutputAt = savepoint.lastOutputAt ?? (await engine.metrics(effect.jobId).catch(() => undefined))?.lastOutputAt;
         return { savepoint, ...(lastOutputAt !== undefined ? { lastOutputAt } : {}) };
       }
       case 'cancelJob':

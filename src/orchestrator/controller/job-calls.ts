@@ -4,7 +4,7 @@
  * the capability an engine call needs. Every call still carries its requestId.
  */
 import { PromotionError } from '../../errors.ts';
-import { DEFAULT_DELIVERY, hasFastColdHandoff, hasWarmHandoff, type Delivery, type EngineAdapter, type FastColdHandoff, type FlinkJobRef, type StandbyRequest, type StartJobRequest, type WarmHandoff } from '../../engines/adapter.ts';
+import { DEFAULT_DELIVERY, hasFastColdHandoff, hasWarmHandoff, type Delivery, type EngineAdapter, type FastColdHandoff, type FlinkJobRef, type JobRecovery, type StandbyRequest, type StartJobRequest, type WarmHandoff } from '../../engines/adapter.ts';
 import type { Deployment } from '../lifecycle/model.ts';
 import { sleep, type Clock } from '../../clock.ts';
 
@@ -16,6 +16,14 @@ import { sleep, type Clock } from '../../clock.ts';
 export function deliveryOf(d: Deployment): Delivery {
   const s = d.spec.delivery as (Delivery & { readonly commitInterval?: number }) | undefined;
   return s ? { mode: s.mode, commitIntervalMs: s.commitIntervalMs ?? s.commitInterval } : DEFAULT_DELIVERY;
+}
+
+/**
+ * Checkpoints and restarts of the deployment's jobs. A record stored before the
+ * keys existed gets none: its jobs run as they did when it was started.
+ */
+export function recoveryOf(d: Deployment): JobRecovery | undefined {
+  return (d.spec as { readonly recovery?: JobRecovery }).recovery;
 }
 
 /** A job the orchestrator starts for a deployment: its module, parallelism, sink and identity. */
@@ -30,7 +38,7 @@ export interface JobTarget {
 
 /** A standby of one of the deployment's jobs (inputs and delivery from its spec). */
 export function standbyRequest(requestId: string, t: JobTarget, d: Deployment): StandbyRequest {
-  return { requestId, jobId: t.jobId, job: t.job, ...(t.flink ? { flink: t.flink } : {}), ...(t.parallelism ? { parallelism: t.parallelism } : {}), inputs: d.spec.inputs, sinkTopic: t.sinkTopic, identity: t.identity, delivery: deliveryOf(d) };
+  return { requestId, jobId: t.jobId, job: t.job, ...(t.flink ? { flink: t.flink } : {}), ...(t.parallelism ? { parallelism: t.parallelism } : {}), inputs: d.spec.inputs, sinkTopic: t.sinkTopic, identity: t.identity, delivery: deliveryOf(d), ...(recoveryOf(d) ? { recovery: recoveryOf(d) } : {}) };
 }
 
 /** The start request of one of the deployment's jobs. */

@@ -40,12 +40,13 @@ export type PartitionOutcome =
   | { readonly partition: number; readonly kind: 'behind'; readonly reason: string }
   | { readonly partition: number; readonly kind: 'refused'; readonly reason: string };
 
-interface Lineage {
+export interface Lineage {
+  /** The input partition, as `topic:partition`. */
   readonly key: string;
   readonly offset: number;
 }
 
-function lineageOf(r: IncomingRecord): Lineage | undefined {
+export function lineageOf(r: IncomingRecord): Lineage | undefined {
   const l = lineageOfHeaders(r.headers);
   return l && { key: `${l.topic}:${l.partition}`, offset: l.offset };
 }

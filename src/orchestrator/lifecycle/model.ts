@@ -150,7 +150,17 @@ export interface PitStop {
 export type PromotionPlan =
   | { readonly strategy: 'cutover' }
   | { readonly strategy: 'savepoint-handoff'; readonly mode: 'warm' }
-  | { readonly strategy: 'savepoint-handoff'; readonly mode: 'cold'; readonly fast: boolean };
+  | {
+      readonly strategy: 'savepoint-handoff';
+      readonly mode: 'cold';
+      readonly fast: boolean;
+      /**
+       * The authoritative engine cannot hold a job at offsets (Flink): a rollback
+       * restarts the old version on the authoritative topic at the kept savepoint's
+       * offsets, so the input the new version handled is handled again (plans.ts).
+       */
+      readonly replayRollback?: boolean;
+    };
 
 export interface Deployment {
   readonly name: string;
@@ -195,11 +205,25 @@ export type DeploymentEvent =
   | { readonly type: 'effectDone'; readonly id: string; readonly result: EffectResult }
   | { readonly type: 'effectFailed'; readonly id: string; readonly error: { readonly code: string; readonly message: string; readonly retriable: boolean } }
   | { readonly type: 'minimumReached' }
-  | { readonly type: 'verdict'; readonly status: VerdictStatus; readonly report?: string; readonly reason?: string }
-  /** `override` promotes a Failed or Inconclusive candidate; the reason is recorded. */
-  | { readonly type: 'promote'; readonly override?: { readonly reason: string } }
-  | { readonly type: 'abort'; readonly reason: string }
-  | { readonly type: 'rollback'; readonly reason?: string };
+  /**
+   * `held`: a pass under `promotion.auto` whose confirm hook did not approve (notify/confirm.ts);
+   * it is recorded as Passed instead of promoting, and the shadow supervisor asks again.
+   */
+  | { readonly type: 'verdict'; readonly status: VerdictStatus; readonly report?: string; readonly reason?: string; readonly held?: string }
+  /**
+   * `override` promotes a Failed or Inconclusive candidate; the reason is recorded.
+   * `skipConfirm` promotes without asking the spec's confirm hook; the reason is recorded.
+   */
+  | { readonly type: 'promote'; readonly override?: { readonly reason: string }; readonly skipConfirm?: { readonly reason: string }; readonly by?: string }
+  | { readonly type: 'abort'; readonly reason: string; readonly by?: string }
+  | { readonly type: 'rollback'; readonly reason?: string; readonly by?: string };
+
+/**
+ * `by` on a manual command: who asked for it (`alice via dashboard`, `bob via cli`).
+ * The transition ignores it; the store keeps it with the event in the deployment's
+ * history (TransitionEntry.event), which is where the timeline reads who did what.
+ */
+export type ManualEvent = Extract<DeploymentEvent, { readonly type: 'promote' | 'abort' | 'rollback' }>;
 
 export type Refusal = { readonly ok: false; readonly code: string; readonly reason: string; readonly hint: string };
 export type TransitionResult = { readonly ok: true; readonly next: Deployment; readonly effects: readonly Effect[] } | Refusal;

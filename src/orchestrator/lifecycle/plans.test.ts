@@ -7,8 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../errors.ts';
 import { capabilitiesOf, hasFastColdHandoff, hasWarmHandoff, type EngineAdapter, type EngineKind } from '../../engines/adapter.ts';
-import { choosePromotionPlan, nextPromotionStep, planOf, requirePromotionPlan } from './plans.ts';
-import { newDeployment, type Deployment, type PromotionPlan } from './model.ts';
+import { choosePromotionPlan, nextPromotionStep, nextRollbackStep, planOf, requirePromotionPlan } from './plans.ts';
+import { newDeployment, type Deployment, type Effect, type PromotionPlan } from './model.ts';
 import { SPEC } from './test-support.ts';
 
 const unused = () => Promise.reject(new Error('the plan choice calls no engine'));
@@ -17,7 +17,7 @@ const FAST_COLD = { prepareStandby: unused, restoreStandby: unused, stopWithDelt
 
 /** An adapter with the core and `extra`: with nothing extra, one that has no capability at all. */
 function fakeAdapter(engine: EngineKind, extra: object = {}): EngineAdapter {
-  return { engine, start: unused, savepoint: unused, stopWithSavepoint: unused, cancel: unused, status: unused, watermark: unused, metrics: unused, preflight: unused, checkJob: unused, ...extra };
+  return { engine, start: unused, savepoint: unused, stopWithSavepoint: unused, cancel: unused, status: unused, watermark: unused, metrics: unused, preflight: unused, checkJob: unused, disposeSavepoint: unused, ...extra };
 }
 
 const CORE = fakeAdapter('flink');
@@ -62,9 +62,7 @@ test('the plan a spec gets from the capabilities of its engines, or each key the
     ['warm, only the candidate cannot', '', FULL, CORE, [/^promotion\.mode: .*the flink engine \(candidate\) cannot/]],
     ['warm, an engine with half of it', '', HALF, FULL, [/^promotion\.mode: .*the flink engine \(authoritative\) cannot/]],
     ['warm on engines that can hold but not hand over a delta', '', WARM_ONLY, WARM_ONLY, { strategy: 'savepoint-handoff', mode: 'warm' }],
-    ['cold keeping its rollback on a capability-less engine', COLD, CORE, CORE, [
-      /^rollback\.keepSavepoint: a savepoint handoff rolls back by restarting the previous version held, .* the flink engine cannot\. Use promotion\.strategy: cutover .*, or keepSavepoint: false/,
-    ]],
+    ['cold keeping its rollback on an engine that cannot hold: the rollback replays', COLD, CORE, CORE, { strategy: 'savepoint-handoff', mode: 'cold', fast: false, replayRollback: true }],
     ['cold without a rollback on capability-less engines: the plain handoff', `${COLD}\n${NO_ROLLBACK}`, CORE, CORE, { strategy: 'savepoint-handoff', mode: 'cold', fast: false }],
     ['cold, the candidate cannot prepare a standby', COLD, FULL, CORE, { strategy: 'savepoint-handoff', mode: 'cold', fast: false }],
     ['cold, the rollback engine can hold but hand over no delta', COLD, WARM_ONLY, FULL, { strategy: 'savepoint-handoff', mode: 'cold', fast: false }],
@@ -118,4 +116,27 @@ test('a cold handoff prepares a standby only when the plan is fast', () => {
   assert.deepEqual(coldSteps({ strategy: 'savepoint-handoff', mode: 'cold', fast: true }), ['stopAnalysis', 'cancelJob', 'prepareStandby', 'restoreStandby', 'coldHandoff']);
   assert.deepEqual(coldSteps(undefined), ['stopAnalysis', 'cancelJob', 'prepareStandby', 'restoreStandby', 'coldHandoff'], 'as before plans were recorded');
   assert.deepEqual(coldSteps({ strategy: 'savepoint-handoff', mode: 'cold', fast: false }), ['stopAnalysis', 'cancelJob', 'coldHandoff']);
+});
+
+/** The rollback's steps after a cold handoff under a plan, done one after the other (the stop reports offsets X). */
+function rollbackSteps(plan: PromotionPlan): Effect[] {
+  const kept = { location: '/sp/kept', sourceOffsets: [{ topic: 'payments', partition: 0, offset: 10 }], completedAt: 1 };
+  let d: Deployment = { ...newDeployment(SPEC(COLD), 0, undefined, plan), phase: 'RolledBack', jobs: { authoritative: 'fraud', candidate: 'fraud.candidate', live: 'fraud.promoted' }, promotion: { strategy: 'savepoint-handoff', mode: 'cold', auto: false, startedAt: 1, steps: [], rollbackSavepoint: kept }, rollback: { at: 2, steps: [] } };
+  const out: Effect[] = [];
+  for (let next = nextRollbackStep(d); next; next = nextRollbackStep(d)) {
+    out.push(next);
+    const result = next.type === 'stopWithSavepoint' ? { savepoint: { location: '/sp/x', sourceOffsets: [{ topic: 'payments', partition: 0, offset: 20 }], completedAt: 3 } } : {};
+    d = { ...d, rollback: { ...d.rollback!, steps: [...d.rollback!.steps, { id: `r${out.length}`, type: next.type, result }] } };
+  }
+  return out;
+}
+
+test('a cold handoff on an engine that cannot hold rolls back by replay: the new job stops, the old one restarts from the kept savepoint on the authoritative topic', () => {
+  const replay = rollbackSteps({ strategy: 'savepoint-handoff', mode: 'cold', fast: false, replayRollback: true });
+  assert.deepEqual(replay.map((e) => e.type), ['stopWithSavepoint', 'startJob']);
+  assert.deepEqual(replay[0], { type: 'stopWithSavepoint', jobId: 'fraud.promoted', keep: 'debug' });
+  const start = replay[1] as Extract<Effect, { type: 'startJob' }>;
+  assert.deepEqual([start.jobId, start.from, start.sinkTopic, start.identity, start.holdAtStart], ['fraud', { savepoint: '/sp/kept' }, SPEC().authoritative.output, 'pitlane.fraud.fraud.rollback', undefined]);
+  const aligned = rollbackSteps({ strategy: 'savepoint-handoff', mode: 'cold', fast: false });
+  assert.deepEqual(aligned.map((e) => e.type), ['stopWithSavepoint', 'startJob', 'runUntil', 'switchSink'], 'an engine that can hold replays nothing');
 });

@@ -31,9 +31,13 @@ const ROLES = ['authoritative', 'candidate'] as const;
  * per key to change). Rules:
  * - cutover: any engine (it needs only the core; the groups move through Kafka);
  * - warm handoff: both engines can hold, run to offsets and switch their sink;
- * - a savepoint handoff (warm or cold) that keeps its rollback savepoint: the
- *   authoritative engine can do the same, because the rollback restarts the old
- *   version held, runs it up to where the new one stopped and then switches its sink;
+ * - the rollback of a savepoint handoff restarts the old version from the savepoint
+ *   kept at the handoff. An authoritative engine that can hold, run to offsets and
+ *   switch its sink restarts it held on the canary topic, runs it up to where the
+ *   new one stopped, then switches its sink: no gap, no duplicate. One that cannot
+ *   (Flink) restarts it on the authoritative topic at the kept savepoint's offsets:
+ *   no gap, and the input the new version handled is handled again, so its output
+ *   is written twice, the new version's then the old one's (`replayRollback`);
  * - cold handoff: any engine; it is fast (standby restored ahead, delta at the
  *   stop) when both engines can do that and are one engine (a delta is only
  *   readable by the engine that wrote it), else plain (full savepoint, new start).
@@ -51,11 +55,6 @@ function refusalsOf(spec: DeploymentSpec, engines: DeploymentEngines): string[] 
       (role) => `promotion.mode: a warm handoff needs engines that can ${WARM}; the ${engines[role].engine} engine (${role}) cannot. Use mode: cold (restore from the authoritative savepoint) or strategy: cutover.`,
     );
   }
-  if (spec.rollback.keepSavepoint && !engines.authoritative.warmHandoff) {
-    return [
-      `rollback.keepSavepoint: a savepoint handoff rolls back by restarting the previous version held, running it up to where the new one stopped and switching its sink, so the authoritative engine must ${WARM}; the ${engines.authoritative.engine} engine cannot. Use promotion.strategy: cutover (its rollback moves the consumer groups back), or keepSavepoint: false to promote without a rollback.`,
-    ];
-  }
   return [];
 }
 
@@ -63,7 +62,7 @@ function planFor(spec: DeploymentSpec, { authoritative: a, candidate: c }: Deplo
   const p = spec.promotion;
   if (p.strategy === 'cutover') return { strategy: 'cutover' };
   if (p.mode === 'warm') return { strategy: 'savepoint-handoff', mode: 'warm' };
-  return { strategy: 'savepoint-handoff', mode: 'cold', fast: a.fastColdHandoff && c.fastColdHandoff && a.engine === c.engine };
+  return { strategy: 'savepoint-handoff', mode: 'cold', fast: a.fastColdHandoff && c.fastColdHandoff && a.engine === c.engine, ...(spec.rollback.keepSavepoint && !a.warmHandoff ? { replayRollback: true } : {}) };
 }
 
 /** `choosePromotionPlan`, refusing with a ConfigError that names every key to change (`canary start`). */
@@ -221,6 +220,17 @@ function rollbackStep(d: Deployment): Effect | null {
       () => ({ type: 'stopWithSavepoint', jobId: d.jobs.live, keep: 'debug' }),
     ];
     return seq[i]?.() ?? null;
+  }
+  const plan = planOf(d);
+  if (plan.strategy === 'savepoint-handoff' && plan.mode === 'cold' && plan.replayRollback) {
+    // The authoritative engine cannot hold a job at offsets (Flink): the new job stops
+    // at X; the old one restarts from the kept savepoint (offsets O ≤ X) on the
+    // authoritative topic. No gap; the output of O..X is written again, by the old version.
+    const replay: (() => Effect)[] = [
+      () => ({ type: 'stopWithSavepoint', jobId: d.jobs.live, keep: 'debug' }),
+      () => ({ type: 'startJob', jobId: auth, job: s.authoritative.job, ...flinkRefOf(s.authoritative), from: restore, sinkTopic: s.authoritative.output, identity: identityOf(d.name, `${auth}.rollback`) }),
+    ];
+    return replay[i]?.() ?? null;
   }
   // Handoff: the new job stops at offsets X; the old one restarts from the
   // savepoint kept at promotion (offsets O ≤ X), replays O..X into the now

@@ -291,3 +291,16 @@ test('rollback sequences: handoff replays to the stop offsets before taking the 
   assert.deepEqual(cd.done, ['startJob', 'cutoverGroups', 'stopWithSavepoint']);
   assert.equal(cd.d.activeTopic, 'alerts');
 });
+
+test('an abort whose candidate is down already goes on without its debug savepoint; any other failure of the stop stays pending', () => {
+  const a = transition(inPhase('Analyzing'), EVENTS.abort!, 1);
+  assert.ok(a.ok);
+  const stop = a.next.pending.find((p) => p.effect.type === 'stopWithSavepoint')!;
+  const atStop = { ...a.next, pending: a.next.pending.slice(a.next.pending.indexOf(stop)) };
+  const down = transition(atStop, { type: 'effectFailed', id: stop.id, error: { code: 'ENGINE_JOB_NOT_RUNNING', message: 'Job fraud.candidate is not running on Flink', retriable: false } }, 2);
+  assert.ok(down.ok);
+  assert.deepEqual([down.next.phase, down.next.pending.length, down.next.abort?.debugSavepoint, down.next.lastError?.code], ['Aborted', 0, undefined, 'ENGINE_JOB_NOT_RUNNING']);
+  const other = transition(atStop, { type: 'effectFailed', id: stop.id, error: { code: 'FLINK_UNREACHABLE', message: 'no answer', retriable: true } }, 2);
+  assert.ok(other.ok);
+  assert.equal(other.next.pending[0]?.id, stop.id, 'retried by resume');
+});

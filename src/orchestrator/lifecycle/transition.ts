@@ -33,7 +33,7 @@ export function transition(d: Deployment, event: DeploymentEvent, now: number): 
       if (d.phase !== 'Shadowing') return refuse('NOT_SHADOWING', `${d.name} is ${d.phase}, not Shadowing: the minimum was already reached or analysis has not started.`, 'Nothing to do; check `pitlane canary status`.');
       return ok(d, { phase: 'Analyzing', minimumReachedAt: now }, [], now);
     case 'verdict':
-      return verdict(d, event.status, event.report, event.reason, now);
+      return verdict(d, event.status, event.report, event.reason, now, event.held !== undefined);
     case 'promote':
       return promote(d, event.override, now);
     case 'abort':
@@ -161,12 +161,17 @@ function effectFailed(d: Deployment, id: string, error: { code: string; message:
     // candidate is cancelled in case it half-started (a no-op if it never ran).
     return ok(d, { phase: 'Aborted', lastError, abort: { at: now, by: 'error', reason: `${head.effect.type} failed: ${error.message}` } }, [{ type: 'cancelJob', jobId: d.jobs.candidate }, ...stopNoiseReplica(d)], now, []);
   }
+  if (d.phase === 'Aborted' && head.effect.type === 'stopWithSavepoint' && error.code === 'ENGINE_JOB_NOT_RUNNING') {
+    // The candidate is down already (it failed, or was stopped): there is nothing to
+    // stop and no state to keep for debugging; the abort goes on without it.
+    return ok(d, { lastError }, [], now, d.pending.slice(1));
+  }
   // Elsewhere the effect stays pending: steps are idempotent, so `resume` retries
   // it; a promotion is never silently skipped or half-undone.
   return ok(d, { lastError }, [], now);
 }
 
-function verdict(d: Deployment, status: 'pass' | 'fail' | 'inconclusive', report: string | undefined, reason: string | undefined, now: number): TransitionResult {
+function verdict(d: Deployment, status: 'pass' | 'fail' | 'inconclusive', report: string | undefined, reason: string | undefined, now: number, held = false): TransitionResult {
   const allowed: Partial<Record<Phase, readonly string[]>> = {
     Shadowing: ['fail'],
     Analyzing: ['pass', 'fail', 'inconclusive'],
@@ -184,7 +189,8 @@ function verdict(d: Deployment, status: 'pass' | 'fail' | 'inconclusive', report
   const v = { status, at: now, ...(report ? { report } : {}), ...(reason ? { reason } : {}) };
   const auto = d.spec.promotion.auto;
   if (status === 'pass') {
-    if (auto) return beginPromotion({ ...d, verdict: v }, undefined, true, now);
+    // A pass whose confirm hook held the promotion is recorded as Passed: promoting waits for the hook.
+    if (auto && !held) return beginPromotion({ ...d, verdict: v }, undefined, true, now);
     return ok(d, { phase: 'Passed', verdict: v }, [], now);
   }
   if (status === 'fail') {

@@ -3,9 +3,11 @@
  * to promote it. Validated at the edge; inner code gets a `DeploymentSpec` with
  * every default filled in and every duration in milliseconds.
  */
-import type { Delivery } from '../../engines/adapter.ts';
+import type { Delivery, FlinkJobRef } from '../../engines/adapter.ts';
 import { z } from 'zod';
 import { parseDuration } from '../../config/duration.ts';
+import { checkpointsSchema, jobRecoveryOf, restartSchema } from './recovery.ts';
+import { confirmSchema, notifySchema } from './notify.ts';
 
 /** A duration string (`30s`, `5m`) turned into milliseconds, with a message naming the bad text. */
 const duration = (what: string) =>
@@ -31,6 +33,11 @@ const flinkJobKeys = {
   jar: z.string().min(1).optional(),
   entryClass: z.string().regex(/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/, 'entryClass must be a Java class name such as com.example.FraudJob').optional(),
   args: z.array(z.string()).optional(),
+  /** Flink configuration for this job's runs (the run request's flinkConfiguration), e.g. its restart strategy. */
+  flinkConfiguration: z
+    .record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()]), { error: 'flinkConfiguration maps Flink option keys to values, e.g. { restart-strategy.type: fixed-delay }' })
+    .transform((c) => Object.fromEntries(Object.entries(c).map(([k, v]) => [k, String(v)])))
+    .optional(),
 };
 
 /** Deployment names are store keys, job-id prefixes and file names: keep them plain. */
@@ -97,6 +104,8 @@ const promotionSchema = z.strictObject({
   groupEmptyTimeout: duration('promotion.groupEmptyTimeout').prefault('60s'),
   /** cutover only: apply offsets to a group that still has members (it will see a rebalance). */
   force: z.boolean().prefault(false),
+  /** A hook that must answer 2xx before any promotion step runs (notify.ts); `canary promote --skip-confirm REASON` bypasses it. */
+  confirm: confirmSchema.optional(),
 });
 
 /**
@@ -117,6 +126,19 @@ const deliverySchema = z.preprocess(
     })
     .transform((d): Required<Delivery> => ({ mode: d.mode, commitIntervalMs: d.commitInterval })),
 );
+
+/**
+ * The savepoint history of the deployment's jobs (the Flink Kubernetes Operator's
+ * savepoint history max count / max age, and its periodic savepoint interval).
+ * Retention is applied by the orchestrator after each savepoint it takes, and by
+ * `pitlane savepoint dispose --past-retention --spec`; `interval` is the period of
+ * `pitlane savepoint trigger --spec` (a process of its own; nothing else triggers).
+ */
+const savepointsSchema = z.strictObject({
+  keepLast: z.number({ error: 'savepoints.keepLast must be a whole number' }).int('savepoints.keepLast must be a whole number').min(1, 'savepoints.keepLast must be at least 1: the newest savepoint of a job is always kept').optional(),
+  maxAge: duration('savepoints.maxAge').optional(),
+  interval: duration('savepoints.interval').refine((ms) => ms >= 1000, 'savepoints.interval must be at least 1s').optional(),
+});
 
 export const deploymentSpecSchema = z
   .strictObject({
@@ -147,8 +169,15 @@ export const deploymentSpecSchema = z
     promotion: promotionSchema.prefault({}),
     rollback: z.strictObject({ keepSavepoint: z.boolean().prefault(true) }).prefault({}),
     delivery: deliverySchema.prefault({}),
+    savepoints: savepointsSchema.prefault({}),
+    /** Embedded jobs: checkpoints, and restarts from the latest one after a crash (recovery.ts). */
+    checkpoints: checkpointsSchema.prefault('off'),
+    /** Default: exponential-delay when checkpoints are on, none when off. */
+    restart: restartSchema.optional(),
     /** Where the Flink jobs run: the JobManager's REST endpoint (a --flink-rest flag overrides it; else FLINK_REST_URL, else the local dev cluster). */
     flink: z.strictObject({ rest: z.url({ error: 'flink.rest must be a URL such as http://flink-jobmanager:8081' }) }).optional(),
+    /** Webhooks told of the lifecycle events (notify.ts; delivered by src/orchestrator/notify/). */
+    notify: notifySchema.prefault([]),
   })
   .superRefine((spec, ctx) => {
     // Rules across keys; each issue points at the key that has to change.
@@ -159,6 +188,9 @@ export const deploymentSpecSchema = z
     }
     if (spec.inputs.includes(spec.candidate.canary) || spec.inputs.includes(spec.authoritative.output)) {
       ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'an input topic cannot also be an output (canary or authoritative) topic' });
+    }
+    if (!spec.checkpoints && spec.restart !== undefined && spec.restart.strategy !== 'none') {
+      ctx.addIssue({ code: 'custom', path: ['restart'], message: 'a restart needs checkpoints to restart from (without them a restarted job would repeat or lose output); remove `checkpoints: off`, or write `restart: none`' });
     }
     if (new Set(spec.inputs).size !== spec.inputs.length) {
       ctx.addIssue({ code: 'custom', path: ['inputs'], message: 'an input topic is listed twice' });
@@ -184,8 +216,9 @@ export const deploymentSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['promotion', 'mode'], message: `a warm handoff needs the candidate's state to be complete, but start.from is "${spec.start.from}"; use mode: cold (restore from the authoritative savepoint) or start from savepoint` });
     }
   })
-  .transform((spec) => ({
+  .transform(({ checkpoints, restart, ...spec }) => ({
     ...spec,
+    recovery: jobRecoveryOf(checkpoints, restart ?? (checkpoints ? restartSchema.parse({ strategy: 'exponential-delay' }) : { strategy: 'none' as const })),
     // `job` is the artifact every engine starts: the module, or the Flink jar (with `flink` beside it).
     authoritative: { ...spec.authoritative, ...jobOf(spec.authoritative), jobId: spec.authoritative.jobId ?? spec.name },
     candidate: { ...spec.candidate, ...jobOf(spec.candidate), engine: spec.candidate.engine ?? spec.authoritative.engine },
@@ -212,7 +245,7 @@ function jobKeyIssues(spec: { authoritative: RoleKeys & { engine: string }; cand
     return;
   }
   if (r.job === undefined) issue('job', `${role}.job is the path of the job module, e.g. examples/fraud/${role === 'candidate' ? 'v2' : 'v1'}.ts`);
-  for (const key of ['jar', 'entryClass', 'args'] as const) if (r[key] !== undefined) issue(key, `${key} names a Flink job; this job runs on the embedded engine (write engine: flink to run it on Flink)`);
+  for (const key of ['jar', 'entryClass', 'args', 'flinkConfiguration'] as const) if (r[key] !== undefined) issue(key, `${key} names a Flink job; this job runs on the embedded engine (write engine: flink to run it on Flink)`);
 }
 
 /** One deployment may run its two jobs on two engines, but state does not cross engines. */
@@ -232,11 +265,12 @@ interface RoleKeys {
   readonly jar?: string | undefined;
   readonly entryClass?: string | undefined;
   readonly args?: readonly string[] | undefined;
+  readonly flinkConfiguration?: Readonly<Record<string, string>> | undefined;
 }
 
 /** The artifact a role starts (`job`), and for a Flink job its entry class and arguments (`flink`). */
-function jobOf(r: RoleKeys): { job: string; flink?: { entryClass: string; args?: readonly string[] } } {
-  if (r.jar !== undefined && r.entryClass !== undefined) return { job: r.jar, flink: { entryClass: r.entryClass, ...(r.args ? { args: r.args } : {}) } };
+function jobOf(r: RoleKeys): { job: string; flink?: FlinkJobRef } {
+  if (r.jar !== undefined && r.entryClass !== undefined) return { job: r.jar, flink: { entryClass: r.entryClass, ...(r.args ? { args: r.args } : {}), ...(r.flinkConfiguration ? { flinkConfiguration: r.flinkConfiguration } : {}) } };
   return { job: r.job ?? '' };
 }
 

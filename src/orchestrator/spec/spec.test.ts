@@ -118,6 +118,23 @@ test('delivery: exactly-once by default, at-least-once as an option, commit inte
   }
 });
 
+test('savepoints: history retention and the periodic interval, each optional, bad values named', () => {
+  const cases: [string, object | RegExp][] = [
+    ['', {}],
+    ['savepoints: { keepLast: 5, maxAge: 7d, interval: 1h }', { keepLast: 5, maxAge: 7 * 86_400_000, interval: 3_600_000 }],
+    ['savepoints: { maxAge: 36h }', { maxAge: 36 * 3_600_000 }],
+    ['savepoints: { keepLast: 0 }', /savepoints\.keepLast must be at least 1/],
+    ['savepoints: { keepLast: 2.5 }', /savepoints\.keepLast must be a whole number/],
+    ['savepoints: { maxAge: soon }', /savepoints\.maxAge .*not a duration/],
+    ['savepoints: { interval: 500ms }', /savepoints\.interval must be at least 1s/],
+    ['savepoints: { maxCount: 3 }', /maxCount/],
+  ];
+  for (const [extra, want] of cases) {
+    if (want instanceof RegExp) assert.throws(() => parseDeploymentSpec(`${MINIMAL}${extra}\n`, 'd.yaml'), (e: unknown) => e instanceof ConfigError && want.test(e.message), extra);
+    else assert.deepEqual(parseDeploymentSpec(`${MINIMAL}${extra}\n`, 'd.yaml').savepoints, want, extra);
+  }
+});
+
 test('engine: flink names its job by jar, entryClass and args; each missing or misplaced key is named', () => {
   const spec = (auth: string, cand: string, more = '') => `name: fraud\ninputs: [payments]\nauthoritative: { version: v1, output: alerts${auth} }\ncandidate: { canary: alerts-canary, parallelism: 8${cand} }\n${more}`;
   const flinkAuth = ', engine: flink, jar: v1.jar, entryClass: com.example.FraudV1';
@@ -141,6 +158,16 @@ test('engine: flink names its job by jar, entryClass and args; each missing or m
   }
 });
 
+test('a Flink job\'s flinkConfiguration (its restart strategy, say) is carried to its runs as strings; refused on the embedded engine', () => {
+  const spec = (cand: string) => `name: fraud\ninputs: [payments]\nauthoritative: { version: v1, output: alerts, engine: flink, jar: v1.jar, entryClass: com.example.FraudV1 }\ncandidate: { canary: alerts-canary, parallelism: 8${cand} }\npromotion: { strategy: savepoint-handoff, mode: cold }\n`;
+  const ok = parseDeploymentSpec(spec(', jar: v2.jar, entryClass: com.example.FraudV2, flinkConfiguration: { restart-strategy.type: fixed-delay, restart-strategy.fixed-delay.attempts: 2, restart-strategy.fixed-delay.delay: 1 s }'), 'f.yaml');
+  assert.deepEqual(ok.candidate.flink?.flinkConfiguration, { 'restart-strategy.type': 'fixed-delay', 'restart-strategy.fixed-delay.attempts': '2', 'restart-strategy.fixed-delay.delay': '1 s' });
+  assert.equal(ok.authoritative.flink?.flinkConfiguration, undefined);
+  const embedded = `name: fraud\ninputs: [payments]\nauthoritative: { version: v1, output: alerts, job: v1.ts }\ncandidate: { canary: alerts-canary, parallelism: 8, job: v2.ts, flinkConfiguration: { a: b } }\n`;
+  assert.throws(() => parseDeploymentSpec(embedded, 'e.yaml'), (e: unknown) => e instanceof ConfigError && /candidate\.flinkConfiguration.*: flinkConfiguration names a Flink job; this job runs on the embedded engine/.test(e.message));
+  assert.throws(() => parseDeploymentSpec(spec(', jar: v2.jar, entryClass: com.example.FraudV2, flinkConfiguration: [a]'), 'f.yaml'), (e: unknown) => e instanceof ConfigError && /flinkConfiguration maps Flink option keys to values/.test(e.message));
+});
+
 test('two engines in one deployment: allowed with a cutover from a fresh start, refused where a savepoint would cross engines', () => {
   const spec = (more: string) =>
     `name: fraud\ninputs: [payments]\nauthoritative: { job: v1.ts, version: v1, output: alerts }\ncandidate: { engine: flink, jar: v2.jar, entryClass: com.example.FraudV2, canary: alerts-canary, parallelism: 8 }\n${more}`;
@@ -150,4 +177,14 @@ test('two engines in one deployment: allowed with a cutover from a fresh start, 
     () => parseDeploymentSpec(spec('promotion: { strategy: savepoint-handoff, mode: cold }\n'), 'm.yaml'),
     (e: unknown) => e instanceof ConfigError && /start.*cannot fork from a savepoint of the authoritative job \(embedded\): savepoints do not cross engines/.test(e.message) && /promotion\.strategy.*use strategy: cutover/.test(e.message),
   );
+});
+
+test('checkpoints and restarts: off by default; on, a crashed job restarts with exponential delay; a restart without checkpoints is refused', () => {
+  const spec = (extra: string) => parseDeploymentSpec(`name: fraud\ninputs: [payments]\nauthoritative: { job: v1.ts, version: v1, output: alerts }\ncandidate: { job: v2.ts, canary: alerts-canary, parallelism: 8 }\n${extra}`, 'r.yaml');
+  assert.deepEqual(spec('').recovery, { restart: { type: 'none' } });
+  const on = spec('checkpoints: { interval: 2s }\n').recovery;
+  assert.deepEqual(on.checkpoints, { intervalMs: 2000, retained: 3 });
+  assert.equal(on.restart.type, 'exponential-delay');
+  assert.deepEqual(spec('checkpoints: { interval: 1s }\nrestart: { strategy: fixed-delay, attempts: 2, delay: 5s }\n').recovery.restart, { type: 'fixed-delay', attempts: 2, delayMs: 5000 });
+  assert.throws(() => spec('restart: { strategy: fixed-delay }\n'), (e: unknown) => e instanceof ConfigError && /restart.*a restart needs checkpoints to restart from/.test(e.message));
 });

@@ -9,6 +9,14 @@
  *   compaction keeps the whole history).
  * Both go to one partition chosen by the name, so one deployment's writes are
  * totally ordered.
+ * - key `savepoint/<id>` → an entry of the savepoint history (a tombstone once it
+ *   is disposed of), on the partition its key chooses. A deployment's savepoints
+ *   are written in the transaction of the step that took them; any other entry is
+ *   written alone and whole: no transaction is needed for a last-writer-wins entry
+ *   nobody reads-then-writes.
+ *
+ * - key `notify/<name>/<id>` → an entry of the deployment's notify log (the last
+ *   outcome of one webhook delivery), written alone like a savepoint entry.
  *
  * How two orchestrators are kept from double-promoting: each append uses a
  * transactional producer whose transactional.id is per deployment
@@ -23,10 +31,14 @@
 import { KafkaError, StoreError } from '../../errors.ts';
 import type { KafkaPort } from '../../kafka/port.ts';
 import type { Deployment, TransitionEntry } from '../lifecycle/model.ts';
+import type { SavepointRecord } from '../savepoints/record.ts';
+import type { NotificationRecord } from '../notify/record.ts';
 import { checkEntry, staleRevision, type DeploymentStore } from './port.ts';
 import { sleep } from '../../clock.ts';
 
 export const DEFAULT_STORE_TOPIC = 'pitlane.deployments';
+const SAVEPOINT_KEY = 'savepoint/';
+const NOTIFY_KEY = 'notify/';
 
 export interface KafkaStoreOptions {
   readonly topic?: string;
@@ -77,32 +89,81 @@ export class KafkaDeploymentStore implements DeploymentStore {
     return h % count;
   }
 
-  /** Reads partitions to their end (read_committed) and folds them into the latest state. */
-  private async read(partition?: number): Promise<Snapshot> {
+  /** Reads partitions to their end (read_committed), oldest first, and hands each record with a value or a tombstone to `fold`. */
+  private async scan(partition: number | undefined, fold: (key: string, value: Buffer | null) => void): Promise<void> {
     const count = await this.ensureTopic();
-    const latest = new Map<string, Deployment>();
-    const history = new Map<string, TransitionEntry[]>();
     const partitions = partition === undefined ? undefined : [{ topic: this.topic, partition }];
     const marks = await this.kafka.watermarks(this.topic);
     const wanted = marks.filter((m) => (partition === undefined || m.partition === partition) && m.high > m.low);
-    if (wanted.length === 0 || count === 0) return { latest, history };
+    if (wanted.length === 0 || count === 0) return;
     const reader = this.kafka.read({ topics: [this.topic], from: 'earliest', to: 'end', isolation: 'read_committed', ...(partitions ? { partitions } : {}) });
-    for await (const batch of reader) {
-      for (const r of batch.records) {
-        const key = r.key?.toString() ?? '';
-        if (r.value === null) continue;
-        if (key.startsWith('deployment/')) {
-          const d = JSON.parse(r.value.toString()) as Deployment;
-          latest.set(d.name, d);
-        } else if (key.startsWith('transition/')) {
-          const t = JSON.parse(r.value.toString()) as TransitionEntry;
-          const list = history.get(t.name) ?? [];
-          list.push(t);
-          history.set(t.name, list);
-        }
+    for await (const batch of reader) for (const r of batch.records) fold(r.key?.toString() ?? '', r.value);
+  }
+
+  /** Folds partitions into the latest state of each deployment and its history. */
+  private async read(partition?: number): Promise<Snapshot> {
+    const latest = new Map<string, Deployment>();
+    const history = new Map<string, TransitionEntry[]>();
+    await this.scan(partition, (key, value) => {
+      if (value === null) return;
+      if (key.startsWith('deployment/')) {
+        const d = JSON.parse(value.toString()) as Deployment;
+        latest.set(d.name, d);
+      } else if (key.startsWith('transition/')) {
+        const t = JSON.parse(value.toString()) as TransitionEntry;
+        const list = history.get(t.name) ?? [];
+        list.push(t);
+        history.set(t.name, list);
       }
-    }
+    });
     return { latest, history };
+  }
+
+  async savepoints(): Promise<SavepointRecord[]> {
+    const entries = new Map<string, SavepointRecord>();
+    await this.scan(undefined, (key, value) => {
+      if (!key.startsWith(SAVEPOINT_KEY)) return;
+      if (value === null) entries.delete(key);
+      else entries.set(key, JSON.parse(value.toString()) as SavepointRecord);
+    });
+    return [...entries.values()];
+  }
+
+  async putSavepoint(record: SavepointRecord): Promise<void> {
+    await this.writeAlone(`${SAVEPOINT_KEY}${record.id}`, JSON.stringify(record), `write the savepoint history entry ${record.id}`, '`pitlane savepoint list` shows what the history holds');
+  }
+
+  async removeSavepoint(id: string): Promise<void> {
+    await this.writeAlone(`${SAVEPOINT_KEY}${id}`, null, `remove the savepoint history entry ${id}`, '`pitlane savepoint list` shows what the history holds');
+  }
+
+  async notifications(name: string): Promise<NotificationRecord[]> {
+    const prefix = `${NOTIFY_KEY}${name}/`;
+    const entries = new Map<string, NotificationRecord>();
+    await this.scan(undefined, (key, value) => {
+      if (!key.startsWith(prefix)) return;
+      if (value === null) entries.delete(key);
+      else entries.set(key, JSON.parse(value.toString()) as NotificationRecord);
+    });
+    return [...entries.values()];
+  }
+
+  async putNotification(record: NotificationRecord): Promise<void> {
+    await this.writeAlone(`${NOTIFY_KEY}${record.deployment}/${record.id}`, JSON.stringify(record), `record the webhook delivery ${record.id}`, 'the delivery is owed again and the next process that resumes the deployment retries it');
+  }
+
+  /** One entry (or its tombstone), acknowledged by every in-sync replica before it returns, so the next read sees it. */
+  private async writeAlone(key: string, value: string | null, what: string, then: string): Promise<void> {
+    const count = await this.ensureTopic();
+    try {
+      await this.kafka.produce(this.topic, [{ key, value, partition: this.partitionOf(key, count) }]);
+    } catch (e) {
+      throw new StoreError('STORE_WRITE_FAILED', `Could not ${what} in ${this.description}: ${(e as Error).message}`, {
+        retriable: true,
+        cause: e,
+        hint: `The broker is unreachable or refuses the write; retry when it answers (${then}).`,
+      });
+    }
   }
 
   async load(name: string): Promise<Deployment | undefined> {
@@ -120,7 +181,7 @@ export class KafkaDeploymentStore implements DeploymentStore {
     return list.sort((a, b) => a.revision - b.revision);
   }
 
-  async append(entry: TransitionEntry): Promise<void> {
+  async append(entry: TransitionEntry, savepoints: readonly SavepointRecord[] = []): Promise<void> {
     checkEntry(entry);
     const count = await this.ensureTopic();
     const partition = this.partitionOf(entry.name, count);
@@ -138,6 +199,7 @@ export class KafkaDeploymentStore implements DeploymentStore {
         await tx.send(this.topic, [
           { key: `transition/${entry.name}/${String(entry.revision).padStart(10, '0')}`, value: JSON.stringify(entry), headers, partition },
           { key: `deployment/${entry.name}`, value: JSON.stringify(entry.record), headers, partition },
+          ...savepoints.map((r) => ({ key: `${SAVEPOINT_KEY}${r.id}`, value: JSON.stringify(r), partition: this.partitionOf(`${SAVEPOINT_KEY}${r.id}`, count) })),
         ]);
         await tx.commit();
         committed = true;

@@ -10,16 +10,24 @@
  *
  * Concurrency between processes: an exclusive lock file per deployment, held
  * for the read-compare-append; a lock whose owner pid is gone is broken.
+ *
+ * The savepoint history: one file per entry, `savepoints/<id>.json`, written
+ * atomically (last writer wins) and deleted when the savepoint is disposed of.
+ * The notify log likewise: `notify/<name>/<id>.json` per delivery (last writer wins).
  */
 import { mkdir, open, readFile, readdir, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StoreError } from '../../errors.ts';
 import type { Deployment, TransitionEntry } from '../lifecycle/model.ts';
+import type { SavepointRecord } from '../savepoints/record.ts';
+import type { NotificationRecord } from '../notify/record.ts';
 import { checkEntry, staleRevision, type DeploymentStore } from './port.ts';
 import { sleep } from '../../clock.ts';
 import { writeFileAtomic } from '../../files.ts';
 
 const LOG = '.transitions.jsonl';
+const SAVEPOINTS = 'savepoints';
+const NOTIFY = 'notify';
 
 export class LocalDeploymentStore implements DeploymentStore {
   readonly description: string;
@@ -74,7 +82,7 @@ export class LocalDeploymentStore implements DeploymentStore {
   }
 
   async list(): Promise<Deployment[]> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const names = await this.listDir(this.dir);
     const out: Deployment[] = [];
     for (const f of names.filter((n) => n.endsWith(LOG)).sort()) {
       const d = await this.load(f.slice(0, -LOG.length));
@@ -83,11 +91,24 @@ export class LocalDeploymentStore implements DeploymentStore {
     return out;
   }
 
+  /** A directory's entries; none when it does not exist yet. Any other failure (permissions, not a directory, I/O) is the store's to report, not an empty list. */
+  private async listDir(dir: string): Promise<string[]> {
+    try {
+      return await readdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new StoreError('STORE_UNREADABLE', `Cannot list ${dir} (${(e as NodeJS.ErrnoException).code ?? String(e)}).`, {
+        cause: e,
+        hint: 'Check that the store directory is a directory this user can read (dir: store, or --state-dir).',
+      });
+    }
+  }
+
   async history(name: string): Promise<TransitionEntry[]> {
     return (await this.readLog(name)).entries;
   }
 
-  async append(entry: TransitionEntry): Promise<void> {
+  async append(entry: TransitionEntry, savepoints: readonly SavepointRecord[] = []): Promise<void> {
     checkEntry(entry);
     await mkdir(this.dir, { recursive: true });
     const release = await this.lock(entry.name);
@@ -96,6 +117,7 @@ export class LocalDeploymentStore implements DeploymentStore {
       const current = entries.at(-1)?.revision ?? 0;
       if (entry.revision !== current + 1) throw staleRevision(entry.name, entry.revision, current, this.description);
       if (totalBytes > committedBytes) await truncate(this.logPath(entry.name), committedBytes);
+      for (const r of savepoints) await this.putSavepoint(r);
       const fh = await open(this.logPath(entry.name), 'a');
       try {
         await fh.write(`${JSON.stringify(entry)}\n`);
@@ -107,6 +129,55 @@ export class LocalDeploymentStore implements DeploymentStore {
     } finally {
       await release();
     }
+  }
+
+  async savepoints(): Promise<SavepointRecord[]> {
+    const dir = join(this.dir, SAVEPOINTS);
+    const files = (await this.listDir(dir)).filter((f) => f.endsWith('.json')).sort();
+    const out: SavepointRecord[] = [];
+    for (const f of files) {
+      // A file removed between the listing and the read was disposed of meanwhile.
+      const text = await readFile(join(dir, f), 'utf8').catch(() => undefined);
+      if (text === undefined) continue;
+      try {
+        out.push(JSON.parse(text) as SavepointRecord);
+      } catch {
+        throw new StoreError('STORE_CORRUPT', `${join(dir, f)} is not valid JSON.`, { hint: 'The file was edited or damaged; restore it from a backup, or remove it (the savepoint itself is not touched).' });
+      }
+    }
+    return out;
+  }
+
+  async putSavepoint(record: SavepointRecord): Promise<void> {
+    await mkdir(join(this.dir, SAVEPOINTS), { recursive: true });
+    await writeFileAtomic(join(this.dir, SAVEPOINTS, `${record.id}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  async removeSavepoint(id: string): Promise<void> {
+    await rm(join(this.dir, SAVEPOINTS, `${id}.json`), { force: true });
+  }
+
+  async notifications(name: string): Promise<NotificationRecord[]> {
+    const dir = join(this.dir, NOTIFY, name);
+    const files = (await this.listDir(dir)).filter((f) => f.endsWith('.json')).sort();
+    const out: NotificationRecord[] = [];
+    for (const f of files) {
+      const text = await readFile(join(dir, f), 'utf8').catch(() => undefined);
+      if (text === undefined) continue;
+      try {
+        out.push(JSON.parse(text) as NotificationRecord);
+      } catch {
+        throw new StoreError('STORE_CORRUPT', `${join(dir, f)} is not valid JSON.`, { hint: 'The file was edited or damaged; remove it (the event is then owed again and delivered once more).' });
+      }
+    }
+    return out;
+  }
+
+  async putNotification(record: NotificationRecord): Promise<void> {
+    const dir = join(this.dir, NOTIFY, record.deployment);
+    await mkdir(dir, { recursive: true });
+    // Ids hold '@' and '#': kept readable, with nothing a file name cannot carry.
+    await writeFileAtomic(join(dir, `${encodeURIComponent(record.id)}.json`), `${JSON.stringify(record, null, 2)}\n`);
   }
 
   private async writeView(d: Deployment): Promise<void> {

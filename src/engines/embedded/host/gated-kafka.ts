@@ -120,8 +120,8 @@ export function gatedKafka(inner: KafkaPort, gate: InputGate, out: OutputTimes, 
       out.records += n;
     };
     return {
-      async send(topic, records) {
-        const r = await p.send(topic, records);
+      async send(topic, records, options) {
+        const r = await p.send(topic, records, options);
         note(topic, records.length);
         return r;
       },
@@ -129,8 +129,8 @@ export function gatedKafka(inner: KafkaPort, gate: InputGate, out: OutputTimes, 
         const tx = await p.transaction();
         const sent: [string, number][] = [];
         return {
-          send: async (topic, records) => {
-            await tx.send(topic, records);
+          send: async (topic, records, options) => {
+            await tx.send(topic, records, options);
             sent.push([topic, records.length]);
             if (records.length > 0 && out.sent && !out.sent.has(topic)) {
               out.sent.set(topic, now());

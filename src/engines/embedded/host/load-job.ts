@@ -2,21 +2,18 @@
  * The one job-module loader: `pitlane run`, the managed job host and the adapter's
  * preflight load a job (TypeScript through tsx, or JavaScript) and check that it
  * default-exports a job, with the same error codes for the same failures.
+ *
+ * A job is loaded the same way whatever its folder: as an ES module, from a project
+ * with or without a package.json, by the loader of user modules (src/modules/, shared
+ * with the comparator's check modules). A job that fails to load says why, with its
+ * file and line.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ConfigError, describeUnknown } from '../../../errors.ts';
 import { isJobDefinition, type JobDefinition } from '../../../engine/index.ts';
+import { importUserModule } from '../../../modules/load-module.ts';
+import { JOB_MODULE, notAJob } from './load-job-errors.ts';
 
 export async function loadJobModule(file: string): Promise<JobDefinition> {
-  let mod: { default?: unknown };
-  try {
-    mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
-  } catch (e) {
-    throw new ConfigError('ENGINE_JOB_NOT_LOADED', `Could not load job module ${file}: ${describeUnknown(e)}`, { hint: 'Check the path (the job of `pitlane run`, or of the deployment spec); the module must be TypeScript or JavaScript that default-exports defineJob({...}).', cause: e });
-  }
-  if (!isJobDefinition(mod.default)) {
-    throw new ConfigError('ENGINE_NOT_A_JOB', `${file} does not default-export a job.`, { hint: 'End the module with `export default defineJob({ name, version, maxParallelism, build(env) { ... } })`.' });
-  }
+  const { path, mod } = await importUserModule(file, JOB_MODULE);
+  if (!isJobDefinition(mod.default)) throw notAJob(file, path, mod);
   return mod.default;
 }

@@ -42,12 +42,15 @@ export interface HostedJobContext {
   readonly log: Logger;
   /** Closes the host once a stop has answered. */
   readonly shutdown: () => Promise<void>;
+  /** A handoff control now holds the job (`why`), or none does any more (undefined): a crash while held is not restarted. */
+  readonly onHandoff?: (why: string | undefined) => void;
 }
 
 
 export function managedControls(c: HostedJobContext): JobControls<'managed'> {
   const { config, job, gate, out, now, log } = c;
   let sinkTopic = config.sinkTopic;
+  const handoff = (why: string | undefined) => c.onHandoff?.(why);
 
   const positions = (): TopicPartitionOffset[] =>
     job.status().operators.flatMap((o) => (o.partitions ?? []).filter((p) => !p.topic.startsWith('items:')).map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset })));
@@ -175,6 +178,7 @@ export function managedControls(c: HostedJobContext): JobControls<'managed'> {
     metrics: async () => metrics(),
     savepoint: async (b) => savepointTo(String(b.dir), b.trackChanges === true),
     hold: async () => {
+      handoff('hold');
       const at = gate.holdHere();
       await settle(at);
       return { positions: at, ...(out.last.has(sinkTopic) ? { lastOutputAt: out.last.get(sinkTopic) } : {}) };
@@ -185,6 +189,7 @@ export function managedControls(c: HostedJobContext): JobControls<'managed'> {
       if (past.length > 0) {
         throw new EngineError('ENGINE_PAST_OFFSETS', `Job ${config.jobId} has already consumed past ${past.map((p) => `${p.topic}/${p.partition}@${p.offset}`).join(', ')}.`, { hint: 'Choose hold offsets at or beyond every job\'s position (hold the jobs first, then take the furthest).' });
       }
+      handoff('runUntil');
       gate.runUntil(offsets);
       await settle(offsets);
       return { positions: offsets, ...(out.last.has(sinkTopic) ? { lastOutputAt: out.last.get(sinkTopic) } : {}) };
@@ -192,6 +197,7 @@ export function managedControls(c: HostedJobContext): JobControls<'managed'> {
     switchSink: async (b) => {
       const to = String(b.to);
       const from = sinkTopic;
+      if (from !== to || b.keepHold === true) handoff('switchSink');
       if (from !== to) {
         for (const s of c.sinkUids) if (s.topic === config.sinkTopic || s.topic === from) job.redirectSink(s.uid, to);
         sinkTopic = to;
@@ -204,6 +210,7 @@ export function managedControls(c: HostedJobContext): JobControls<'managed'> {
     },
     resume: async () => {
       gate.release();
+      if (sinkTopic === config.sinkTopic) handoff(undefined);
       return {};
     },
     firstOutput: async (b) => ({ firstOutputAt: (await firstVisible(String(b.topic ?? sinkTopic), Number(b.waitMs ?? 10_000))) ?? null }),
@@ -212,6 +219,7 @@ export function managedControls(c: HostedJobContext): JobControls<'managed'> {
       // savepoint is taken of exactly that; no output follows it.
       const dir = typeof b.dir === 'string' ? b.dir : undefined;
       const delta = b.delta;
+      handoff('stop');
       if (!delta || finished) return finish(dir);
       const h = await halt(delta);
       grace ??= setTimeout(() => void finish(dir).catch(() => undefined), FULL_SAVEPOINT_GRACE_MS);

@@ -21,7 +21,7 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * The fraud job's shape, the same in every version (examples/fraud/*.ts):
  * Kafka source (uid "transactions") → [filter] → keyBy userId → profile (uid "profile")
- * → exactly-once Kafka sink (uid "flags"). A version brings its own keyed step (its
+ * → exactly-once Kafka sink (uid "flags"; fork-safe: ForkSafeKafkaSink). A version brings its own keyed step (its
  * rule and its state) and, for the buggy demo version, a filter.
  */
 public final class FraudPipeline {
@@ -48,7 +48,9 @@ public final class FraudPipeline {
         conf.set(PipelineOptions.GENERIC_TYPES, false);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.enableCheckpointing(args.getLong("checkpoint-interval-ms", 2000), CheckpointingMode.EXACTLY_ONCE);
-        env.setMaxParallelism(MAX_PARALLELISM);
+        // --max-parallelism changes it: a restore of a savepoint taken at another max parallelism
+        // is refused (how a test shows the preflight catching it).
+        env.setMaxParallelism((int) args.getLong("max-parallelism", MAX_PARALLELISM));
         if (args.has("parallelism")) env.setParallelism((int) args.getLong("parallelism", 1));
         return env;
     }
@@ -83,7 +85,9 @@ public final class FraudPipeline {
                 .setTransactionalIdPrefix(args.transactionalIdPrefix())
                 .setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
                 .build();
-        flags.sinkTo(sink).uid("flags").name("flags");
+        // Fork-safe: a canary's candidate restored from this job's savepoint while it runs must not
+        // abort the running job's transactions (ForkSafeKafkaSink).
+        flags.sinkTo(new ForkSafeKafkaSink<>(sink, args.transactionalIdPrefix())).uid("flags").name("flags");
     }
 
     /** earliest | latest | committed | timestamp:MS | offsets:TOPIC:PARTITION:OFFSET,... */

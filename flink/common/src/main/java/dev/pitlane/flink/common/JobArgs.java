@@ -21,6 +21,7 @@ import java.util.Map;
  *   --max-out-of-orderness-ms 1000        watermark bound
  *   --idle-timeout-ms 5000                a partition without records stops holding the watermark back
  *   --profile-uid profile                 the keyed step's uid (renamed, its saved state has no operator)
+ *   --max-parallelism 128                 key groups (changed, a savepoint taken before cannot be restored)
  * </pre>
  */
 public final class JobArgs {
