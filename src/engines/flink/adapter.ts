@@ -18,6 +18,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { sleep } from '../../clock.ts';
 import { ConfigError, EngineError } from '../../errors.ts';
 import { writeFileAtomicSync } from '../../files.ts';
 import type { Logger } from '../../logger.ts';
@@ -28,11 +29,17 @@ import { StateDir } from '../state-dir.ts';
 import { programArgs } from './args.ts';
 import { flinkJobId, jobPrefix, triggerId } from './ids.ts';
 import { checkJar, ensureJar } from './jars.ts';
-import { details, hintFor, isTerminal, rootCause, runsOf, stateOf, waitRunning, waitTerminal, type FlinkJobDetails } from './jobs.ts';
+import { currentState, details, hintFor, isTerminal, lastFailure, restartsOf, rootCause, runsOf, stateOf, waitRunning, waitTerminal, type FlinkJobDetails } from './jobs.ts';
 import { jobNumbers, partitionWatermarks, vertexWatermarks } from './metrics.ts';
 import { FlinkHttpError, FlinkRest } from './rest.ts';
-import { takeSavepoint } from './savepoints.ts';
+import { disposeFlinkSavepoint, runStoppedBy, takeSavepoint } from './savepoints.ts';
+import { finalOutput, firstCommitAt, sinkEnds } from './output.ts';
+import { savepointInputOffsets } from './savepoint-offsets.ts';
 import { preflightFlinkJob } from './preflight.ts';
+import type { SavepointTool } from './savepoint-tool.ts';
+import type { FlinkJobRecord } from './record.ts';
+
+export type { FlinkJobRecord } from './record.ts';
 
 export interface FlinkAdapterOptions {
   /** The JobManager's REST endpoint. */
@@ -47,30 +54,19 @@ export interface FlinkAdapterOptions {
   /** How long a start waits for every task to run. */
   readonly startTimeoutMs?: number;
   readonly savepointTimeoutMs?: number;
-}
-
-/** What a start recorded about a job (the cluster does not keep it). */
-export interface FlinkJobRecord {
-  readonly jobId: string;
-  readonly flinkJobId: string;
-  readonly requestId: string;
-  readonly jar: string;
-  readonly entryClass: string;
-  readonly args: readonly string[];
-  readonly parallelism?: number;
-  readonly identity: string;
-  readonly inputs: readonly string[];
-  readonly sinkTopic: string;
-  readonly savepoint?: string;
+  /** The savepoint tool for the preflight (savepoint-tool.ts); without it the preflight checks only that Flink can build the job graph. */
+  readonly savepointTool?: SavepointTool | undefined;
 }
 
 export class FlinkAdapter implements EngineAdapter {
   readonly engine = 'flink' as const;
+  readonly cluster: string;
   readonly rest: FlinkRest;
   private readonly state: StateDir;
   private readonly requests: RequestLog;
 
   constructor(private readonly o: FlinkAdapterOptions) {
+    this.cluster = o.restUrl;
     this.rest = new FlinkRest({ url: o.restUrl, ...(o.outageToleranceMs !== undefined ? { outageToleranceMs: o.outageToleranceMs } : {}) });
     this.state = new StateDir(o.stateDir);
     this.requests = new RequestLog(this.state);
@@ -82,17 +78,22 @@ export class FlinkAdapter implements EngineAdapter {
     return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as FlinkJobRecord) : undefined;
   }
 
+  private writeRecord(record: FlinkJobRecord): void {
+    writeFileAtomicSync(this.state.file('jobs', record.jobId, '.json'), JSON.stringify(record, null, 2));
+  }
+
   async start(r: StartJobRequest): Promise<StartJobResult> {
     if (!r.flink) throw new ConfigError('FLINK_NO_ENTRY_CLASS', `Job ${r.jobId} is to run on Flink but names no entry class.`, { hint: 'Give the job its entryClass (spec) or --entry-class (CLI).' });
     if (r.holdAtStart) throw new EngineError('ENGINE_CAPABILITY_MISSING', 'A start held before its input is part of the warm handoff, which the Flink adapter does not do.', { hint: 'Use a cold savepoint handoff or a cutover for Flink jobs.' });
     if ('savepoint' in r.from && r.from.delta) throw new EngineError('ENGINE_DELTA_UNUSABLE', 'The Flink adapter restores full savepoints only.', { hint: 'Start from the full savepoint.' });
+    const askedAt = Date.now();
     const jid = flinkJobId(r.jobId, r.requestId);
     const what = `Job ${r.jobId}`;
     if (!(await details(this.rest, jid))) {
       // Starting a job that already runs is a no-op returning it (adapter.ts).
       const live = (await runsOf(this.rest, jobPrefix(r.jobId))).find((j) => !isTerminal(j.state));
       if (live) return { jobId: r.jobId };
-      await this.submit(r, jid);
+      await this.submit(r, jid, askedAt);
     }
     try {
       await waitRunning(this.rest, jid, what, { timeoutMs: this.o.startTimeoutMs ?? 180_000 });
@@ -104,7 +105,7 @@ export class FlinkAdapter implements EngineAdapter {
     return { jobId: r.jobId };
   }
 
-  private async submit(r: StartJobRequest, jid: string): Promise<void> {
+  private async submit(r: StartJobRequest, jid: string, askedAt: number): Promise<void> {
     const jar = resolve(r.job);
     const { jarId } = await ensureJar(this.rest, jar);
     const from = 'savepoint' in r.from ? r.from : undefined;
@@ -116,13 +117,16 @@ export class FlinkAdapter implements EngineAdapter {
       startingOffsets: 'input' in r.from ? r.from.input : 'earliest',
       commitIntervalMs: (r.delivery ?? DEFAULT_DELIVERY).commitIntervalMs ?? DEFAULT_DELIVERY.commitIntervalMs,
     });
-    const record: FlinkJobRecord = { jobId: r.jobId, flinkJobId: jid, requestId: r.requestId, jar, entryClass: r.flink!.entryClass, args, ...(r.parallelism ? { parallelism: r.parallelism } : {}), identity: r.identity, inputs: r.inputs, sinkTopic: r.sinkTopic, ...(from ? { savepoint: from.savepoint } : {}) };
-    writeFileAtomicSync(this.state.file('jobs', r.jobId, '.json'), JSON.stringify(record, null, 2));
+    // Where its own output will begin (the pit stop's first output); unknown if the topic cannot be read now.
+    const outputFrom = await sinkEnds(this.o.kafka, r.sinkTopic).catch(() => undefined);
+    const record: FlinkJobRecord = { jobId: r.jobId, flinkJobId: jid, requestId: r.requestId, jar, entryClass: r.flink!.entryClass, args, ...(r.parallelism ? { parallelism: r.parallelism } : {}), identity: r.identity, inputs: r.inputs, sinkTopic: r.sinkTopic, ...(from ? { savepoint: from.savepoint } : {}), ...(outputFrom ? { outputFrom } : {}), startAskedAt: askedAt, submittedAt: Date.now() };
+    this.writeRecord(record);
     const body = {
       entryClass: r.flink!.entryClass,
       programArgsList: args,
       jobId: jid,
       ...(r.parallelism ? { parallelism: r.parallelism } : {}),
+      ...(r.flink!.flinkConfiguration ? { flinkConfiguration: r.flink!.flinkConfiguration } : {}),
       ...(from ? { savepointPath: from.savepoint, allowNonRestoredState: from.allowNonRestoredState === true, restoreMode: 'NO_CLAIM' } : {}),
     };
     try {
@@ -157,18 +161,46 @@ export class FlinkAdapter implements EngineAdapter {
     return this.requests.once(request.requestId, async () => {
       const job = await this.live(jobId, 'take a savepoint');
       const location = await takeSavepoint(this.rest, { jid: job.jid, triggerId: triggerId(request.requestId), ...(request.targetDir ? { targetDir: resolve(request.targetDir) } : {}), timeoutMs: this.o.savepointTimeoutMs ?? 300_000 });
-      return { location, sourceOffsets: await this.positions(jobId), completedAt: Date.now() };
+      const watermark = await this.watermarkAfter(jobId);
+      return { location, sourceOffsets: await this.resumesAt(jobId, location), completedAt: Date.now(), ...(watermark !== undefined ? { watermark } : {}) };
     });
+  }
+
+  /**
+   * The job's watermark just after a savepoint: at or past the savepoint's own, so a shadow
+   * comparison that skips the windows before it (eventTimeFloor) skips enough. Flink reports
+   * it through metrics refreshed every few seconds, so a job that has just started may not
+   * show one yet: waited for a little, else absent.
+   */
+  private async watermarkAfter(jobId: string, waitMs = 6_000): Promise<number | undefined> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const w = await this.watermark(jobId).then((x) => x.watermark, () => undefined);
+      if (w !== undefined && Number.isFinite(w)) return w;
+      if (Date.now() > deadline) return undefined;
+      await sleep(500);
+    }
   }
 
   stopWithSavepoint(jobId: string, request: SavepointRequest): Promise<SavepointResult> {
     return this.requests.once(request.requestId, async () => {
-      const job = await this.live(jobId, 'stop with a savepoint');
-      const location = await takeSavepoint(this.rest, { jid: job.jid, triggerId: triggerId(request.requestId), stop: { drain: request.drain === true }, ...(request.targetDir ? { targetDir: resolve(request.targetDir) } : {}), timeoutMs: this.o.savepointTimeoutMs ?? 300_000 });
+      const trigger = triggerId(request.requestId);
+      // A stop this request already made (its caller was killed before the outcome was kept) has ended the run.
+      const job = await this.live(jobId, 'stop with a savepoint').catch(async (e: unknown) => {
+        const jid = await runStoppedBy(this.rest, jobPrefix(jobId), trigger);
+        if (jid === undefined) throw e;
+        return { jid, triggered: true };
+      });
+      const location = await takeSavepoint(this.rest, { jid: job.jid, triggerId: trigger, triggered: 'triggered' in job, stop: { drain: request.drain === true }, ...(request.targetDir ? { targetDir: resolve(request.targetDir) } : {}), timeoutMs: this.o.savepointTimeoutMs ?? 300_000 });
       await waitTerminal(this.rest, job.jid, { timeoutMs: 60_000 });
-      // The stop's savepoint is a synchronous one: the Kafka source commits its offsets
-      // with it, so the job's group now holds exactly where the savepoint resumes.
-      return { location, sourceOffsets: await this.positions(jobId), completedAt: Date.now() };
+      const completedAt = Date.now();
+      const sourceOffsets = await this.resumesAt(jobId, location);
+      const rec = this.record(jobId);
+      const output = rec ? await finalOutput(this.o.kafka, rec.sinkTopic) : undefined;
+      if (output?.settled === false) this.o.logger.warn({ jobId, sinkTopic: rec?.sinkTopic, waitedMs: output.waitedMs }, 'a transaction was still open on the sink topic after the stop; its output offsets are the high watermarks');
+      // Where a stop's time after the run ended goes (inside a cold handoff's pit stop): the input offsets from _metadata, the output's markers.
+      this.o.logger.info({ jobId, endedToOffsetsMs: Date.now() - completedAt - (output?.waitedMs ?? 0), finalOutputMs: output?.waitedMs }, 'stopped with savepoint');
+      return { location, sourceOffsets, completedAt, ...(output ? { outputOffsets: output.offsets } : {}), ...(output?.lastOutputAt !== undefined ? { lastOutputAt: output.lastOutputAt } : {}) };
     });
   }
 
@@ -184,11 +216,31 @@ export class FlinkAdapter implements EngineAdapter {
   async status(jobId: string): Promise<JobStatus> {
     const rec = this.record(jobId);
     const [latest] = await runsOf(this.rest, jobPrefix(jobId));
-    const job = latest ? await details(this.rest, latest.jid) : undefined;
-    if (!job) return { jobId, state: 'unknown', positions: [], sinkTopic: rec?.sinkTopic ?? '' };
+    const cached = latest ? await details(this.rest, latest.jid) : undefined;
+    if (!cached) return { jobId, state: 'unknown', positions: [], sinkTopic: rec?.sinkTopic ?? '' };
+    // The details come from Flink's cache of execution graphs: a run that has just ended
+    // can still show RUNNING there for seconds, so its state is asked of the dispatcher.
+    const now = isTerminal(cached.state) ? cached.state : ((await currentState(this.rest, cached.jid)) ?? cached.state);
+    const job = now === cached.state ? cached : { ...cached, state: now };
     const state = stateOf(job);
-    const failure = state === 'failed' || job.state === 'RESTARTING' ? await rootCause(this.rest, job.jid) : undefined;
-    return { jobId, state, ...(failure ? { failure } : {}), positions: await this.positions(jobId, rec), sinkTopic: rec?.sinkTopic ?? '' };
+    const failure = state === 'failed' || state === 'restarting' ? await rootCause(this.rest, job.jid) : undefined;
+    // Flink restarts a failed run by its restart strategy, under the same JobID: how often, and the last failure.
+    const restarts = isTerminal(job.state) ? undefined : await restartsOf(this.rest, job.jid);
+    const last = restarts ? await lastFailure(this.rest, job.jid) : undefined;
+    return { jobId, state, ...(failure ? { failure } : {}), positions: await this.positions(jobId, rec), sinkTopic: rec?.sinkTopic ?? '', ...(restarts ? { restarts } : {}), ...(last ? { lastFailure: last } : {}) };
+  }
+
+  /**
+   * Where a savepoint of the job resumes its input: the offsets its Kafka source readers
+   * recorded in it (savepoint-offsets.ts). Else, said in the log, the job's consumer
+   * group's offsets — those of the last checkpoint whose commit landed, which may be behind.
+   */
+  private async resumesAt(jobId: string, location: string): Promise<TopicPartitionOffset[]> {
+    const rec = this.record(jobId);
+    const exact = rec ? savepointInputOffsets(location, rec.inputs) : undefined;
+    if (exact) return exact;
+    this.o.logger.warn({ jobId, savepoint: location }, 'the savepoint\'s Kafka source offsets could not be read from its _metadata; reporting the consumer group\'s committed offsets, which may be behind it');
+    return this.positions(jobId, rec);
   }
 
   /** The job's consumer group's committed offsets on its inputs: where a restart from them resumes. */
@@ -212,7 +264,23 @@ export class FlinkAdapter implements EngineAdapter {
 
   async metrics(jobId: string): Promise<JobMetrics> {
     const job = await this.live(jobId, 'report its metrics');
-    return jobNumbers(this.rest, job);
+    const numbers = await jobNumbers(this.rest, job);
+    const firstOutputAt = await this.firstOutputAt(jobId);
+    return { ...numbers, ...(firstOutputAt !== undefined ? { firstOutputAt } : {}) };
+  }
+
+  /** When the current run's first output became visible (output.ts); kept in its record once found. */
+  private async firstOutputAt(jobId: string): Promise<number | undefined> {
+    const rec = this.record(jobId);
+    if (!rec?.outputFrom) return undefined;
+    if (rec.firstOutputAt !== undefined) return rec.firstOutputAt;
+    const at = await firstCommitAt(this.o.kafka, rec.sinkTopic, rec.outputFrom).catch(() => undefined);
+    if (at !== undefined) this.writeRecord({ ...rec, firstOutputAt: at });
+    return at;
+  }
+
+  disposeSavepoint(location: string): Promise<void> {
+    return disposeFlinkSavepoint(this.rest, location, 120_000);
   }
 
   checkJob(job: PreflightJob): Promise<void> {
@@ -220,6 +288,6 @@ export class FlinkAdapter implements EngineAdapter {
   }
 
   preflight(savepoint: string, job: PreflightJob): Promise<PreflightReport> {
-    return preflightFlinkJob(this.rest, savepoint, job, { bootstrapServers: this.o.bootstrapServers });
+    return preflightFlinkJob(this.rest, savepoint, job, { bootstrapServers: this.o.bootstrapServers, tool: this.o.savepointTool });
   }
 }

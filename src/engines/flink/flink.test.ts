@@ -5,9 +5,16 @@ import type { AddressInfo } from 'node:net';
 import { flinkJobId, jobPrefix, triggerId } from './ids.ts';
 import { DEFAULT_FLINK_ARGS, programArgs } from './args.ts';
 import { FlinkHttpError, FlinkRest, flinkMessage } from './rest.ts';
-import { hintFor, stateOf, type FlinkJobDetails } from './jobs.ts';
-import { localSavepointPath } from './preflight.ts';
+import { hintFor, stateOf, waitTerminal, type FlinkJobDetails } from './jobs.ts';
+import { isFlinkSavepoint, localSavepointPath } from './preflight.ts';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, EngineError } from '../../errors.ts';
+import type { KafkaPort } from '../../kafka/port.ts';
+import { silentLogger } from '../../logger.ts';
+import { FlinkAdapter } from './adapter.ts';
 
 test('ids: a run of a pitlane job shares its JobID prefix; the same request gives the same ids, another request others', () => {
   const a = flinkJobId('fraud', 'r1');
@@ -40,7 +47,7 @@ test('stateOf: RUNNING counts as running only once every task runs; hints name t
   const job = (state: string, ...statuses: string[]) => ({ jid: 'x', name: 'n', state, 'start-time': 0, vertices: statuses.map((status, i) => ({ id: String(i), name: 'v', parallelism: 1, status })) }) as FlinkJobDetails;
   assert.equal(stateOf(job('RUNNING', 'RUNNING', 'DEPLOYING')), 'starting');
   assert.equal(stateOf(job('RUNNING', 'RUNNING', 'RUNNING')), 'running');
-  assert.deepEqual(['INITIALIZING', 'RESTARTING', 'FAILED', 'CANCELLING', 'CANCELED', 'FINISHED', 'SUSPENDED'].map((s) => stateOf(job(s))), ['starting', 'starting', 'failed', 'stopping', 'cancelled', 'finished', 'failed']);
+  assert.deepEqual(['INITIALIZING', 'RESTARTING', 'FAILED', 'CANCELLING', 'CANCELED', 'FINISHED', 'SUSPENDED'].map((s) => stateOf(job(s))), ['starting', 'restarting', 'failed', 'stopping', 'cancelled', 'finished', 'failed']);
   assert.match(hintFor('Cannot map checkpoint/savepoint state for operator abc to the new program'), /allowNonRestoredState: true in the spec, --allow-non-restored-state/);
   assert.match(hintFor('java.lang.ClassNotFoundException: com.x.Main'), /entry class/);
 });
@@ -49,6 +56,24 @@ test('localSavepointPath: file: URIs and plain paths are local; other schemes ar
   assert.equal(localSavepointPath('file:/tmp/sp/savepoint-1'), '/tmp/sp/savepoint-1');
   assert.equal(localSavepointPath('/tmp/sp'), '/tmp/sp');
   assert.equal(localSavepointPath('s3://bucket/sp'), undefined);
+});
+
+test('isFlinkSavepoint: a directory whose _metadata starts with Flink\'s magic number (or that file, or its file: URI) is; pitlane\'s own savepoint or a missing path is not', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pl-flinksp-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const flink = join(dir, 'savepoint-abc');
+  mkdirSync(flink);
+  writeFileSync(join(flink, '_metadata'), Buffer.from([0x49, 0x60, 0x67, 0x2d, 0, 0, 0, 5]));
+  const ours = join(dir, 'ours');
+  mkdirSync(ours);
+  writeFileSync(join(ours, '_metadata'), Buffer.from('PLSP\0\0\0\x01', 'latin1'));
+  assert.equal(isFlinkSavepoint(flink), true);
+  assert.equal(isFlinkSavepoint(join(flink, '_metadata')), true);
+  assert.equal(isFlinkSavepoint(pathToFileURL(flink).href), true);
+  assert.equal(isFlinkSavepoint(ours), false);
+  assert.equal(isFlinkSavepoint(join(ours, '_metadata')), false);
+  assert.equal(isFlinkSavepoint(join(dir, 'missing')), false);
+  assert.equal(isFlinkSavepoint('s3://bucket/sp'), false);
 });
 
 /** A stand-in for the JobManager's REST port: answers from a script of (status, body). */
@@ -78,4 +103,33 @@ test('FlinkRest: a cluster that does not answer within the tolerance is FLINK_UN
   await new Promise<void>((r) => s.server.close(() => r()));
   const rest = new FlinkRest({ url, outageToleranceMs: 300 });
   await assert.rejects(rest.get('/overview'), (e: unknown) => e instanceof EngineError && e.code === 'FLINK_UNREACHABLE' && e.retriable && /pitlane dev up --flink/.test(e.hint ?? ''));
+});
+
+test('waitTerminal asks the dispatcher (/status), whose answer is current, not the cached details; an unknown JobID falls back to the details', async (t) => {
+  const s = await scripted([
+    [200, { status: 'RUNNING' }],
+    [200, { status: 'FINISHED' }],
+    [500, { errors: ['Internal server error.', '<Exception on server side:\norg.apache.flink.runtime.messages.FlinkJobNotFoundException: Could not find Flink job (j2)'] }],
+    [404, { errors: ['Job not found'] }],
+  ]);
+  t.after(() => s.server.close());
+  const rest = new FlinkRest({ url: s.url, outageToleranceMs: 1000 });
+  assert.equal(await waitTerminal(rest, 'j1', { timeoutMs: 5000, intervalMs: 1 }), 'FINISHED');
+  assert.equal(await waitTerminal(rest, 'j2', { timeoutMs: 5000, intervalMs: 1 }), 'CANCELED');
+  assert.deepEqual(s.calls, ['GET /jobs/j1/status', 'GET /jobs/j1/status', 'GET /jobs/j2/status', 'GET /jobs/j2']);
+});
+
+test('status asks the dispatcher for the state of a run whose cached details still say RUNNING: a run just cancelled is cancelled', async (t) => {
+  const jid = `${jobPrefix('j')}0000000000000000`;
+  const s = await scripted([
+    [200, { jobs: [{ jid, name: 'j', state: 'RUNNING', 'start-time': 1 }] }],
+    [200, { jid, name: 'j', state: 'RUNNING', 'start-time': 1, vertices: [{ id: 'v', name: 'v', status: 'RUNNING', parallelism: 1 }] }],
+    [200, { status: 'CANCELED' }],
+  ]);
+  t.after(() => s.server.close());
+  const dir = mkdtempSync(join(tmpdir(), 'pitlane-flink-status-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const adapter = new FlinkAdapter({ restUrl: s.url, stateDir: dir, bootstrapServers: '127.0.0.1:1', kafka: {} as KafkaPort, logger: silentLogger(), outageToleranceMs: 1000 });
+  assert.equal((await adapter.status('j')).state, 'cancelled');
+  assert.deepEqual(s.calls, ['GET /jobs/overview', `GET /jobs/${jid}`, `GET /jobs/${jid}/status`]);
 });
