@@ -99,7 +99,7 @@ async function main() {
   try {
     console.log(`» ${files.length} test files`);
     const reporter = process.env.CI ? 'tap' : 'spec';
-    const limitMs = Number(process.env.PITLANE_TEST_LIMIT_MINUTES ?? 40) * 60000;
+    const limitMs = Number(process.env.PITLANE_TEST_LIMIT_MINUTES ?? 75) * 60000;
     return await run(process.execPath, ['--import', 'tsx', '--test', `--test-reporter=${reporter}`, '--test-concurrency=2', '--test-timeout=600000', ...files], env, limitMs);
   } finally {
     if (flink) {
