@@ -11,6 +11,7 @@ import type { Measurement, Window } from '../../comparators/types.ts';
 import { localProcessor, type Processor, type ProcessorSetup } from './processor.ts';
 import { workerProcessor, workerEligible } from './worker-processor.ts';
 import { ComparisonSide, type ReaderSpec } from './side.ts';
+import type { InputFloor } from './side-state.ts';
 import { REPORT_SCHEMA, type ComparisonReport, type SideReport } from './report/model.ts';
 import { lagSummary } from './report/lag.ts';
 import { DivergenceResolver } from './keys/resolver.ts';
@@ -29,6 +30,12 @@ export interface ComparisonSpec {
    * the fork, cut by each side's event time.
    */
   readonly eventTimeFloor?: number | undefined;
+  /**
+   * Records (of every side) caused by input before the fork are skipped, told apart
+   * by their lineage headers: the canary analysis compares exactly the output of the
+   * input after the fork savepoint on both sides (side-state.ts, InputFloor).
+   */
+  readonly inputFloor?: InputFloor | undefined;
 }
 
 export interface ComparisonDeps {
@@ -107,6 +114,7 @@ export function createComparison(spec: ComparisonSpec, deps: ComparisonDeps): Co
       expected: s.expected,
       openedAt: now,
       eventTimeFloor: spec.eventTimeFloor,
+      inputFloor: spec.inputFloor,
     });
     const setup: ProcessorSetup = { config: c, a: sideOptions(a), b: sideOptions(b), noise: n ? sideOptions(n) : undefined, registry: deps.registry };
     const big = sides.every((s) => !s.live) && sides.reduce((sum, s) => sum + s.available, 0) >= WORKER_MIN_RECORDS;

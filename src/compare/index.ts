@@ -1,5 +1,6 @@
 /** The comparison as a library (the orchestrator calls it in live mode). */
 export { createComparison, type Comparison, type ComparisonSpec, type ComparisonDeps, type StepOptions } from './comparison.ts';
+export type { InputFloor } from './side-state.ts';
 export { resolveCompareConfig, loadCompareConfig, compareConfigSchema, type CompareConfig, type CompareConfigInput } from './config.ts';
 export type { ReaderSpec } from './side.ts';
 export { REPORT_SCHEMA, type ComparisonReport } from './report/model.ts';

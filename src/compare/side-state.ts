@@ -33,6 +33,20 @@ export interface SideOptions {
   readonly live: boolean;
   /** Records with an event time before this are skipped (see ComparisonSpec.eventTimeFloor). */
   readonly eventTimeFloor?: number | undefined;
+  /** Records caused by input before these positions are skipped (see ComparisonSpec.inputFloor). */
+  readonly inputFloor?: InputFloor | undefined;
+}
+
+/**
+ * Where the compared output's input starts — the fork savepoint's source offsets —
+ * so a side holds exactly the output of the input after the fork, told apart by each
+ * record's lineage headers. `unknownBefore`: a record without lineage (a timer's
+ * output, a job that does not write the headers) is skipped when its Kafka timestamp
+ * is before this.
+ */
+export interface InputFloor {
+  readonly offsets: readonly { readonly topic: string; readonly partition: number; readonly offset: number }[];
+  readonly unknownBefore?: number | undefined;
 }
 
 /** Decodes an Avro value (through the registry); absent for JSON sides. */
@@ -60,8 +74,12 @@ export class SideState {
   /** The headers decoding reads (a packed read keeps only these). */
   readonly headers: readonly string[];
 
+  /** inputFloor's offsets by `topic/partition`. */
+  private readonly inputFrom: ReadonlyMap<string, number>;
+
   constructor(readonly o: SideOptions) {
     this.headers = headersRead(o.settings);
+    this.inputFrom = new Map((o.inputFloor?.offsets ?? []).map((x) => [`${x.topic}/${x.partition}`, x.offset]));
     this.stats = { topic: o.topic, records: 0, undecodable: 0, late: 0, droppedLate: 0, maxEventTime: null, watermark: null, emitTime: null };
   }
 
@@ -98,7 +116,18 @@ export class SideState {
 
   private aboveFloor(records: CompareRecord[]): CompareRecord[] {
     const floor = this.o.eventTimeFloor;
-    return floor === undefined ? records : records.filter((r) => r.eventTime >= floor);
+    const after = floor === undefined ? records : records.filter((r) => r.eventTime >= floor);
+    return this.o.inputFloor ? after.filter((r) => this.afterInputFloor(r)) : after;
+  }
+
+  private afterInputFloor(r: CompareRecord): boolean {
+    const l = r.lineage;
+    if (!l) {
+      const before = this.o.inputFloor?.unknownBefore;
+      return before === undefined || r.timestamp >= before;
+    }
+    const from = this.inputFrom.get(`${l.topic}/${l.partition}`);
+    return from === undefined || l.offset >= from;
   }
 
   undecodable(r: Pick<IncomingRecord, 'topic' | 'partition' | 'offset'>, e: unknown): void {

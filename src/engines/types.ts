@@ -160,6 +160,14 @@ export interface SavepointResult {
    * authoritative side here, where the forked candidate starts.
    */
   readonly outputOffsets?: readonly TopicPartitionOffset[];
+  /**
+   * From an engine that cannot cut its output exactly at a savepoint of a running job
+   * (Flink: its exactly-once sink commits the savepoint's transaction after the next
+   * one has begun): end offsets of the output topic read before the savepoint was
+   * triggered. Everything caused by input at or after `sourceOffsets` is after them;
+   * output of earlier input may be too, which a reader tells apart by its lineage.
+   */
+  readonly outputFrom?: readonly TopicPartitionOffset[];
   /** The highest per-partition event-time watermark in the savepoint (ms), if any. */
   readonly watermark?: number;
   /**

@@ -160,9 +160,11 @@ export class FlinkAdapter implements EngineAdapter {
   savepoint(jobId: string, request: SavepointRequest): Promise<SavepointResult> {
     return this.requests.once(request.requestId, async () => {
       const job = await this.live(jobId, 'take a savepoint');
+      const sinkTopic = this.record(jobId)?.sinkTopic;
+      const outputFrom = sinkTopic ? await sinkEnds(this.o.kafka, sinkTopic).catch(() => undefined) : undefined;
       const location = await takeSavepoint(this.rest, { jid: job.jid, triggerId: triggerId(request.requestId), ...(request.targetDir ? { targetDir: resolve(request.targetDir) } : {}), timeoutMs: this.o.savepointTimeoutMs ?? 300_000 });
       const watermark = await this.watermarkAfter(jobId);
-      return { location, sourceOffsets: await this.resumesAt(jobId, location), completedAt: Date.now(), ...(watermark !== undefined ? { watermark } : {}) };
+      return { location, sourceOffsets: await this.resumesAt(jobId, location), completedAt: Date.now(), ...(outputFrom ? { outputFrom } : {}), ...(watermark !== undefined ? { watermark } : {}) };
     });
   }
 

@@ -4,7 +4,7 @@ import { parseDeploymentSpec } from '../spec/load.ts';
 import { newDeployment, type Deployment } from '../lifecycle/model.ts';
 import type { ComparisonReport } from '../../compare/index.ts';
 import { compareConfigOf } from './compare-config.ts';
-import { eventTimeFloor, nextEvent, comparisonStarts, whyDown } from './shadow.ts';
+import { comparisonInputFloor, eventTimeFloor, nextEvent, comparisonStarts, whyDown } from './shadow.ts';
 
 const spec = parseDeploymentSpec(
   ['name: f', 'inputs: [in]', 'authoritative: { job: a.ts, version: v1, output: out }', 'candidate: { job: b.ts, canary: can, parallelism: 2 }', 'analysis: { window: 10s, minimum: { duration: 30s, windows: 3, records: 100 } }'].join('\n'),
@@ -41,6 +41,18 @@ test('comparison starts at the fork output offsets; the first whole window after
   assert.deepEqual(comparisonStarts(d), { a: { offsets: SP.outputOffsets, otherwise: 'earliest' }, b: 'earliest' });
   assert.equal(eventTimeFloor(d), 40_000, 'watermark 25s, window 10s: skip [20s, 30s) and one window of margin');
   assert.equal(eventTimeFloor({ ...d, fork: { savepoint: { ...SP, watermark: undefined } } } as unknown as Deployment), undefined);
+});
+
+test('a savepoint cut exactly at the output needs no timestamps; one whose output offsets come before it (Flink) starts side a there and drops earlier output by lineage, and untraced output by time', () => {
+  const input = [{ topic: 'in', partition: 0, offset: 42 }];
+  const exact = { ...dep('Shadowing'), fork: { savepoint: { ...SP, sourceOffsets: input } } };
+  assert.deepEqual(comparisonInputFloor(exact), { offsets: input });
+  const before = [{ topic: 'out', partition: 0, offset: 3 }];
+  const flink = { ...dep('Shadowing'), fork: { savepoint: { location: 'file:/sp', sourceOffsets: input, completedAt: 5_000, outputFrom: before, watermark: 25_000 } } };
+  assert.deepEqual(comparisonStarts(flink), { a: { offsets: before, otherwise: 'earliest' }, b: 'earliest' });
+  assert.deepEqual(comparisonInputFloor(flink), { offsets: input, unknownBefore: 5_000 });
+  const none = { ...dep('Shadowing'), fork: undefined } as unknown as Deployment;
+  assert.equal(comparisonInputFloor(none), undefined);
 });
 
 test('the deploy/ examples are valid for the comparator too', async () => {

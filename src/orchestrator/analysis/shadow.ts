@@ -13,7 +13,7 @@ import { describeUnknown, isPitlaneError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { KafkaPort, StartPosition } from '../../kafka/port.ts';
 import type { SchemaRegistryPort } from '../../kafka/registry.ts';
-import { ReportHistory, createComparison, renderHtml, renderJson, renderTerminal, type Comparison, type ComparisonReport } from '../../compare/index.ts';
+import { ReportHistory, createComparison, renderHtml, renderJson, renderTerminal, type Comparison, type ComparisonReport, type InputFloor } from '../../compare/index.ts';
 import type { Deployment, DeploymentEvent, VerdictStatus } from '../lifecycle/model.ts';
 import { noiseReplicaOf } from '../lifecycle/model.ts';
 import type { JobStatus } from '../../engines/adapter.ts';
@@ -36,13 +36,30 @@ const WATCHED = new Set(['Shadowing', 'Analyzing', 'Passed', 'Inconclusive', 'Fa
  * Where both sides of the shadow comparison start: the authoritative side at the
  * output offsets recorded with the fork savepoint, the canary topic from its
  * beginning — so both sides are exactly the output of the input after the fork.
+ * An engine that cannot cut its output exactly at the savepoint (Flink) gives
+ * offsets before it: the authoritative side starts there and the input floor
+ * (comparisonInputFloor) drops the output of the input before the fork.
  */
 export function comparisonStarts(d: Deployment): { a: StartPosition; b: StartPosition } {
   const sp = d.fork?.savepoint;
   if (sp?.outputOffsets && sp.outputOffsets.length > 0) return { a: { offsets: sp.outputOffsets, otherwise: 'earliest' }, b: 'earliest' };
+  if (sp?.outputFrom && sp.outputFrom.length > 0) return { a: { offsets: sp.outputFrom, otherwise: 'earliest' }, b: 'earliest' };
   if (d.spec.start.from === 'earliest') return { a: 'earliest', b: 'earliest' };
   const at = { timestamp: sp?.completedAt ?? d.createdAt };
   return { a: at, b: at };
+}
+
+/**
+ * Both sides skip the output of input before the fork savepoint's source offsets, by
+ * each record's lineage headers. A record without lineage is kept, unless the
+ * authoritative side started before the savepoint (outputFrom): then one emitted
+ * before the savepoint completed is taken for the old job's and skipped.
+ */
+export function comparisonInputFloor(d: Deployment): InputFloor | undefined {
+  const sp = d.fork?.savepoint;
+  if (!sp || sp.sourceOffsets.length === 0) return undefined;
+  const loose = !(sp.outputOffsets && sp.outputOffsets.length > 0) && sp.outputFrom !== undefined && sp.outputFrom.length > 0;
+  return { offsets: sp.sourceOffsets, ...(loose ? { unknownBefore: sp.completedAt } : {}) };
 }
 
 /**
@@ -140,7 +157,7 @@ export async function runShadow(ports: ShadowPorts, name: string, deps: ShadowDe
     // The replica starts where the candidate does, so its topic is read like the canary's.
     const withNoise = noise && noiseLost === undefined ? { noise: { topic: noise.topic, from: from.b, to: 'follow' as const } } : {};
     return createComparison(
-      { a: { topic: dep.spec.authoritative.output, from: from.a, to: 'follow' }, b: { topic: dep.spec.candidate.canary, from: from.b, to: 'follow' }, ...withNoise, config, eventTimeFloor: eventTimeFloor(dep) },
+      { a: { topic: dep.spec.authoritative.output, from: from.a, to: 'follow' }, b: { topic: dep.spec.candidate.canary, from: from.b, to: 'follow' }, ...withNoise, config, eventTimeFloor: eventTimeFloor(dep), inputFloor: comparisonInputFloor(dep) },
       { kafka: deps.kafka, registry: deps.registry, logger: deps.logger, clock: () => deps.clock.now() },
     );
   };
