@@ -180,9 +180,19 @@ async function passAndCutover(h: Harness, spec: string, group: string): Promise<
   assert.equal(start.code, 0, start.err);
   await gatePasses(h, h.name);
   // The downstream group has consumed the authoritative topic up to here (and is not running now).
-  const committed = await h.highs(h.output);
+  let committed = await h.highs(h.output);
   await h.k.kafka.setGroupOffsets(group, committed);
-  const promote = await h.cli(['canary', 'promote', h.name]);
+  let promote = await h.cli(['canary', 'promote', h.name]);
+  // Two Flink jobs at parallelism 2 interleave the outputs of different input partitions in
+  // their own order, so a live group's position may have no exact twin on the canary topic:
+  // the cutover refuses and moves nothing. The operator's remedy, as its hint says: let the
+  // group read on, stop it, and resume (each refusal is checked to have moved nothing).
+  for (let tries = 0; promote.code !== 0 && /CUTOVER_NO_MATCH|no exact position/.test(promote.err) && tries < 5; tries++) {
+    assert.deepEqual((await h.k.kafka.groupOffsets(group, h.canary)).filter((o) => o.offset >= 0), [], 'a refused cutover moved nothing');
+    committed = await h.highs(h.output);
+    await h.k.kafka.setGroupOffsets(group, committed);
+    promote = await h.cli(['canary', 'resume', h.name]);
+  }
   assert.equal(promote.code, 0, promote.err);
   const d = (await h.status()).deployment;
   assert.deepEqual([d.phase, d.activeTopic, d.jobs.live], ['Promoted', h.canary, `${h.name}.candidate`]);

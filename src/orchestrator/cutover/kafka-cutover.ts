@@ -109,7 +109,7 @@ export class KafkaCutover implements CutoverPort {
     const refused = plan.partitions.filter((p) => p.outcome.kind === 'refused');
     if (refused.length === 0) return undefined;
     return new PromotionError('CUTOVER_NO_MATCH', `Cannot move ${plan.groupId} from ${plan.from} to ${plan.to}: ${refused.map((p) => ('reason' in p.outcome ? p.outcome.reason : '')).join('; ')}.`, {
-      hint: 'Promote by savepoint-handoff instead; cutover needs both jobs to emit matching records in the same order per partition.',
+      hint: 'An exact position needs both jobs to have written the same records before it in each partition; jobs that interleave several input partitions differently (parallel Flink jobs) have one at some positions of the group and not at others. Nothing moved: let the group\'s consumers read on, stop them, then `pitlane canary resume` retries at its new position — or promote by savepoint-handoff.',
       data: { groupId: plan.groupId, outcomes: plan.partitions.map((p) => p.outcome) },
     });
   }
