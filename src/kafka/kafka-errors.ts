@@ -78,19 +78,38 @@ const FENCED = /INVALID_PRODUCER_EPOCH|PRODUCER_FENCED|TRANSACTIONAL_ID_AUTHORIZ
 const OUTAGE_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSBrokerNotFound', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded']);
 const OUTAGE_TYPES = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP', 'GROUP_LOAD_IN_PROGRESS', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION']);
 
+type ChainLink = { name?: string; type?: string; code?: string; message?: string };
+
+/** An error and the errors it wraps (kafkajs' `originalError`, a `cause`), outermost first. */
+function causeChain(e: unknown): ChainLink[] {
+  const chain: ChainLink[] = [];
+  let cur: unknown = e;
+  for (let i = 0; i < 8 && cur && typeof cur === 'object'; i++) {
+    const x = cur as ChainLink & { cause?: unknown; originalError?: unknown };
+    chain.push(x);
+    cur = x.originalError ?? x.cause;
+  }
+  return chain;
+}
+
+const COORDINATOR_NOT_READY = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP', 'GROUP_LOAD_IN_PROGRESS']);
+
+/**
+ * Is this a broker that answers but whose group coordinator is not ready yet — the
+ * offsets topic still being created or loaded, as on a broker that has just started?
+ * Always worth waiting for, unlike a broker that does not answer.
+ */
+export function isCoordinatorNotReady(e: unknown): boolean {
+  return causeChain(e).some((x) => COORDINATOR_NOT_READY.has(x.type ?? '') || x.name === 'KafkaJSGroupCoordinatorNotFound');
+}
+
 /**
  * Is this the broker being away (worth waiting for), rather than this producer
  * being fenced or a request being wrong? Fencing always wins: a newer writer
  * with the same id must never be overridden.
  */
 export function isOutage(e: unknown): boolean {
-  const chain: { name?: string; type?: string; code?: string; message?: string }[] = [];
-  let cur: unknown = e;
-  for (let i = 0; i < 8 && cur && typeof cur === 'object'; i++) {
-    const x = cur as { name?: string; type?: string; code?: string; message?: string; cause?: unknown; originalError?: unknown };
-    chain.push(x);
-    cur = x.originalError ?? x.cause;
-  }
+  const chain = causeChain(e);
   const text = chain.map((x) => `${x.name ?? ''} ${x.type ?? ''} ${x.message ?? ''}`).join(' ');
   if (FENCED.test(text) || chain.some((x) => x.code === 'KAFKA_PRODUCER_FENCED')) return false;
   return chain.some((x) => OUTAGE_NAMES.has(x.name ?? '') || OUTAGE_TYPES.has(x.type ?? '') || x.code === 'KAFKA_UNREACHABLE' || x.code === 'ECONNREFUSED') || /ECONNREFUSED|Connection error|Closed connection|find group coordinator/i.test(text);

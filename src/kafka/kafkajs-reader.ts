@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Consumer, EachBatchPayload, IHeaders, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import { describeUnknown, type KafkaError } from '../errors.ts';
-import { isOutage } from './kafka-errors.ts';
+import { isCoordinatorNotReady, isOutage } from './kafka-errors.ts';
 import { BatchQueue } from './batch-queue.ts';
 import { packRecords } from './packed.ts';
 import { partitionKey } from './partition-key.ts';
@@ -32,6 +32,9 @@ export interface ReaderDeps {
    */
   outageToleranceMs?: number | undefined;
 }
+
+/** How long a read waits for a group coordinator that answers but is not ready (its own consumer group needs one). */
+const COORDINATOR_WAIT_MS = 30_000;
 
 const NO_HEADERS: Readonly<Record<string, Buffer>> = Object.freeze({});
 
@@ -157,7 +160,8 @@ export function openKafkaJsReader(kafka: Kafka, options: ReadOptions, deps: Read
    */
   async function crashed(err: unknown, c: Consumer): Promise<void> {
     if (queue.finished) return;
-    const tolerance = deps.outageToleranceMs;
+    // A group coordinator still loading (a broker just started) is waited for even without a tolerance.
+    const tolerance = deps.outageToleranceMs ?? (isCoordinatorNotReady(err) ? COORDINATOR_WAIT_MS : undefined);
     const now = Date.now();
     // A replacement whose group never came up (the broker still away) fails its seeks
     // with "not initialized": that is the same outage, not a new kind of failure.

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KafkaError } from '../errors.ts';
-import { isOutage } from './kafka-errors.ts';
+import { isCoordinatorNotReady, isOutage } from './kafka-errors.ts';
 import { retryPolicy } from './kafkajs-client.ts';
 
 const err = (o: Record<string, unknown>) => Object.assign(new Error(String(o.message ?? '')), o);
@@ -20,6 +20,17 @@ test('isOutage: the broker being away is waited for; fencing and bad requests ar
     ['not an error at all', 'boom', false],
   ];
   for (const [label, e, want] of cases) assert.equal(isOutage(e), want, label);
+});
+
+test('isCoordinatorNotReady: a broker that answers while its group coordinator loads, wrapped or not; never a broker that is away', () => {
+  const cases: [string, unknown, boolean][] = [
+    ['coordinator loading', err({ name: 'KafkaJSProtocolError', type: 'COORDINATOR_LOAD_IN_PROGRESS', message: 'The coordinator is loading' }), true],
+    ['retries exhausted on it', err({ name: 'KafkaJSNumberOfRetriesExceeded', message: 'x', cause: err({ name: 'KafkaJSProtocolError', type: 'COORDINATOR_NOT_AVAILABLE', message: 'y' }) }), true],
+    ['coordinator lookup failed', err({ name: 'KafkaJSGroupCoordinatorNotFound', message: 'Failed to find group coordinator' }), true],
+    ['connection refused', err({ name: 'KafkaJSConnectionError', message: 'Connection error: connect ECONNREFUSED 127.0.0.1:9092' }), false],
+    ['a bad request', err({ name: 'KafkaJSProtocolError', type: 'INVALID_RECORD', message: 'bad' }), false],
+  ];
+  for (const [label, e, want] of cases) assert.equal(isCoordinatorNotReady(e), want, label);
 });
 
 test('retryPolicy: a few seconds by default, the outage tolerance when one is given', () => {
