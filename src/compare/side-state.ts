@@ -40,13 +40,11 @@ export interface SideOptions {
 /**
  * Where the compared output's input starts — the fork savepoint's source offsets —
  * so a side holds exactly the output of the input after the fork, told apart by each
- * record's lineage headers. `unknownBefore`: a record without lineage (a timer's
- * output, a job that does not write the headers) is skipped when its Kafka timestamp
- * is before this.
+ * record's lineage headers. A record without lineage (a timer's output, a job that
+ * does not write the headers) is kept: the event-time floor is what cuts those.
  */
 export interface InputFloor {
   readonly offsets: readonly { readonly topic: string; readonly partition: number; readonly offset: number }[];
-  readonly unknownBefore?: number | undefined;
 }
 
 /** Decodes an Avro value (through the registry); absent for JSON sides. */
@@ -122,10 +120,7 @@ export class SideState {
 
   private afterInputFloor(r: CompareRecord): boolean {
     const l = r.lineage;
-    if (!l) {
-      const before = this.o.inputFloor?.unknownBefore;
-      return before === undefined || r.timestamp >= before;
-    }
+    if (!l) return true;
     const from = this.inputFrom.get(`${l.topic}/${l.partition}`);
     return from === undefined || l.offset >= from;
   }

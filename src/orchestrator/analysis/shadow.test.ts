@@ -43,14 +43,14 @@ test('comparison starts at the fork output offsets; the first whole window after
   assert.equal(eventTimeFloor({ ...d, fork: { savepoint: { ...SP, watermark: undefined } } } as unknown as Deployment), undefined);
 });
 
-test('a savepoint cut exactly at the output needs no timestamps; one whose output offsets come before it (Flink) starts side a there and drops earlier output by lineage, and untraced output by time', () => {
+test('a savepoint cut exactly at the output; one whose output offsets come before it (Flink) starts side a there; both drop the output of earlier input by lineage', () => {
   const input = [{ topic: 'in', partition: 0, offset: 42 }];
   const exact = { ...dep('Shadowing'), fork: { savepoint: { ...SP, sourceOffsets: input } } };
   assert.deepEqual(comparisonInputFloor(exact), { offsets: input });
   const before = [{ topic: 'out', partition: 0, offset: 3 }];
   const flink = { ...dep('Shadowing'), fork: { savepoint: { location: 'file:/sp', sourceOffsets: input, completedAt: 5_000, outputFrom: before, watermark: 25_000 } } };
   assert.deepEqual(comparisonStarts(flink), { a: { offsets: before, otherwise: 'earliest' }, b: 'earliest' });
-  assert.deepEqual(comparisonInputFloor(flink), { offsets: input, unknownBefore: 5_000 });
+  assert.deepEqual(comparisonInputFloor(flink), { offsets: input });
   const none = { ...dep('Shadowing'), fork: undefined } as unknown as Deployment;
   assert.equal(comparisonInputFloor(none), undefined);
 });

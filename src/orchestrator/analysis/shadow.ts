@@ -51,15 +51,14 @@ export function comparisonStarts(d: Deployment): { a: StartPosition; b: StartPos
 
 /**
  * Both sides skip the output of input before the fork savepoint's source offsets, by
- * each record's lineage headers. A record without lineage is kept, unless the
- * authoritative side started before the savepoint (outputFrom): then one emitted
- * before the savepoint completed is taken for the old job's and skipped.
+ * each record's lineage headers. A record without lineage is kept (the event-time
+ * floor cuts those): dropping it by its timestamp would drop every record of a job
+ * whose timestamps are event times from the past, a replay.
  */
 export function comparisonInputFloor(d: Deployment): InputFloor | undefined {
   const sp = d.fork?.savepoint;
   if (!sp || sp.sourceOffsets.length === 0) return undefined;
-  const loose = !(sp.outputOffsets && sp.outputOffsets.length > 0) && sp.outputFrom !== undefined && sp.outputFrom.length > 0;
-  return { offsets: sp.sourceOffsets, ...(loose ? { unknownBefore: sp.completedAt } : {}) };
+  return { offsets: sp.sourceOffsets };
 }
 
 /**
