@@ -58,6 +58,9 @@ async function waitForBroker(record: ServiceRecord, timeoutMs: number): Promise<
     const port = new KafkaJsPort(conn, silentLogger());
     try {
       await port.ping();
+      // Ready means a consumer group can be used: the first group lookup creates the
+      // offsets topic, whose coordinator then loads (seconds on a busy machine).
+      await port.describeGroup('pitlane-dev-ready');
       return;
     } catch (e) {
       last = describeUnknown(e);
@@ -67,7 +70,7 @@ async function waitForBroker(record: ServiceRecord, timeoutMs: number): Promise<
     await sleep(250);
   }
   await stopPid(record.pid, 5000);
-  throw new DevEnvError('DEV_KAFKA_NOT_READY', `The Kafka broker did not answer metadata requests within ${Math.round(timeoutMs / 1000)} s (last error: ${last}). It was stopped. Last lines of ${record.logFile}:\n${tailFile(record.logFile, 25).join('\n')}`, {
+  throw new DevEnvError('DEV_KAFKA_NOT_READY', `The Kafka broker did not answer metadata and consumer group requests within ${Math.round(timeoutMs / 1000)} s (last error: ${last}). It was stopped. Last lines of ${record.logFile}:\n${tailFile(record.logFile, 25).join('\n')}`, {
     retriable: true,
     hint: 'A slow first start can need a longer --timeout; otherwise the log above says why.',
   });
