@@ -109,7 +109,7 @@ test('kafka store: a concurrent writer is fenced, so only one of two racing appe
       bDone = true;
     },
   });
-  await assert.rejects(a.append(entry(next(d1, 'Promoting'))), (e: unknown) => e instanceof StoreError && e.retriable);
+  await assert.rejects(a.append(entry(next(d1, 'Promoting'))), isStale, 'a fenced append is a stale revision: the controller reloads and judges its command again');
   assert.ok(bDone);
   const reader = new KafkaDeploymentStore(k.kafka, { topic });
   const final = await reader.load('race');

@@ -209,6 +209,16 @@ export class KafkaDeploymentStore implements DeploymentStore {
       }
     } catch (e) {
       if (e instanceof StoreError) throw e;
+      // Fenced: another orchestrator began an append of this deployment meanwhile, so
+      // ours was aborted. The same race as a stale revision, and answered the same way:
+      // reload and judge the command again against what the other wrote.
+      if (e instanceof KafkaError && e.code === 'KAFKA_PRODUCER_FENCED') {
+        throw new StoreError('STORE_STALE_REVISION', `Revision ${entry.revision} of ${entry.name} was not appended to ${this.description}: another orchestrator began an append of the same deployment at the same time and fenced this one.`, {
+          retriable: true,
+          cause: e,
+          hint: 'Reload the deployment and retry; the command is judged again against what the other one wrote.',
+        });
+      }
       throw new StoreError('STORE_WRITE_FAILED', `Could not append revision ${entry.revision} of ${entry.name} to ${this.description}: ${(e as Error).message}`, {
         retriable: true,
         cause: e,
