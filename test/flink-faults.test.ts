@@ -108,7 +108,8 @@ test('Flink: kill -9 of the orchestrator during the fork (after v1\'s savepoint;
   const resumed = await h.cli(['canary', 'resume', h.name]);
   assert.equal(resumed.code, 0, resumed.err);
   s = await statusOf(h, h.name);
-  assert.equal(s.deployment.phase, 'Shadowing');
+  // The fork is done; the shadow may already have judged enough windows to move on.
+  assert.ok(['Shadowing', 'Analyzing', 'Passed'].includes(s.deployment.phase), `the fork completed (${s.deployment.phase})`);
   assert.deepEqual(await flinkRuns(candidate), [{ jid: submitted.jid, state: 'RUNNING' }], 'one candidate run: the one submitted before the kill');
   assert.deepEqual(await savepointsOfRun(v1[0]!.jid), [s.deployment.fork!.savepoint.location.split('/').at(-1)], 'v1 was savepointed once');
 
