@@ -12,6 +12,7 @@
  *
  * The I/O limit is a librdkafka read of both topics (kcat -C, counting), measured before
  * and after each comparison like the kafkajs read; compare / kcat is printed as well.
+ * The read peers are in read-peers.ts.
  *
  * The comparison reads with pitlane's own fetch reader (src/kafka/fetch-reader.ts), not
  * kafkajs' consumer; a plain read through that reader, decoding nothing, is printed too,
@@ -23,11 +24,9 @@
  *   BENCH_COMPARE_ROUNDS (default 3: comparisons, each between two plain reads)
  */
 import '../src/kafka/kafkajs-grouping.ts'; // before kafkajs loads: the port's produce groups linearly
-import { Kafka, logLevel } from 'kafkajs';
 import { resolveConnection } from '../src/config/connection.ts';
 import { createKafkaClients } from '../src/kafka/index.ts';
 import type { KafkaPort, OutgoingRecord } from '../src/kafka/port.ts';
-import { partitionKey } from '../src/kafka/partition-key.ts';
 import { silentLogger } from '../src/logger.ts';
 import { createComparison, resolveCompareConfig } from '../src/compare/index.ts';
 import { WindowSet } from '../src/compare/windows.ts';
@@ -37,8 +36,8 @@ import type { CompareRecord, Side, Window } from '../comparators/types.ts';
 import { viewOf } from '../comparators/shared/fields.ts';
 import { keyHash53 } from '../comparators/shared/hash.ts';
 import { cpus, loadavg } from 'node:os';
-import { spawn } from 'node:child_process';
 import { withBroker } from './broker.ts';
+import { kcatRead, plainFetchRead, plainRead } from './read-peers.ts';
 
 const N = Number(process.env.BENCH_COMPARE_RECORDS ?? 1_000_000);
 const MAX_KEYS = Number(process.env.BENCH_COMPARE_KEYS ?? 10_000_000);
@@ -73,82 +72,6 @@ async function ensureTopic(kafka: KafkaPort, topic: string): Promise<void> {
     await kafka.produce(topic, records);
   }
   console.log(`  wrote ${N} records to ${topic} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-}
-
-/**
- * The I/O limit: librdkafka reading both topics (Debian's kcat, one `kcat -C` per topic,
- * at once, read_committed, to the end), counting the records it prints (one byte each).
- */
-async function kcatRead(brokers: string, topics: string[]): Promise<{ rate: number }> {
-  const t0 = performance.now();
-  const counts = await Promise.all(
-    topics.map(
-      (t) =>
-        new Promise<number>((resolve, reject) => {
-          const p = spawn('kcat', ['-C', '-b', brokers, '-t', t, '-o', 'beginning', '-e', '-q', '-f', 'x', '-X', 'isolation.level=read_committed'], { stdio: ['ignore', 'pipe', 'inherit'] });
-          let n = 0;
-          p.stdout.on('data', (d: Buffer) => (n += d.length));
-          p.once('error', reject);
-          p.once('exit', (code) => (code === 0 ? resolve(n) : reject(new Error(`kcat -C ${t} exited ${code}`))));
-        }),
-    ),
-  );
-  const secs = (performance.now() - t0) / 1000;
-  const total = counts.reduce((a, b) => a + b, 0);
-  if (total !== topics.length * N) throw new Error(`kcat read ${total} records, expected ${topics.length * N}`);
-  return { rate: total / secs };
-}
-
-/** The limit: kafkajs consuming both topics from the beginning to their end, counting messages. */
-async function plainRead(brokers: string, topics: string[], kafkaPort: KafkaPort): Promise<{ rate: number; cpuSeconds: number }> {
-  const ends = new Map<string, number>();
-  for (const t of topics) for (const m of await kafkaPort.watermarks(t)) ends.set(partitionKey(t, m.partition), m.high);
-  const kafka = new Kafka({ clientId: 'bench-plain', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const groupId = `bench-plain-${Date.now()}`;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 250 });
-  await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: true });
-  let seen = 0;
-  let bytes = 0;
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  await new Promise<void>((resolve) => {
-    const left = new Set(ends.keys());
-    void consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) bytes += m.value?.length ?? 0;
-        seen += batch.messages.length;
-        const last = Number(batch.lastOffset());
-        if (last + 1 >= (ends.get(partitionKey(batch.topic, batch.partition)) ?? 0)) left.delete(partitionKey(batch.topic, batch.partition));
-        if (left.size === 0) resolve();
-      },
-    });
-  });
-  const secs = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  await consumer.disconnect();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteGroups([groupId]).catch(() => undefined);
-  await admin.disconnect();
-  if (seen < 2 * N) throw new Error(`plain read saw ${seen} of ${2 * N} (${bytes} bytes)`);
-  return { rate: seen / secs, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
-}
-
-/**
- * A stricter peer: pitlane's own fetch reader (the one the comparison reads with) over
- * both topics, counting the records its batches hold and decoding nothing.
- */
-async function plainFetchRead(kafka: KafkaPort, topics: string[]): Promise<{ rate: number; cpuSeconds: number }> {
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  let seen = 0;
-  for await (const batch of kafka.read({ topics, pack: { headers: [] } })) seen += batch.packed?.count ?? batch.records.length;
-  const secs = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  if (seen < 2 * N) throw new Error(`fetch read saw ${seen} of ${2 * N}`);
-  return { rate: seen / secs, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
 interface E2E {
@@ -235,16 +158,16 @@ await withBroker(async (brokers) => {
     // against the mean of the plain reads just before and after it, so a change of the
     // machine's load during the run weighs on both; the figure is the median of ROUNDS.
     const fmt = (r: number) => Math.round(r).toLocaleString('en');
-    const kcats = [await kcatRead(brokers, [a, b])];
+    const kcats = [await kcatRead(brokers, [a, b], 2 * N)];
     console.log(`kcat read of both topics (librdkafka, the I/O limit): ${fmt(kcats[0]!.rate)} records/s`);
-    const plains = [await plainRead(brokers, [a, b], kafka)];
+    const plains = [await plainRead(brokers, [a, b], kafka, 2 * N)];
     const runs: { e2e: E2E; ratio: number; kcatRatio: number; load: number }[] = [];
     console.log(`plain kafkajs read (limit): ${fmt(plains[0]!.rate)} records/s, ${plains[0]!.cpuSeconds.toFixed(1)} s CPU`);
     for (let i = 0; i < ROUNDS; i++) {
       const e2e = await endToEnd(kafka, a, b, undefined);
-      const nextKcat = await kcatRead(brokers, [a, b]);
+      const nextKcat = await kcatRead(brokers, [a, b], 2 * N);
       kcats.push(nextKcat);
-      const next = await plainRead(brokers, [a, b], kafka);
+      const next = await plainRead(brokers, [a, b], kafka, 2 * N);
       plains.push(next);
       const ratio = e2e.rate / ((plains[i]!.rate + next.rate) / 2);
       const kcatRatio = e2e.rate / ((kcats[i]!.rate + nextKcat.rate) / 2);
@@ -254,10 +177,10 @@ await withBroker(async (brokers) => {
       console.log(`plain kafkajs read (limit): ${fmt(next.rate)} records/s, ${next.cpuSeconds.toFixed(1)} s CPU  → ratio ${ratio.toFixed(3)}, load average ${loadavg()[0]!.toFixed(1)}`);
     }
     const single = await endToEnd(kafka, a, b, false);
-    const after = await plainRead(brokers, [a, b], kafka);
+    const after = await plainRead(brokers, [a, b], kafka, 2 * N);
     const singleRatio = single.rate / ((plains[plains.length - 1]!.rate + after.rate) / 2);
     console.log(`end to end, one thread:     ${fmt(single.rate)} records/s, ${single.cpuSeconds.toFixed(1)} s CPU, verdict ${single.verdict}, peak heap ${single.peakHeapMiB.toFixed(0)} MiB  → ratio ${singleRatio.toFixed(3)} (plain after: ${fmt(after.rate)})`);
-    const fetchPeer = await plainFetchRead(kafka, [a, b]);
+    const fetchPeer = await plainFetchRead(kafka, [a, b], 2 * N);
     console.log(`plain fetch read (pitlane's reader, nothing decoded): ${fmt(fetchPeer.rate)} records/s, ${fetchPeer.cpuSeconds.toFixed(1)} s CPU`);
     const kcatRatios = runs.map((r) => r.kcatRatio).sort((x, y) => x - y);
     const kcatMedian = kcatRatios[kcatRatios.length >> 1]!;

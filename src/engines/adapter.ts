@@ -26,8 +26,8 @@ import type { EngineKind, JobMetrics, JobStatus, JobWatermark, PreflightJob, Pre
 
 export type * from './types.ts';
 export { DEFAULT_DELIVERY } from './types.ts';
-export type { DeltaStopRequest, EngineCapabilities, FastColdHandoff, RestoreStandbyRequest, WarmHandoff } from './capabilities.ts';
-export { capabilitiesOf, hasFastColdHandoff, hasWarmHandoff } from './capabilities.ts';
+export type { DeltaStopRequest, EngineCapabilities, FastColdHandoff, PreparedStart, RestoreStandbyRequest, WarmHandoff } from './capabilities.ts';
+export { capabilitiesOf, hasFastColdHandoff, hasPreparedStart, hasWarmHandoff } from './capabilities.ts';
 
 /** What every engine does: start, savepoint, stop with savepoint, dispose of a savepoint, cancel, status, watermark, metrics, preflight, check a job. */
 export interface EngineAdapter {

@@ -7,7 +7,7 @@
  * spec its engines cannot carry out.
  */
 import type { EngineAdapter } from './adapter.ts';
-import type { DeltaStopResult, EngineKind, HoldResult, StandbyRequest, SwitchSinkResult } from './types.ts';
+import type { DeltaStopResult, EngineKind, HoldResult, PreflightJob, StandbyRequest, SwitchSinkResult } from './types.ts';
 import type { TopicPartitionOffset } from '../kafka/port.ts';
 
 /**
@@ -101,6 +101,16 @@ export interface FastColdHandoff {
   discard(locations: readonly string[]): Promise<void>;
 }
 
+/**
+ * Work a start can do while the job it replaces still runs, so that it is not part
+ * of the pit stop (the Flink adapter finds or uploads the job's jar on the cluster).
+ * Starts nothing and changes no job; `start` does whatever was not done, so a
+ * prepare that fails or was never asked only makes the start slower.
+ */
+export interface PreparedStart {
+  prepareStart(job: PreflightJob): Promise<void>;
+}
+
 const WARM: readonly (keyof WarmHandoff)[] = ['hold', 'runUntilOffsets', 'switchSink', 'resume'];
 const FAST_COLD: readonly (keyof FastColdHandoff)[] = ['prepareStandby', 'restoreStandby', 'stopWithDelta', 'discard'];
 
@@ -112,6 +122,10 @@ export function hasWarmHandoff<A extends EngineAdapter>(adapter: A): adapter is 
 
 export function hasFastColdHandoff<A extends EngineAdapter>(adapter: A): adapter is A & FastColdHandoff {
   return implementsAll(adapter, FAST_COLD);
+}
+
+export function hasPreparedStart<A extends EngineAdapter>(adapter: A): adapter is A & PreparedStart {
+  return implementsAll(adapter, ['prepareStart']);
 }
 
 /** What an engine can do, as plain data: the input of the lifecycle's plan choice (a pure function). */

@@ -23,12 +23,12 @@ import { ConfigError, EngineError } from '../../errors.ts';
 import { writeFileAtomicSync } from '../../files.ts';
 import type { Logger } from '../../logger.ts';
 import type { KafkaPort, TopicPartitionOffset } from '../../kafka/port.ts';
-import { DEFAULT_DELIVERY, type EngineAdapter, type JobMetrics, type JobStatus, type JobWatermark, type PreflightJob, type PreflightReport, type SavepointRequest, type SavepointResult, type StartJobRequest, type StartJobResult } from '../adapter.ts';
+import { DEFAULT_DELIVERY, type EngineAdapter, type PreparedStart, type JobMetrics, type JobStatus, type JobWatermark, type PreflightJob, type PreflightReport, type SavepointRequest, type SavepointResult, type StartJobRequest, type StartJobResult } from '../adapter.ts';
 import { RequestLog } from '../request-log.ts';
 import { StateDir } from '../state-dir.ts';
 import { programArgs } from './args.ts';
 import { flinkJobId, jobPrefix, triggerId } from './ids.ts';
-import { checkJar, ensureJar } from './jars.ts';
+import { checkJar, ClusterJars } from './jars.ts';
 import { currentState, details, hintFor, isTerminal, lastFailure, restartsOf, rootCause, runsOf, stateOf, waitRunning, waitTerminal, type FlinkJobDetails } from './jobs.ts';
 import { jobNumbers, partitionWatermarks, vertexWatermarks } from './metrics.ts';
 import { FlinkHttpError, FlinkRest } from './rest.ts';
@@ -58,18 +58,20 @@ export interface FlinkAdapterOptions {
   readonly savepointTool?: SavepointTool | undefined;
 }
 
-export class FlinkAdapter implements EngineAdapter {
+export class FlinkAdapter implements EngineAdapter, PreparedStart {
   readonly engine = 'flink' as const;
   readonly cluster: string;
   readonly rest: FlinkRest;
   private readonly state: StateDir;
   private readonly requests: RequestLog;
+  private readonly jars: ClusterJars;
 
   constructor(private readonly o: FlinkAdapterOptions) {
     this.cluster = o.restUrl;
     this.rest = new FlinkRest({ url: o.restUrl, ...(o.outageToleranceMs !== undefined ? { outageToleranceMs: o.outageToleranceMs } : {}) });
     this.state = new StateDir(o.stateDir);
     this.requests = new RequestLog(this.state);
+    this.jars = new ClusterJars(this.rest);
   }
 
   /** What `jobId`'s last start recorded on this machine, if it did. */
@@ -105,9 +107,13 @@ export class FlinkAdapter implements EngineAdapter {
     return { jobId: r.jobId };
   }
 
+  /** The job's jar found or uploaded on the cluster ahead of its start (PreparedStart). */
+  async prepareStart(job: PreflightJob): Promise<void> {
+    await this.jars.id(resolve(job.job));
+  }
+
   private async submit(r: StartJobRequest, jid: string, askedAt: number): Promise<void> {
     const jar = resolve(r.job);
-    const { jarId } = await ensureJar(this.rest, jar);
     const from = 'savepoint' in r.from ? r.from : undefined;
     const args = programArgs(r.flink!.args, {
       bootstrapServers: this.o.bootstrapServers,
@@ -117,8 +123,8 @@ export class FlinkAdapter implements EngineAdapter {
       startingOffsets: 'input' in r.from ? r.from.input : 'earliest',
       commitIntervalMs: (r.delivery ?? DEFAULT_DELIVERY).commitIntervalMs ?? DEFAULT_DELIVERY.commitIntervalMs,
     });
-    // Where its own output will begin (the pit stop's first output); unknown if the topic cannot be read now.
-    const outputFrom = await sinkEnds(this.o.kafka, r.sinkTopic).catch(() => undefined);
+    // Where its own output will begin (the pit stop's first output; unknown if the topic cannot be read now), beside the jar's id.
+    const [, outputFrom] = await Promise.all([this.jars.id(jar), sinkEnds(this.o.kafka, r.sinkTopic).catch(() => undefined)]);
     const record: FlinkJobRecord = { jobId: r.jobId, flinkJobId: jid, requestId: r.requestId, jar, entryClass: r.flink!.entryClass, args, ...(r.parallelism ? { parallelism: r.parallelism } : {}), identity: r.identity, inputs: r.inputs, sinkTopic: r.sinkTopic, ...(from ? { savepoint: from.savepoint } : {}), ...(outputFrom ? { outputFrom } : {}), startAskedAt: askedAt, submittedAt: Date.now() };
     this.writeRecord(record);
     const body = {
@@ -130,7 +136,7 @@ export class FlinkAdapter implements EngineAdapter {
       ...(from ? { savepointPath: from.savepoint, allowNonRestoredState: from.allowNonRestoredState === true, restoreMode: 'NO_CLAIM' } : {}),
     };
     try {
-      await this.rest.post(`/jars/${jarId}/run`, body);
+      await this.jars.run(jar, body);
       this.o.logger.info({ jobId: r.jobId, flinkJobId: jid, jar, entryClass: body.entryClass, parallelism: r.parallelism, savepoint: from?.savepoint }, 'submitted to Flink');
     } catch (e) {
       // A lost answer to a run that did submit: the JobID is there now.
@@ -169,10 +175,8 @@ export class FlinkAdapter implements EngineAdapter {
   }
 
   /**
-   * The job's watermark just after a savepoint: at or past the savepoint's own, so a shadow
-   * comparison that skips the windows before it (eventTimeFloor) skips enough. Flink reports
-   * it through metrics refreshed every few seconds, so a job that has just started may not
-   * show one yet: waited for a little, else absent.
+   * The job's watermark just after a savepoint: at or past the savepoint's own, so a shadow skipping the windows
+   * before it (eventTimeFloor) skips enough. Flink's metrics refresh every few seconds: waited for a little, else absent.
    */
   private async watermarkAfter(jobId: string, waitMs = 6_000): Promise<number | undefined> {
     const deadline = Date.now() + waitMs;

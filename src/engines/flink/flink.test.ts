@@ -7,7 +7,7 @@ import { DEFAULT_FLINK_ARGS, programArgs } from './args.ts';
 import { FlinkHttpError, FlinkRest, flinkMessage } from './rest.ts';
 import { hintFor, stateOf, waitTerminal, type FlinkJobDetails } from './jobs.ts';
 import { isFlinkSavepoint, localSavepointPath } from './preflight.ts';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +15,7 @@ import { ConfigError, EngineError } from '../../errors.ts';
 import type { KafkaPort } from '../../kafka/port.ts';
 import { silentLogger } from '../../logger.ts';
 import { FlinkAdapter } from './adapter.ts';
+import { ClusterJars, uploadName } from './jars.ts';
 
 test('ids: a run of a pitlane job shares its JobID prefix; the same request gives the same ids, another request others', () => {
   const a = flinkJobId('fraud', 'r1');
@@ -132,4 +133,29 @@ test('status asks the dispatcher for the state of a run whose cached details sti
   const adapter = new FlinkAdapter({ restUrl: s.url, stateDir: dir, bootstrapServers: '127.0.0.1:1', kafka: {} as KafkaPort, logger: silentLogger(), outageToleranceMs: 1000 });
   assert.equal((await adapter.status('j')).state, 'cancelled');
   assert.deepEqual(s.calls, ['GET /jobs/overview', `GET /jobs/${jid}`, `GET /jobs/${jid}/status`]);
+});
+
+test('ClusterJars: a jar found once is not looked up again; a run refused because the cluster lost the jar uploads it again and runs once more; a refusal with the jar there is the refusal', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pitlane-flink-jars-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const jar = join(dir, 'job.jar');
+  writeFileSync(jar, 'PK fake jar');
+  const name = uploadName(jar, readFileSync(jar));
+  const s = await scripted([
+    [200, { files: [{ id: `old_${name}`, name }] }],
+    [400, { errors: ['Jar file /tmp/flink-web/old does not exist'] }],
+    [200, { files: [] }],
+    [200, { filename: `/tmp/flink-web/new_${name}` }],
+    [200, { jobid: 'j' }],
+    [400, { errors: ['org.apache.flink.client.program.ProgramInvocationException: bad argument'] }],
+    [200, { files: [{ id: `new_${name}`, name }] }],
+  ]);
+  t.after(() => s.server.close());
+  const jars = new ClusterJars(new FlinkRest({ url: s.url, outageToleranceMs: 1000 }));
+  assert.equal(await jars.id(jar), `old_${name}`);
+  assert.equal(await jars.id(jar), `old_${name}`, 'remembered: the cluster was asked once');
+  await jars.run(jar, { entryClass: 'x' });
+  assert.deepEqual(s.calls, ['GET /jars', `POST /jars/old_${name}/run`, 'GET /jars', 'POST /jars/upload', `POST /jars/new_${name}/run`]);
+  await assert.rejects(jars.run(jar, { entryClass: 'x' }), (e: unknown) => e instanceof FlinkHttpError && /bad argument/.test(e.flinkMessage));
+  assert.deepEqual(s.calls.slice(5), [`POST /jars/new_${name}/run`, 'GET /jars'], 'refused with the jar there: not run again');
 });

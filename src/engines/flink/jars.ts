@@ -6,10 +6,11 @@
  * uploads again.
  */
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { ConfigError, EngineError } from '../../errors.ts';
-import type { FlinkRest } from './rest.ts';
+import { FlinkHttpError, type FlinkRest } from './rest.ts';
 
 interface JarList {
   readonly files: readonly { readonly id: string; readonly name: string }[];
@@ -61,4 +62,57 @@ export async function ensureJar(rest: FlinkRest, path: string): Promise<{ readon
   form.append('jarfile', new Blob([bytes], { type: 'application/x-java-archive' }), name);
   const r = await rest.upload<{ filename: string }>('/jars/upload', form);
   return { jarId: basename(r.filename), uploaded: true };
+}
+
+/** One version of a jar file: its path, size and modification time (a rebuilt jar is another). */
+function versionOf(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${path}:${s.size}:${s.mtimeMs}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The ids of jars on one cluster that this process has found or uploaded, per version
+ * of the file: a start whose jar was prepared ahead (the cold handoff does it while the
+ * old job stops) reads, hashes and asks nothing more.
+ */
+export class ClusterJars {
+  private readonly ids = new Map<string, Promise<string>>();
+
+  constructor(private readonly rest: FlinkRest) {}
+
+  /** The jar's id on the cluster: remembered, else found or uploaded now (ensureJar). */
+  id(path: string): Promise<string> {
+    const version = versionOf(path);
+    if (version === undefined) return ensureJar(this.rest, path).then((r) => r.jarId);
+    let id = this.ids.get(version);
+    if (!id) {
+      id = ensureJar(this.rest, path).then((r) => r.jarId);
+      this.ids.set(version, id);
+      id.catch(() => this.ids.delete(version));
+    }
+    return id;
+  }
+
+  /**
+   * Runs the jar (POST /jars/:id/run). A remembered id the cluster has lost (a
+   * JobManager that restarted forgets its uploads) is found or uploaded again, and the
+   * run asked once more; a refusal with the jar still there is the refusal.
+   */
+  async run(path: string, body: object): Promise<void> {
+    const jarId = await this.id(path);
+    try {
+      await this.rest.post(`/jars/${jarId}/run`, body);
+    } catch (e) {
+      const version = versionOf(path);
+      if (!(e instanceof FlinkHttpError) || version === undefined) throw e;
+      this.ids.delete(version);
+      const again = await this.id(path);
+      if (again === jarId) throw e;
+      await this.rest.post(`/jars/${again}/run`, body);
+    }
+  }
 }

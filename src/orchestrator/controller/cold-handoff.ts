@@ -8,7 +8,7 @@
  * step repeats no action.
  */
 import { PromotionError, describeUnknown, isPitlaneError } from '../../errors.ts';
-import { hasFastColdHandoff, type SavepointResult, type StartJobRequest, type StartJobResult } from '../../engines/adapter.ts';
+import { hasFastColdHandoff, hasPreparedStart, type SavepointResult, type StartJobRequest, type StartJobResult } from '../../engines/adapter.ts';
 import type { TopicPartitionOffset } from '../../kafka/port.ts';
 import type { Deployment, Effect, EffectResult } from '../lifecycle/model.ts';
 import { fastColdHandoffOf, firstOutputOf, standbyRequest, startRequest } from './job-calls.ts';
@@ -85,6 +85,8 @@ async function handoff({ engineFor, clock }: StrategyPorts, id: string, effect: 
     });
 
   if (effect.base === undefined || !hasFastColdHandoff(engine) || next !== engine) {
+    // What the start can do ahead (Flink: its jar on the cluster) is done while the old job stops, not after.
+    if (hasPreparedStart(next)) void next.prepareStart({ job: t.job, ...(t.flink ? { flink: t.flink } : {}) }).catch(() => undefined);
     const savepoint = await engine.stopWithSavepoint(effect.from, { requestId: `${id}/stop` });
     let started: StartJobResult;
     try {

@@ -163,8 +163,9 @@ const clock = (): Clock => {
 };
 
 /** The fake engine seen through the core port only: an engine with no capability at all. */
-function coreOnly(e: FakeEngine): EngineAdapter {
+function coreOnly(e: FakeEngine, prepared = false): EngineAdapter {
   return {
+    ...(prepared ? { prepareStart: async (j: { job: string }) => void e.actions.push(`prepare ${j.job}`) } : {}),
     engine: 'flink',
     checkJob: () => e.checkJob(),
     start: (r) => e.start(r),
@@ -179,7 +180,7 @@ function coreOnly(e: FakeEngine): EngineAdapter {
   };
 }
 
-function setup(extra = '', o: { coreOnly?: boolean; history?: boolean } = {}) {
+function setup(extra = '', o: { coreOnly?: boolean; prepared?: boolean; history?: boolean } = {}) {
   const store = new CrashingStore();
   const engine = new FakeEngine();
   const history = o.history ? new SavepointHistory(store, (r) => engine.disposeSavepoint(r.location), { now: () => 10_000 }, silentLogger()) : undefined;
@@ -190,7 +191,7 @@ function setup(extra = '', o: { coreOnly?: boolean; history?: boolean } = {}) {
       return r.groups.map((g) => ({ groupId: g, offsets: [], forced: false }));
     },
   };
-  const port = o.coreOnly ? coreOnly(engine) : engine;
+  const port = o.coreOnly ? coreOnly(engine, o.prepared) : engine;
   const controller = () => new DeploymentController({ store, engines: { adapter: () => port }, clock: clock(), logger: silentLogger(), cutover, ...(history ? { savepoints: history } : {}) });
   return { store, engine, controller, cutovers, history, spec: spec(extra) };
 }
@@ -506,6 +507,14 @@ test('an engine without the fast cold handoff gets the plain one: stop with a fu
   assert.deepEqual(s.engine.actions.slice(-3), ['cancel fraud.candidate', 'stop fraud', 'start fraud.promoted→alerts']);
   assert.equal(d.promotion?.steps.at(-1)?.result.standby, false);
   assert.equal(d.jobs.live, 'fraud.promoted');
+});
+
+test('the plain cold handoff on an engine that prepares starts: the new job\'s start is prepared beside the old job\'s stop, before the start', async () => {
+  const s = setup('promotion: { mode: cold }\nrollback: { keepSavepoint: false }', { coreOnly: true, prepared: true });
+  await toPassed(s);
+  const d = await s.controller().dispatch('fraud', { type: 'promote' });
+  assert.equal(d.phase, 'Promoted');
+  assert.deepEqual(s.engine.actions.slice(-4), ['cancel fraud.candidate', `prepare ${d.spec.candidate.job}`, 'stop fraud', 'start fraud.promoted→alerts']);
 });
 
 test('an engine without capabilities promotes and rolls back by consumer cutover', async () => {

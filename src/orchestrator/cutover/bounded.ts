@@ -11,7 +11,7 @@
  * then the partition is refused, named with its offset: never a guess. When the
  * windows hold both partitions whole, this is translatePartition itself.
  *
- * What lies outside is judged as follows.
+ * What lies outside is judged as follows (window-doubt.ts).
  * - Lineage: each job writes the outputs of one input partition in input order
  *   (lineage offsets non-decreasing per input partition within an output
  *   partition), so the last source record of an input partition before C is its
@@ -34,9 +34,9 @@
  * The windows start at 1,000 records and double up to 6 times.
  */
 import type { IncomingRecord, PartitionWatermarks, TopicPartitionOffset } from '../../kafka/port.ts';
-import { eventTimeOfHeaders } from '../../lineage.ts';
 import { eventTimeOf, lineageOf, translatePartition, type PartitionOutcome } from './translate.ts';
 import { frontierOf, searchFrontier, sideOf } from './target-search.ts';
+import { eventTimeDoubt, lineageDoubt, type Widen, type Windows } from './window-doubt.ts';
 
 /** What the bounded translation reads: the narrow port (kafka-reads.ts over the KafkaPort; a fake in unit tests). */
 export interface CutoverReads {
@@ -74,14 +74,6 @@ interface Edges {
   readonly targetHigh: number;
 }
 
-/** Why a window cannot answer yet, and which sides to widen. */
-interface Widen {
-  source?: boolean;
-  back?: boolean;
-  forward?: boolean;
-  why: string;
-}
-
 export class BoundedTranslator {
   private readonly window: number;
   private readonly widenings: number;
@@ -100,22 +92,22 @@ export class BoundedTranslator {
   }
 }
 
-class PartitionWindows {
+class PartitionWindows implements Windows {
   private recordsRead = 0;
   private lookups = 0;
-  private sFrom: number;
-  private S: IncomingRecord[] = [];
-  private tFrom = 0;
-  private tTo = 0;
-  private T: IncomingRecord[] = [];
+  sFrom: number;
+  S: IncomingRecord[] = [];
+  tFrom = 0;
+  tTo = 0;
+  T: IncomingRecord[] = [];
   private readonly cache = new Map<string, number>();
 
   constructor(
     private readonly reads: CutoverReads,
-    private readonly from: string,
-    private readonly to: string,
+    readonly from: string,
+    readonly to: string,
     private readonly partition: number,
-    private readonly committed: number,
+    readonly committed: number,
     private readonly e: Edges,
     private readonly size: number,
     private readonly maxWidenings: number,
@@ -219,7 +211,7 @@ class PartitionWindows {
     const onWindows = () => translatePartition({ partition: this.partition, committed: this.committed, source: this.S, target: this.T, targetLow: this.tFrom, targetHigh: this.tTo });
     if (complete.source && complete.back && complete.forward) return onWindows();
     const withLineage = this.S.every((r) => lineageOf(r) !== undefined) && this.T.every((r) => lineageOf(r) !== undefined);
-    const doubt = withLineage ? this.lineageDoubt(complete) : await this.eventTimeDoubt(complete);
+    const doubt = withLineage ? lineageDoubt(this, complete) : await eventTimeDoubt(this, complete, (topic, ts) => this.firstAt(topic, ts));
     if (doubt) return doubt;
     const outcome = onWindows();
     // A cut at the window's forward edge, or a target not caught up within it, may move once more of the target is read.
@@ -231,91 +223,6 @@ class PartitionWindows {
       return { forward: true, why: `fewer than ${this.size} target records after offset ${outcome.offset} read to look for one the group has seen` };
     }
     return outcome;
-  }
-
-  private lineageDoubt(complete: { source: boolean; back: boolean; forward: boolean }): Widen | undefined {
-    const frontier = frontierOf(this.S);
-    const firstSeen = new Map<string, number>();
-    for (const r of this.S) {
-      const l = lineageOf(r)!;
-      if (!firstSeen.has(l.key)) firstSeen.set(l.key, l.offset);
-    }
-    const first = new Map<string, number>();
-    const last = new Map<string, number>();
-    for (const r of this.T) {
-      const l = lineageOf(r)!;
-      if (!first.has(l.key)) first.set(l.key, l.offset);
-      last.set(l.key, Math.max(last.get(l.key) ?? -1, l.offset));
-    }
-    const w: Widen = { why: '' };
-    const why: string[] = [];
-    if (!complete.source) {
-      // Every output of the input at a frontier must be in the window, so that they are all counted (the ordinals).
-      const cut = [...frontier].find(([k, f]) => firstSeen.get(k)! >= f);
-      if (cut) {
-        w.source = true;
-        why.push(`the source window [${this.sFrom}, ${this.committed}) starts at the group's position in input partition ${cut[0]}@${cut[1]}`);
-      }
-      const unknown = [...first.keys()].filter((k) => !frontier.has(k));
-      if (unknown.length > 0) {
-        w.source = true;
-        why.push(`input partition ${unknown[0]} appears in the target window but not in the source window [${this.sFrom}, ${this.committed})`);
-      }
-    }
-    for (const [k, f] of frontier) {
-      if (!first.has(k)) {
-        if (!complete.back) w.back = true;
-        if (!complete.forward) w.forward = true;
-        if (!complete.back || !complete.forward) why.push(`no record of input partition ${k} in the target window [${this.tFrom}, ${this.tTo})`);
-        continue;
-      }
-      if (!complete.back && first.get(k)! >= f) {
-        w.back = true;
-        why.push(`the target window [${this.tFrom}, ${this.tTo}) starts at or after the group's position in input partition ${k}@${f}`);
-      }
-      if (!complete.forward && last.get(k)! <= f) {
-        w.forward = true;
-        why.push(`the target window [${this.tFrom}, ${this.tTo}) ends at or before the group's position in input partition ${k}@${f}`);
-      }
-    }
-    const head = this.T[0] && lineageOf(this.T[0])!;
-    if (!complete.back && head && !frontier.has(head.key) && complete.source) {
-      w.back = true;
-      why.push(`the target window starts with a record the group has not seen (offset ${this.T[0]!.offset})`);
-    }
-    if (!complete.back && this.T.length === 0) w.back = true;
-    if (!complete.forward && this.T.length === 0) w.forward = true;
-    if (!w.source && !w.back && !w.forward) return undefined;
-    return { ...w, why: why.join('; ') || `the target window [${this.tFrom}, ${this.tTo}) is empty` };
-  }
-
-  private async eventTimeDoubt(complete: { source: boolean; back: boolean; forward: boolean }): Promise<Widen | undefined> {
-    const skew = [...this.S, ...this.T].find((r) => {
-      const h = eventTimeOfHeaders(r.headers);
-      return h !== undefined && h !== r.timestamp;
-    });
-    if (skew) {
-      return { source: !complete.source, back: !complete.back, forward: !complete.forward, why: `the record at offset ${skew.offset} of ${skew.topic} has an event-time header (${eventTimeOfHeaders(skew.headers)}) other than its timestamp (${skew.timestamp}), so Kafka's time index cannot bound the search; it needs both partitions within the widest window` };
-    }
-    const max = Math.max(...this.S.map(eventTimeOf));
-    const w: Widen = { why: '' };
-    const why: string[] = [];
-    if (!complete.source) {
-      const [later, atMax] = await Promise.all([this.firstAt(this.from, max + 1), this.firstAt(this.from, max)]);
-      if ((later < this.committed && later < this.sFrom) || atMax < this.sFrom) {
-        w.source = true;
-        why.push(`records before the source window [${this.sFrom}, ${this.committed}) may have event time ${max} or later (the time index points at offset ${Math.min(later, atMax)})`);
-      }
-    }
-    if (!complete.back) {
-      const start = await this.firstAt(this.to, max);
-      if (this.tFrom > start) {
-        w.back = true;
-        why.push(`target records before the window [${this.tFrom}, ${this.tTo}) may have event time ${max} (the time index points at offset ${start})`);
-      }
-    }
-    if (!w.source && !w.back) return undefined;
-    return { ...w, why: why.join('; ') };
   }
 
   private exhausted(why: string): PartitionOutcome {
