@@ -13,7 +13,7 @@
 // job hosts' own logs. The cold handoff restores a tracked base savepoint into the standby
 // while v1 runs and hands over only the keys changed since (a delta) at the stop.
 // BENCH_FLINK=1 adds the Flink part (handoff/flink.ts): pitlane's cold handoff of the
-// Flink fraud jobs beside Flink's own stop-with-savepoint + resubmit by hand over REST,
+// Flink fraud jobs beside Flink's own stop-with-savepoint + submit of v2 by hand over REST,
 // same jobs, state and traffic (FLINK_REST_URL, else a local cluster for the run);
 // BENCH_FLINK=only runs just that part.
 // Env: BENCH_KEYS (1,000,000), BENCH_RATE (20,000, the issue's rate; the bench prints
@@ -76,7 +76,7 @@ await withBroker(async (brokers) => {
     if (flink) {
       say(`\nFlink (parallelism ${flink.parallelism}), median of ${RUNS}:`);
       say(`  pitlane cold handoff pit stop         ${flink.pitlaneColdPitStopMs} ms (no writer ${flink.pitlaneColdNoWriterMs} ms)`);
-      say(`  stop-with-savepoint + resubmit by hand ${flink.byHandPitStopMs} ms (no writer ${flink.byHandNoWriterMs} ms)`);
+      say(`  stop-with-savepoint + v2 submitted by hand ${flink.byHandPitStopMs} ms (no writer ${flink.byHandNoWriterMs} ms)`);
     }
     if (FLINK === 'only') {
       process.stdout.write(`${JSON.stringify({ bench: 'handoff', flink: { keys: KEYS, rate: RATE, runs: RUNS, ...flink } })}\n`);

@@ -1,13 +1,15 @@
 // The Flink part of the handoff benchmark (BENCH_FLINK=1): the pit stop of pitlane's
 // cold savepoint handoff of the Flink fraud jobs (v1 → v2, flink/), beside Flink's own
 // upgrade done by hand over its REST API — stop-with-savepoint of v1 (no drain), then
-// resubmit of the same jar from that savepoint — on the same jobs, state and traffic.
+// submission of v2's jar (uploaded beforehand) from that savepoint — on the same jobs,
+// state and traffic. (Until 2026-12-07 the peer resubmitted v1's jar: a restart, whose
+// restore maps no state to a new version.)
 // Both are timed with the same instrument: when output became visible to a
 // read_committed reader (the commit markers on the sink topic, engines/flink/output.ts).
 // The state: BENCH_KEYS payments, one per user, read by v1 before the traffic starts,
 // so v1 holds a profile per user. The cluster: FLINK_REST_URL when set, else a local
 // one started for the bench and stopped after it (also on Ctrl-C).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionConfig } from '../../src/config/connection.ts';
@@ -19,7 +21,7 @@ import { parseDeploymentSpec } from '../../src/orchestrator/spec/load.ts';
 import type { Deployment } from '../../src/orchestrator/lifecycle/model.ts';
 import type { FlinkAdapter } from '../../src/engines/flink/adapter.ts';
 import { jobPrefix } from '../../src/engines/flink/ids.ts';
-import { uploadName } from '../../src/engines/flink/jars.ts';
+import { ensureJar } from '../../src/engines/flink/jars.ts';
 import { finalOutput, firstCommitAt } from '../../src/engines/flink/output.ts';
 import { buildFlinkJobs, FLINK_ENTRY_CLASSES } from '../../src/dev/flink-jobs-build.ts';
 import { devUpFlink } from '../../src/dev/flink-launcher.ts';
@@ -33,7 +35,7 @@ import { topics, waitPhase } from './runs.ts';
 import { stopHandoffProcesses } from './processes.ts';
 import { breakdownLine, flinkBreakdown, type FlinkBreakdown } from './flink-breakdown.ts';
 
-/** Parallelism of every Flink job here (v1, v2, v1 resubmitted): the same on both sides. */
+/** Parallelism of every Flink job here (v1, v2): the same on both sides. */
 const PARALLELISM = Number(process.env.BENCH_FLINK_PARALLELISM ?? 2);
 
 interface FlinkCtx {
@@ -185,7 +187,7 @@ async function pitlaneCold(c: FlinkCtx, run: number): Promise<{ d: Deployment; p
   }
 }
 
-/** Flink's own upgrade by hand over REST: stop v1 with a savepoint (no drain), resubmit the jar from it. */
+/** Flink's own upgrade by hand over REST: stop v1 with a savepoint (no drain), submit v2's jar from it. */
 async function byHand(c: FlinkCtx, run: number): Promise<{ gapMs: number; noWriterMs: number; parts?: FlinkBreakdown }> {
   const tag = `flink-hand-${run}-${Date.now() % 100000}`;
   const t = await topics(c.kafka, tag);
@@ -193,13 +195,13 @@ async function byHand(c: FlinkCtx, run: number): Promise<{ gapMs: number; noWrit
   let traffic: Awaited<ReturnType<typeof runV1>> | undefined;
   try {
     traffic = await runV1(c, jobId, jobId, t);
-    // What the operator has at hand before the stop: the running job, its jar on the cluster, its arguments.
+    // What the operator has at hand before the stop: the running job, v2's jar uploaded to the cluster, the job's
+    // arguments (v1 and v2 take the same ones). The upgrade is to v2, as pitlane's is: its restore maps v1's state.
     const { jobs } = await rest<{ jobs: { jid: string; state: string }[] }>(c, 'GET', '/jobs/overview');
     const jid = jobs.find((j) => j.jid.startsWith(jobPrefix(jobId)) && j.state === 'RUNNING')?.jid;
-    const { files } = await rest<{ files: { id: string; name: string }[] }>(c, 'GET', '/jars');
-    const jarId = files.find((f) => f.name === uploadName(c.jars.v1, readFileSync(c.jars.v1)))?.id;
+    const { jarId } = await ensureJar(c.flink.rest, c.jars.v2);
     const args = c.flink.record(jobId)?.args;
-    if (!jid || !jarId || !args) throw new Error(`v1 of ${jobId} is not running from its uploaded jar (run ${jid}, jar ${jarId})`);
+    if (!jid || !args) throw new Error(`v1 of ${jobId} is not running (run ${jid}, arguments ${String(args)})`);
 
     const { 'request-id': trigger } = await rest<{ 'request-id': string }>(c, 'POST', `/jobs/${jid}/stop`, { drain: false });
     let location: string | undefined;
@@ -211,14 +213,14 @@ async function byHand(c: FlinkCtx, run: number): Promise<{ gapMs: number; noWrit
       } else if (Date.now() > deadline) throw new Error('the stop with savepoint did not complete in 300 s');
     }
     const stoppedAt = Date.now();
-    // The resubmit goes out at once; where v1's output ends is read meanwhile (v2's first commit comes a checkpoint later).
-    const [last, submitted] = await Promise.all([finalOutput(c.kafka, t.output), rest<{ jobid: string }>(c, 'POST', `/jars/${jarId}/run`, { entryClass: FLINK_ENTRY_CLASSES.fraudV1.entryClass, programArgsList: args, parallelism: PARALLELISM, savepointPath: location })]);
+    // v2's submission goes out at once; where v1's output ends is read meanwhile (v2's first commit comes a checkpoint later).
+    const [last, submitted] = await Promise.all([finalOutput(c.kafka, t.output), rest<{ jobid: string }>(c, 'POST', `/jars/${jarId}/run`, { entryClass: FLINK_ENTRY_CLASSES.fraudV2.entryClass, programArgsList: args, parallelism: PARALLELISM, savepointPath: location })]);
     c.byHand.add(submitted.jobid);
     if (last?.lastOutputAt === undefined) throw new Error('v1 left no commit marker on its output before the stop');
     let first: number | undefined;
     for (const deadline = Date.now() + 120_000; first === undefined; await sleep(50)) {
       first = await firstCommitAt(c.kafka, t.output, last.offsets);
-      if (first === undefined && Date.now() > deadline) throw new Error('the resubmitted job wrote nothing in 120 s');
+      if (first === undefined && Date.now() > deadline) throw new Error('v2, submitted by hand, wrote nothing in 120 s');
     }
     const parts = await flinkBreakdown(c.rest, { oldJid: jid, newJid: submitted.jobid, lastOutputAt: last.lastOutputAt, firstOutputAt: first, submitSentAt: stoppedAt }).catch((e: unknown) => {
       say(`  (no breakdown of the run by hand: ${String(e)})`);
@@ -255,7 +257,7 @@ export async function flinkHandoffs(o: { kafka: KafkaPort; connection: Connectio
         const h = await byHand(c, run);
         hand.push(h.gapMs);
         handNoWriter.push(h.noWriterMs);
-        say(`flink run ${run + 1}: pitlane cold handoff ${cold.at(-1)} ms (no writer ${coldNoWriter.at(-1)} ms), stop-with-savepoint + resubmit by hand ${hand.at(-1)} ms (no writer ${handNoWriter.at(-1)} ms)`);
+        say(`flink run ${run + 1}: pitlane cold handoff ${cold.at(-1)} ms (no writer ${coldNoWriter.at(-1)} ms), stop-with-savepoint + v2 submitted by hand ${hand.at(-1)} ms (no writer ${handNoWriter.at(-1)} ms)`);
         say(`  pitlane: ${handoff.parts ? breakdownLine(handoff.parts) : 'no breakdown'}`);
         say(`  by hand: ${h.parts ? breakdownLine(h.parts) : 'no breakdown'}`);
       }
