@@ -4,7 +4,8 @@
  * or transactional and riding through outages) that `createProducer` hands out.
  */
 import './kafkajs-grouping.ts'; // first: before kafkajs' producer loads
-import { Partitioners, type Message, type Producer, type ProducerConfig } from 'kafkajs';
+import { Partitioners, type Message, type PartitionMetadata, type Producer, type ProducerConfig } from 'kafkajs';
+import { keyPartition } from './partitioner.ts';
 import { KafkaError } from '../errors.ts';
 import { DirectProducer } from './direct-producer.ts';
 import { assertOpen, type KafkaJsContext } from './kafkajs-client.ts';
@@ -172,18 +173,19 @@ export class KafkaJsProducers {
 
   /**
    * Assigns each record its partition up front with Kafka's default partitioner
-   * (murmur2 of the key, as the Java client does), so every send can report the
-   * exact position of every record it wrote.
+   * (murmur2 of the key, as the Java client does: partitioner.ts), so every send can
+   * report the exact position of every record it wrote.
    */
   private async withPartitions(topic: string, records: readonly OutgoingRecord[]): Promise<OutgoingRecord[]> {
     if (records.every((r) => r.partition !== undefined)) return [...records];
     const count = await this.deps.partitionCount(topic);
-    const partitionMetadata = Array.from({ length: count }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    let partitionMetadata: PartitionMetadata[] | undefined;
     return records.map((r) => {
       if (r.partition !== undefined) return r;
-      // The partitioner reads the key only (and an explicit partition, absent here).
-      const partition = this.partitioner({ topic, partitionMetadata, message: { key: r.key ?? null, value: null } });
-      return { ...r, partition };
+      if (r.key !== undefined && r.key !== null) return { ...r, partition: keyPartition(r.key, count) };
+      // No key: kafkajs' partitioner, round robin from a random start (it reads an explicit partition and the key only).
+      partitionMetadata ??= Array.from({ length: count }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+      return { ...r, partition: this.partitioner({ topic, partitionMetadata, message: { key: null, value: null } }) };
     });
   }
 
