@@ -21,6 +21,8 @@ const records: OutgoingRecord[] = [
   { key: null, value: Buffer.from('bytes'), timestamp: 1_700_000_000_500 },
   { key: Buffer.from('k3'), value: null, timestamp: 1_699_999_999_000, headers: { h: Buffer.from([0, 1, 2]) } },
   { key: 'ü-ключ', value: 'ünïcödé', timestamp: 1_700_000_001_000, headers: {} },
+  // Strings about the length where short ASCII is written char by char and the rest by Buffer.write.
+  { key: 'a'.repeat(64), value: 'b'.repeat(65), timestamp: 1_700_000_002_000, headers: { ['n'.repeat(64)]: `${'v'.repeat(63)}é`, 'ö': 'x'.repeat(200) } },
 ];
 const id = { producerId: 4711, producerEpoch: 3, baseSequence: 120 };
 

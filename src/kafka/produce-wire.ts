@@ -5,12 +5,12 @@
  * strings written in place — InitProducerId v0 and Produce v7 (acks = all). kafkajs
  * builds several objects and Buffers per record and header to encode the same bytes.
  */
-import { createRequire } from 'node:module';
+import { crc32c } from '@node-rs/crc32';
 import { compress, type Compression } from './codecs.ts';
 import type { OutgoingRecord } from './port.ts';
 
-// kafkajs' CRC-32C (Castagnoli), the checksum of record batches (a table, in JavaScript).
-const crc32c = createRequire(import.meta.url)('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
+// The checksum of record batches, CRC-32C (Castagnoli): @node-rs/crc32, native with the
+// CPU's CRC instructions, its binary from the npm registry — 15× kafkajs' table in JavaScript.
 
 const CODEC_BITS: Readonly<Record<Compression, number>> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 const HEADER = 61;
@@ -42,13 +42,30 @@ function writeVarint(b: Buffer, at: number, n: number): number {
 }
 
 type Field = Buffer | string | null | undefined;
-const fieldSize = (f: Field): number => (f == null ? 0 : typeof f === 'string' ? Buffer.byteLength(f) : f.length);
+
+/**
+ * Strings up to this many UTF-16 units are measured and, when ASCII, written here, char
+ * by char: for the short keys, values and header fields of a job's output that is
+ * several times faster than Buffer.byteLength and Buffer.write, each a call into C++.
+ */
+const SHORT = 64;
+
+/** A string's UTF-8 length: its length when it is short ASCII (the two are equal only then). */
+function utf8Length(s: string): number {
+  const n = s.length;
+  if (n > SHORT) return Buffer.byteLength(s);
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s);
+  return n;
+}
+
+const fieldSize = (f: Field): number => (f == null ? 0 : typeof f === 'string' ? utf8Length(f) : f.length);
 
 function writeField(b: Buffer, at: number, f: Field, size: number): number {
   if (f == null) return writeVarint(b, at, -1);
   at = writeVarint(b, at, size);
-  if (typeof f === 'string') b.write(f, at, size, 'utf8');
-  else f.copy(b, at);
+  if (typeof f !== 'string') f.copy(b, at);
+  else if (size === f.length && size <= SHORT) for (let i = 0; i < size; i++) b[at + i] = f.charCodeAt(i);
+  else b.write(f, at, size, 'utf8');
   return at + size;
 }
 
@@ -77,7 +94,7 @@ export async function encodeRecordBatch(records: readonly OutgoingRecord[], id: 
     if (h) {
       for (const name in h) {
         const hv = h[name]!;
-        const n = Buffer.byteLength(name);
+        const n = utf8Length(name);
         const s = fieldSize(hv);
         body += varintSize(n) + n + varintSize(s) + s;
         headers++;
@@ -106,7 +123,7 @@ export async function encodeRecordBatch(records: readonly OutgoingRecord[], id: 
     at = writeVarint(data, at, headerCounts[i]!);
     for (const name in h) {
       const hv = h[name]!;
-      at = writeField(data, at, name, Buffer.byteLength(name));
+      at = writeField(data, at, name, utf8Length(name));
       at = writeField(data, at, hv, fieldSize(hv));
     }
   }
@@ -125,7 +142,7 @@ export async function encodeRecordBatch(records: readonly OutgoingRecord[], id: 
   b.writeInt32BE(id.baseSequence, 53);
   b.writeInt32BE(records.length, 57);
   data.copy(b, HEADER);
-  b.writeUInt32BE(crc32c(b.subarray(21)), 17);
+  b.writeUInt32BE(crc32c(b.subarray(21)) >>> 0, 17);
   return b;
 }
 
