@@ -18,7 +18,7 @@ test('murmur2 is kafkajs\' (Java-compatible) murmur2 for keys of every length 0â
 });
 
 test('keyPartition: Kafka\'s own partitions for known keys (Java client: Utils.toPositive(murmur2(key)) % n), strings as their UTF-8 bytes', () => {
-  // Values from Kafka's DefaultPartitionerTest / the Java client's murmur2 of these keys.
+  // The Java client's murmur2 of these keys, as Kafka's own UtilsTest.testMurmur2 states them.
   assert.equal(murmur2(Buffer.from('21')), -973932308);
   assert.equal(murmur2(Buffer.from('foobar')), -790332482);
   assert.equal(murmur2(Buffer.from('a-little-bit-long-string')), -985981536);
